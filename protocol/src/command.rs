@@ -1,0 +1,177 @@
+//! Commands, client to server: one per line.
+
+use std::fmt;
+
+use crate::SongId;
+
+/// A command a client sends on the control connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Command {
+    /// `list` / `l`: the song names and ids.
+    List,
+    /// `info` / `i`: metadata of every song, or of one.
+    Info(Option<SongId>),
+    /// `play <id>` / `p <id>`: stream a song on a fresh data port.
+    Play(SongId),
+    /// `stop` / `s`: end the current stream.
+    Stop,
+    /// `quit` / `q`: say goodbye and close.
+    Quit,
+}
+
+/// Why a line is not a command. The `Display` text is the reason sent in `error <reason>`;
+/// every variant is recoverable (the connection stays usable).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum CommandError {
+    /// The line was empty or only white space.
+    #[error("empty line")]
+    Empty,
+    /// The line is not valid UTF-8.
+    #[error("invalid utf-8")]
+    InvalidUtf8,
+    /// The line holds a control character (NUL, ESC, ...) other than a tab.
+    #[error("invalid character")]
+    ControlCharacter,
+    /// The first word is not a known command.
+    #[error("unknown command")]
+    Unknown,
+    /// `play` without a song id.
+    #[error("missing song id")]
+    MissingId,
+    /// The song id is not a decimal number from 0 to 4294967295.
+    #[error("invalid song id")]
+    InvalidId,
+    /// More words than the command takes.
+    #[error("unexpected argument")]
+    UnexpectedArgument,
+}
+
+impl Command {
+    /// Parses one line, without its line terminator.
+    pub fn parse(line: &[u8]) -> Result<Self, CommandError> {
+        let text = std::str::from_utf8(line).map_err(|_| CommandError::InvalidUtf8)?;
+        if text.chars().any(|c| c.is_control() && c != '\t') {
+            return Err(CommandError::ControlCharacter);
+        }
+        let mut words = text.split([' ', '\t']).filter(|w| !w.is_empty());
+        let verb = words.next().ok_or(CommandError::Empty)?;
+        let arg = words.next();
+        if words.next().is_some() {
+            return Err(CommandError::UnexpectedArgument);
+        }
+        Self::from_parts(&verb.to_ascii_lowercase(), arg)
+    }
+
+    fn from_parts(verb: &str, arg: Option<&str>) -> Result<Self, CommandError> {
+        let command = match verb {
+            "list" | "l" => Self::List,
+            "stop" | "s" => Self::Stop,
+            "quit" | "q" => Self::Quit,
+            "info" | "i" => return arg.map(parse_id).transpose().map(Self::Info),
+            "play" | "p" => return parse_id(arg.ok_or(CommandError::MissingId)?).map(Self::Play),
+            _ => return Err(CommandError::Unknown),
+        };
+        match arg {
+            Some(_) => Err(CommandError::UnexpectedArgument),
+            None => Ok(command),
+        }
+    }
+}
+
+fn parse_id(word: &str) -> Result<SongId, CommandError> {
+    if word.is_empty() || !word.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(CommandError::InvalidId);
+    }
+    word.parse()
+        .map(SongId)
+        .map_err(|_| CommandError::InvalidId)
+}
+
+impl fmt::Display for Command {
+    /// The canonical line, without the LF.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::List => f.write_str("list"),
+            Self::Info(None) => f.write_str("info"),
+            Self::Info(Some(id)) => write!(f, "info {id}"),
+            Self::Play(id) => write!(f, "play {id}"),
+            Self::Stop => f.write_str("stop"),
+            Self::Quit => f.write_str("quit"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn table() {
+        use CommandError as E;
+        let cases: &[(&[u8], Result<Command, CommandError>)] = &[
+            (b"list", Ok(Command::List)),
+            (b"l", Ok(Command::List)),
+            (b"LIST", Ok(Command::List)),
+            (b"  list\t", Ok(Command::List)),
+            (b"info", Ok(Command::Info(None))),
+            (b"info 3", Ok(Command::Info(Some(SongId(3))))),
+            (b"i 3", Ok(Command::Info(Some(SongId(3))))),
+            (b"play 7", Ok(Command::Play(SongId(7)))),
+            (b"p   0007", Ok(Command::Play(SongId(7)))),
+            (b"play 4294967295", Ok(Command::Play(SongId(u32::MAX)))),
+            (b"stop", Ok(Command::Stop)),
+            (b"s", Ok(Command::Stop)),
+            (b"quit", Ok(Command::Quit)),
+            (b"q", Ok(Command::Quit)),
+            (b"", Err(E::Empty)),
+            (b"   ", Err(E::Empty)),
+            (b"dance", Err(E::Unknown)),
+            (b"play", Err(E::MissingId)),
+            (b"play x", Err(E::InvalidId)),
+            (b"play -1", Err(E::InvalidId)),
+            (b"play +1", Err(E::InvalidId)),
+            (b"play 1.5", Err(E::InvalidId)),
+            (b"play 4294967296", Err(E::InvalidId)),
+            (b"play 99999999999999999999999", Err(E::InvalidId)),
+            (b"play 1 2", Err(E::UnexpectedArgument)),
+            (b"list all", Err(E::UnexpectedArgument)),
+            (b"stop now", Err(E::UnexpectedArgument)),
+            (b"info x", Err(E::InvalidId)),
+            (b"li\0st", Err(E::ControlCharacter)),
+            (b"\x1b[A", Err(E::ControlCharacter)),
+            (b"play \xff", Err(E::InvalidUtf8)),
+            ("play ٣".as_bytes(), Err(E::InvalidId)),
+        ];
+        for (line, want) in cases {
+            assert_eq!(
+                Command::parse(line),
+                *want,
+                "{:?}",
+                String::from_utf8_lossy(line)
+            );
+        }
+    }
+
+    fn any_command() -> impl Strategy<Value = Command> {
+        prop_oneof![
+            Just(Command::List),
+            Just(Command::Stop),
+            Just(Command::Quit),
+            any::<Option<u32>>().prop_map(|id| Command::Info(id.map(SongId))),
+            any::<u32>().prop_map(|id| Command::Play(SongId(id))),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn display_round_trips(command in any_command()) {
+            prop_assert_eq!(Command::parse(command.to_string().as_bytes()), Ok(command));
+        }
+
+        #[test]
+        fn never_panics(line in proptest::collection::vec(any::<u8>(), 0..64)) {
+            let _ = Command::parse(&line);
+        }
+    }
+}

@@ -1,0 +1,27 @@
+//! The Tapedeck control protocol as data: what a client sends, what a server answers, and how
+//! both look on the wire. See `PROTOCOL.md` at the repository root for the specification.
+//!
+//! Architecture Invariant: this crate does no I/O and knows nothing about tokio or the browser,
+//! so the server, the bridge, the web app and the fuzzers all share one parser.
+
+mod command;
+mod frame;
+mod reply;
+mod song;
+
+pub use command::{Command, CommandError};
+pub use frame::{LineBuffer, LineTooLong};
+pub use reply::{Reply, ReplyError};
+pub use song::{SongId, SongInfo, SongList};
+
+/// The control port a server listens on unless told otherwise (the course's port).
+pub const DEFAULT_PORT: u16 = 55353;
+
+/// The longest command line a server accepts, in bytes, excluding the LF.
+///
+/// Commands are tiny (`play 4294967295` is 15 bytes); 1 KiB leaves room for future commands
+/// while keeping a hostile client from making the server buffer more than this per connection.
+pub const MAX_LINE_LEN: usize = 1024;
+
+/// The number of hexadecimal characters of a data-port token (128 bits of randomness).
+pub const TOKEN_LEN: usize = 32;

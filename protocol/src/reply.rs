@@ -1,0 +1,199 @@
+//! Replies, server to client: exactly one line per command, in command order.
+
+use std::fmt;
+
+use crate::{Command, SongInfo, SongList, TOKEN_LEN};
+
+/// A server's answer to one command.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reply {
+    /// The answer to `list`.
+    List(SongList),
+    /// The answer to `info`.
+    Info(Vec<SongInfo>),
+    /// The answer to `info <id>`.
+    Song(SongInfo),
+    /// The answer to `play <id>`: connect to `port`, send `token` and LF, receive `bytes` bytes.
+    Port {
+        port: u16,
+        token: String,
+        bytes: u64,
+    },
+    /// The answer to `stop`.
+    Stopped,
+    /// The answer to `quit`; the server closes the connection after it.
+    Bye,
+    /// Anything went wrong; the reason is a short lower-case phrase.
+    Error(String),
+}
+
+/// A line that is not a valid reply to the command it answers.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ReplyError {
+    /// The line does not have the shape the command's reply has.
+    #[error("malformed reply to `{command}`: {line:?}")]
+    Malformed { command: String, line: String },
+    /// A JSON reply did not parse.
+    #[error("malformed JSON in reply to `{command}`: {reason}")]
+    Json { command: String, reason: String },
+}
+
+impl Reply {
+    /// Parses the reply `line` (without LF) to `command`. Replies are matched to commands by
+    /// order, which is why the command is needed: `list` and `info <id>` both answer an object.
+    pub fn parse(command: &Command, line: &str) -> Result<Self, ReplyError> {
+        if let Some(reason) = line.strip_prefix("error ") {
+            return Ok(Self::Error(reason.to_owned()));
+        }
+        let json = |reason: serde_json::Error| ReplyError::Json {
+            command: command.to_string(),
+            reason: reason.to_string(),
+        };
+        match command {
+            Command::List => serde_json::from_str(line).map(Self::List).map_err(json),
+            Command::Info(None) => serde_json::from_str(line).map(Self::Info).map_err(json),
+            Command::Info(Some(_)) => serde_json::from_str(line).map(Self::Song).map_err(json),
+            Command::Play(_) => parse_port(line),
+            Command::Stop if line == "stopped" => Ok(Self::Stopped),
+            Command::Quit if line == "bye" => Ok(Self::Bye),
+            Command::Stop | Command::Quit => Err(ReplyError::Malformed {
+                command: command.to_string(),
+                line: line.to_owned(),
+            }),
+        }
+    }
+}
+
+fn parse_port(line: &str) -> Result<Reply, ReplyError> {
+    let malformed = || ReplyError::Malformed {
+        command: "play".into(),
+        line: line.to_owned(),
+    };
+    let mut words = line.split(' ');
+    let (Some("port"), Some(port), Some(token), Some(bytes), None) = (
+        words.next(),
+        words.next(),
+        words.next(),
+        words.next(),
+        words.next(),
+    ) else {
+        return Err(malformed());
+    };
+    let token_ok = token.len() == TOKEN_LEN && token.bytes().all(|b| b.is_ascii_hexdigit());
+    match (port.parse(), bytes.parse(), token_ok) {
+        (Ok(port), Ok(bytes), true) if port != 0 => Ok(Reply::Port {
+            port,
+            token: token.to_owned(),
+            bytes,
+        }),
+        _ => Err(malformed()),
+    }
+}
+
+impl fmt::Display for Reply {
+    /// The reply line, without the LF.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let json = |f: &mut fmt::Formatter<'_>, value: &dyn erased::Json| value.write(f);
+        match self {
+            Self::List(list) => json(f, list),
+            Self::Info(songs) => json(f, songs),
+            Self::Song(song) => json(f, song),
+            Self::Port { port, token, bytes } => write!(f, "port {port} {token} {bytes}"),
+            Self::Stopped => f.write_str("stopped"),
+            Self::Bye => f.write_str("bye"),
+            Self::Error(reason) => write!(f, "error {reason}"),
+        }
+    }
+}
+
+mod erased {
+    use std::fmt;
+
+    /// Serialises any JSON value into a formatter without naming its type.
+    pub(super) trait Json {
+        fn write(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result;
+    }
+
+    impl<T: serde::Serialize> Json for T {
+        fn write(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            let text = serde_json::to_string(self).map_err(|_| fmt::Error)?;
+            f.write_str(&text)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::SongId;
+
+    fn song() -> SongInfo {
+        SongInfo {
+            id: SongId(2),
+            name: "a/b.mp3".into(),
+            title: "B".into(),
+            artist: "".into(),
+            album: "".into(),
+            duration_ms: 1500,
+            format: "mp3".into(),
+            sample_rate: 44100,
+            channels: 2,
+            bitrate: 320_000,
+            size: 60_000,
+        }
+    }
+
+    #[test]
+    fn round_trips() {
+        let token = "0123456789abcdef0123456789abcdef".to_owned();
+        let list: SongList = [("a/b.mp3".to_owned(), SongId(2))].into();
+        let cases = [
+            (Command::List, Reply::List(list)),
+            (Command::Info(None), Reply::Info(vec![song()])),
+            (Command::Info(Some(SongId(2))), Reply::Song(song())),
+            (
+                Command::Play(SongId(2)),
+                Reply::Port {
+                    port: 40000,
+                    token,
+                    bytes: 60_000,
+                },
+            ),
+            (Command::Stop, Reply::Stopped),
+            (Command::Quit, Reply::Bye),
+            (
+                Command::Play(SongId(9)),
+                Reply::Error("no such song".into()),
+            ),
+        ];
+        for (command, reply) in cases {
+            assert_eq!(Reply::parse(&command, &reply.to_string()), Ok(reply));
+        }
+    }
+
+    #[test]
+    fn list_is_a_plain_json_object() {
+        let list: SongList = [
+            ("x.flac".to_owned(), SongId(1)),
+            ("a.mp3".to_owned(), SongId(0)),
+        ]
+        .into();
+        assert_eq!(Reply::List(list).to_string(), r#"{"a.mp3":0,"x.flac":1}"#);
+    }
+
+    #[test]
+    fn rejects_malformed_port_lines() {
+        for line in [
+            "port",
+            "port 1 abc 3",
+            "port 0 0123456789abcdef0123456789abcdef 1",
+            "ports",
+        ] {
+            assert!(
+                Reply::parse(&Command::Play(SongId(1)), line).is_err(),
+                "{line}"
+            );
+        }
+        assert!(Reply::parse(&Command::Stop, "stop").is_err());
+    }
+}

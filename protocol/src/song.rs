@@ -1,0 +1,49 @@
+//! What the server says about its songs.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// A song's number, stable for the life of a server process.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct SongId(pub u32);
+
+impl fmt::Display for SongId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+/// The answer to `list`: each song's name (its path relative to the music directory, with `/`
+/// separators) mapped to its id. A `BTreeMap` so the JSON is sorted by name and deterministic.
+pub type SongList = BTreeMap<String, SongId>;
+
+/// One song's metadata, as sent by `info`. Clients must ignore keys they do not know: servers
+/// may add more.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SongInfo {
+    /// The song's id, as in `list`.
+    pub id: SongId,
+    /// The song's name, as in `list`.
+    pub name: String,
+    /// The title tag, or the file name without its extension when the file has none.
+    pub title: String,
+    /// The artist tag; empty when unknown.
+    pub artist: String,
+    /// The album tag; empty when unknown.
+    pub album: String,
+    /// Playing time in milliseconds; 0 when unknown.
+    pub duration_ms: u64,
+    /// The file's extension in lower case (`mp3`, `flac`, ...).
+    pub format: String,
+    /// Samples per second per channel; 0 when unknown.
+    pub sample_rate: u32,
+    /// Number of channels; 0 when unknown.
+    pub channels: u8,
+    /// Average audio bitrate in bits per second; 0 when unknown.
+    pub bitrate: u32,
+    /// The file's size in bytes when the library was scanned.
+    pub size: u64,
+}

@@ -1,0 +1,61 @@
+//! Tunables of a running server.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// How a server behaves. [`Config::new`] gives the defaults the binary uses.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The directory whose audio files are served.
+    pub music_dir: PathBuf,
+    /// Control connections served at once; one more is answered `error server busy`.
+    pub max_connections: usize,
+    /// A control connection that sends no command for this long while nothing streams is
+    /// closed, so idle sockets cannot pile up.
+    pub idle_timeout: Duration,
+    /// A command line must be finished this long after its first byte (against slowloris).
+    pub line_timeout: Duration,
+    /// A data port nobody claims closes after this long.
+    pub claim_timeout: Duration,
+    /// A peer that accepts no bytes for this long (reply or audio) is given up.
+    pub stall_timeout: Duration,
+    /// How fast songs are sent; `None` sends as fast as the peer reads.
+    pub pacing: Option<Pacing>,
+    /// Bytes read from a file and written to a data connection at a time.
+    pub chunk_size: usize,
+}
+
+/// A burst first, then a little faster than real time: enough to pre-buffer and never starve,
+/// little enough that `stop` really ends the transmission early.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Pacing {
+    /// Audio sent at once when a stream starts.
+    pub burst: Duration,
+    /// After the burst, seconds of audio sent per second (1.0 is real time).
+    pub speed: f64,
+}
+
+impl Config {
+    /// The defaults, serving `music_dir`.
+    pub fn new(music_dir: impl Into<PathBuf>) -> Self {
+        Self {
+            music_dir: music_dir.into(),
+            max_connections: 1024,
+            idle_timeout: Duration::from_secs(300),
+            line_timeout: Duration::from_secs(10),
+            claim_timeout: Duration::from_secs(10),
+            stall_timeout: Duration::from_secs(60),
+            pacing: Some(Pacing::default()),
+            chunk_size: 16 * 1024,
+        }
+    }
+}
+
+impl Default for Pacing {
+    fn default() -> Self {
+        Self {
+            burst: Duration::from_secs(3),
+            speed: 1.25,
+        }
+    }
+}

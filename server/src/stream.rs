@@ -1,0 +1,113 @@
+//! One play: claim the data port, then send the file's bytes on schedule.
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use tokio::fs::File;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::time::{Instant, sleep_until, timeout};
+use tokio_util::sync::CancellationToken;
+use tracing::{debug, instrument};
+
+use crate::pace::Schedule;
+
+/// Everything one play needs, prepared by the `play` command before it answers.
+#[derive(Debug)]
+pub struct Play {
+    /// The fresh data port.
+    pub listener: TcpListener,
+    /// The song file, opened before the reply so its size is known.
+    pub file: File,
+    /// The file's size: exactly this many bytes are sent.
+    pub size: u64,
+    /// The token the client must present.
+    pub token: String,
+    /// The control connection's peer: only it may claim the port.
+    pub peer: IpAddr,
+    /// When bytes may go out; `None` is as fast as the peer reads.
+    pub schedule: Option<Schedule>,
+    /// How long the port waits to be claimed.
+    pub claim_timeout: Duration,
+    /// How long one write may wait for the peer.
+    pub stall_timeout: Duration,
+    /// Bytes per read and write.
+    pub chunk_size: usize,
+}
+
+/// How a stream ended.
+#[derive(Debug, thiserror::Error)]
+enum StreamError {
+    #[error("the data port was not claimed in time")]
+    Unclaimed,
+    #[error("the file ended after {sent} of {size} bytes")]
+    Truncated { sent: u64, size: u64 },
+    #[error("the client did not take the data for too long")]
+    Stalled,
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+}
+
+/// Runs the play until it completes, fails or `cancel` fires. Never panics; logs its own end.
+#[instrument(skip_all, fields(song = song))]
+pub async fn run(play: Play, song: u32, cancel: CancellationToken) {
+    tokio::select! {
+        biased;
+        () = cancel.cancelled() => debug!("stream stopped"),
+        result = serve(play) => match result {
+            Ok(sent) => debug!(sent, "stream complete"),
+            Err(err) => debug!(error = %err, "stream ended early"),
+        },
+    }
+}
+
+async fn serve(play: Play) -> Result<u64, StreamError> {
+    let claimed = crate::claim::claim(play.listener, play.peer, &play.token, play.claim_timeout);
+    let mut socket = claimed.await.ok_or(StreamError::Unclaimed)?;
+    socket.set_nodelay(true)?;
+    let cfg = Sending {
+        size: play.size,
+        schedule: play.schedule,
+        stall: play.stall_timeout,
+    };
+    let sent = send(play.file, &mut socket, &cfg, play.chunk_size).await?;
+    let _ = timeout(play.stall_timeout, socket.shutdown()).await;
+    Ok(sent)
+}
+
+struct Sending {
+    size: u64,
+    schedule: Option<Schedule>,
+    stall: Duration,
+}
+
+async fn send(
+    mut file: File,
+    socket: &mut TcpStream,
+    cfg: &Sending,
+    chunk: usize,
+) -> Result<u64, StreamError> {
+    let start = Instant::now();
+    let mut buf = vec![0u8; chunk.max(1)];
+    let mut sent = 0u64;
+    while sent < cfg.size {
+        let want = usize::try_from(cfg.size - sent)
+            .unwrap_or(usize::MAX)
+            .min(buf.len());
+        let n = file.read(&mut buf[..want]).await?;
+        if n == 0 {
+            return Err(StreamError::Truncated {
+                sent,
+                size: cfg.size,
+            });
+        }
+        if let Some(schedule) = cfg.schedule {
+            sleep_until(start + schedule.due(sent + n as u64)).await;
+        }
+        timeout(cfg.stall, socket.write_all(&buf[..n]))
+            .await
+            .map_err(|_| StreamError::Stalled)??;
+        sent += n as u64;
+    }
+    Ok(sent)
+}
