@@ -1,0 +1,187 @@
+//! Helpers for the server's integration tests: a real server on port 0, real TCP clients.
+
+#![allow(
+    dead_code,
+    reason = "each test binary uses a different subset of the helpers"
+)]
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use sha2::{Digest, Sha256};
+use tapedeck_protocol::{Command, Reply, SongId};
+use tapedeck_server::Config;
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::TcpStream;
+use tokio::net::tcp::OwnedWriteHalf;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+/// How long any single expectation may take before a test fails instead of hanging.
+pub const PATIENCE: Duration = Duration::from_secs(20);
+
+/// The bundled demo library.
+pub fn demo_music() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../music")
+}
+
+/// A server running in this process.
+pub struct TestServer {
+    pub addr: SocketAddr,
+    pub shutdown: CancellationToken,
+    pub task: JoinHandle<Result<(), tapedeck_server::ServerError>>,
+}
+
+impl TestServer {
+    pub async fn start(config: Config) -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let shutdown = CancellationToken::new();
+        let signal = shutdown.clone().cancelled_owned();
+        let task = tokio::spawn(tapedeck_server::run(listener, config, signal));
+        Self {
+            addr,
+            shutdown,
+            task,
+        }
+    }
+
+    /// The demo library, unpaced (tests of bytes need not wait for real time).
+    pub async fn demo() -> Self {
+        let mut config = Config::new(demo_music());
+        config.pacing = None;
+        Self::start(config).await
+    }
+
+    pub async fn client(&self) -> Client {
+        Client::connect(self.addr).await
+    }
+
+    pub async fn stop(self) {
+        self.shutdown.cancel();
+        let result = tokio::time::timeout(PATIENCE, self.task)
+            .await
+            .expect("shutdown in time");
+        result.expect("server task").expect("server result");
+    }
+}
+
+/// A control connection speaking raw lines.
+pub struct Client {
+    pub reader: BufReader<tokio::net::tcp::OwnedReadHalf>,
+    pub writer: OwnedWriteHalf,
+}
+
+impl Client {
+    pub async fn connect(addr: SocketAddr) -> Self {
+        let stream = TcpStream::connect(addr).await.expect("connect");
+        let (r, w) = stream.into_split();
+        Self {
+            reader: BufReader::new(r),
+            writer: w,
+        }
+    }
+
+    pub async fn send(&mut self, bytes: &[u8]) {
+        self.writer.write_all(bytes).await.expect("send");
+    }
+
+    /// The next reply line without LF; `None` at end of stream.
+    pub async fn line(&mut self) -> Option<String> {
+        let mut line = String::new();
+        let read = tokio::time::timeout(PATIENCE, self.reader.read_line(&mut line));
+        let n = read.await.expect("reply in time").expect("read reply");
+        if n == 0 {
+            return None;
+        }
+        assert!(line.ends_with('\n'), "reply without LF: {line:?}");
+        line.pop();
+        Some(line)
+    }
+
+    /// Sends `line` and returns the reply line.
+    pub async fn ask(&mut self, line: &str) -> String {
+        self.send(format!("{line}\n").as_bytes()).await;
+        self.line().await.expect("a reply")
+    }
+
+    /// Sends a command and parses the reply.
+    pub async fn command(&mut self, command: Command) -> Reply {
+        let line = self.ask(&command.to_string()).await;
+        Reply::parse(&command, &line).expect("well-formed reply")
+    }
+
+    /// Plays `id` and returns (port, token, bytes).
+    pub async fn play(&mut self, id: u32) -> (u16, String, u64) {
+        match self.command(Command::Play(SongId(id))).await {
+            Reply::Port { port, token, bytes } => (port, token, bytes),
+            other => panic!("play {id}: {other:?}"),
+        }
+    }
+
+    /// Asserts the server closed the connection.
+    pub async fn expect_closed(&mut self) {
+        assert_eq!(self.line().await, None, "connection should be closed");
+    }
+}
+
+/// Connects to a data port and presents the token.
+pub async fn claim(addr: SocketAddr, port: u16, token: &str) -> TcpStream {
+    let mut data = TcpStream::connect((addr.ip(), port))
+        .await
+        .expect("connect data port");
+    data.write_all(format!("{token}\n").as_bytes())
+        .await
+        .expect("send token");
+    data
+}
+
+/// Reads a data connection to its end.
+pub async fn read_all(data: &mut TcpStream) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    let read = tokio::time::timeout(PATIENCE, data.read_to_end(&mut bytes));
+    read.await.expect("stream in time").expect("read stream");
+    bytes
+}
+
+pub fn sha256(bytes: &[u8]) -> [u8; 32] {
+    Sha256::digest(bytes).into()
+}
+
+/// Writes a WAV file of `seconds` of a 440 Hz tone, 44.1 kHz stereo 16-bit, and returns it.
+pub fn write_wav(path: &Path, seconds: u32) {
+    let frames = 44_100 * seconds;
+    let data_len = frames * 4;
+    let mut out = Vec::with_capacity(44 + data_len as usize);
+    out.extend_from_slice(b"RIFF");
+    out.extend_from_slice(&(36 + data_len).to_le_bytes());
+    out.extend_from_slice(b"WAVEfmt ");
+    out.extend_from_slice(&16u32.to_le_bytes());
+    out.extend_from_slice(&1u16.to_le_bytes());
+    out.extend_from_slice(&2u16.to_le_bytes());
+    out.extend_from_slice(&44_100u32.to_le_bytes());
+    out.extend_from_slice(&(44_100u32 * 4).to_le_bytes());
+    out.extend_from_slice(&4u16.to_le_bytes());
+    out.extend_from_slice(&16u16.to_le_bytes());
+    out.extend_from_slice(b"data");
+    out.extend_from_slice(&data_len.to_le_bytes());
+    for i in 0..frames {
+        let t = i as f32 / 44_100.0;
+        let s = ((t * 440.0 * std::f32::consts::TAU).sin() * 8000.0) as i16;
+        out.extend_from_slice(&s.to_le_bytes());
+        out.extend_from_slice(&s.to_le_bytes());
+    }
+    std::fs::write(path, out).expect("write wav");
+}
+
+/// A temporary library with one long WAV (`long.wav`, 60 s, about 10 MB) and one short
+/// (`short.wav`, 2 s).
+pub fn long_library() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write_wav(&dir.path().join("long.wav"), 60);
+    write_wav(&dir.path().join("short.wav"), 2);
+    dir
+}

@@ -1,0 +1,222 @@
+//! The library as clients see it: `list` and `info` against the files themselves.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::process::Command as Process;
+
+use common::{TestServer, demo_music};
+use tapedeck_protocol::{Command, Reply, SongId, SongInfo};
+use tapedeck_server::{Config, Library, LibraryError};
+
+fn demo_names() -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(demo_music())
+        .expect("music dir")
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|n| !n.ends_with(".sh") && !n.ends_with(".md"))
+        .collect();
+    names.sort();
+    names
+}
+
+#[tokio::test]
+async fn list_returns_exactly_the_library() {
+    let server = TestServer::demo().await;
+    let mut client = server.client().await;
+    let Reply::List(list) = client.command(Command::List).await else {
+        panic!("not a list")
+    };
+    let names: Vec<String> = list.keys().cloned().collect();
+    assert_eq!(names, demo_names());
+    let ids: Vec<u32> = list.values().map(|id| id.0).collect();
+    assert_eq!(
+        ids,
+        (1..=names.len() as u32).collect::<Vec<_>>(),
+        "ids follow name order"
+    );
+    server.stop().await;
+}
+
+/// (title, artist, album, duration in ms) as ffprobe reads them.
+fn ffprobe(path: &std::path::Path) -> (String, String, String, u64) {
+    let out = Process::new("ffprobe")
+        .args([
+            "-v",
+            "error",
+            "-show_entries",
+            "format=duration:format_tags:stream_tags",
+        ])
+        .args(["-of", "json"])
+        .arg(path)
+        .output()
+        .expect("ffprobe runs (Debian package ffmpeg; `cargo xtask test` installs it)");
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).expect("ffprobe json");
+    let mut tags = BTreeMap::new();
+    let streams = json["streams"].as_array().cloned().unwrap_or_default();
+    for t in streams
+        .iter()
+        .map(|s| &s["tags"])
+        .chain([&json["format"]["tags"]])
+    {
+        for (k, v) in t.as_object().into_iter().flatten() {
+            tags.insert(k.to_lowercase(), v.as_str().unwrap_or_default().to_owned());
+        }
+    }
+    let secs: f64 = json["format"]["duration"]
+        .as_str()
+        .expect("duration")
+        .parse()
+        .expect("f64");
+    let tag = |k: &str| tags.get(k).cloned().unwrap_or_default();
+    (
+        tag("title"),
+        tag("artist"),
+        tag("album"),
+        (secs * 1000.0).round() as u64,
+    )
+}
+
+#[tokio::test]
+async fn info_agrees_with_tags_and_durations() {
+    let server = TestServer::demo().await;
+    let mut client = server.client().await;
+    let Reply::Info(songs) = client.command(Command::Info(None)).await else {
+        panic!("info")
+    };
+    assert_eq!(songs.len(), demo_names().len());
+    for song in &songs {
+        let path = demo_music().join(&song.name);
+        let (title, artist, album, duration_ms) = ffprobe(&path);
+        assert_eq!(
+            (&song.title, &song.artist, &song.album),
+            (&title, &artist, &album)
+        );
+        assert!(
+            song.duration_ms.abs_diff(duration_ms) <= 60,
+            "{}: {song:?} vs {duration_ms}",
+            song.name
+        );
+        assert_eq!(song.size, std::fs::metadata(&path).expect("stat").len());
+        assert_eq!(
+            song.format,
+            path.extension()
+                .expect("ext")
+                .to_string_lossy()
+                .to_lowercase()
+        );
+        assert!(
+            song.sample_rate >= 22_050 && (1..=2).contains(&song.channels),
+            "{song:?}"
+        );
+        assert!(song.bitrate > 32_000, "{song:?}");
+        let one = client.command(Command::Info(Some(song.id))).await;
+        assert_eq!(one, Reply::Song(song.clone()));
+    }
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn info_has_exactly_the_specified_keys() {
+    let server = TestServer::demo().await;
+    let mut client = server.client().await;
+    let line = client.ask("info 1").await;
+    let json: serde_json::Value = serde_json::from_str(&line).expect("json");
+    let mut keys: Vec<&str> = json
+        .as_object()
+        .expect("object")
+        .keys()
+        .map(String::as_str)
+        .collect();
+    keys.sort_unstable();
+    let want = [
+        "album",
+        "artist",
+        "bitrate",
+        "channels",
+        "duration_ms",
+        "format",
+        "id",
+        "name",
+        "sample_rate",
+        "size",
+        "title",
+    ];
+    assert_eq!(keys, want);
+    server.stop().await;
+}
+
+#[test]
+fn scan_skips_unreadable_files_and_names_nested_ones() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::create_dir_all(dir.path().join("Album/Disc 1")).expect("mkdir");
+    common::write_wav(&dir.path().join("Album/Disc 1/Track.WAV"), 1);
+    std::fs::write(dir.path().join("garbage.mp3"), b"this is not audio").expect("write");
+    std::fs::write(dir.path().join("notes.txt"), b"not a song").expect("write");
+    let library = Library::scan(dir.path()).expect("scan");
+    let names: Vec<&str> = library
+        .songs()
+        .iter()
+        .map(|s| s.info.name.as_str())
+        .collect();
+    assert_eq!(names, ["Album/Disc 1/Track.WAV"]);
+    let song: &SongInfo = &library.songs()[0].info;
+    assert_eq!(
+        (song.id, song.title.as_str(), song.format.as_str()),
+        (SongId(1), "Track", "wav")
+    );
+    assert_eq!(song.duration_ms, 1000);
+}
+
+#[cfg(unix)]
+#[test]
+fn symlinks_leading_outside_are_not_served() {
+    let outside = tempfile::tempdir().expect("tempdir");
+    common::write_wav(&outside.path().join("secret.wav"), 1);
+    let dir = tempfile::tempdir().expect("tempdir");
+    common::write_wav(&dir.path().join("inside.wav"), 1);
+    std::os::unix::fs::symlink(
+        outside.path().join("secret.wav"),
+        dir.path().join("link.wav"),
+    )
+    .expect("symlink");
+    std::os::unix::fs::symlink(outside.path(), dir.path().join("elsewhere")).expect("symlink");
+    std::os::unix::fs::symlink(dir.path().join("inside.wav"), dir.path().join("alias.wav"))
+        .expect("symlink");
+    let library = Library::scan(dir.path()).expect("scan");
+    let names: Vec<&str> = library
+        .songs()
+        .iter()
+        .map(|s| s.info.name.as_str())
+        .collect();
+    assert_eq!(names, ["alias.wav", "inside.wav"]);
+}
+
+#[test]
+fn missing_and_empty_directories_are_clear_errors() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let missing = Library::scan(&dir.path().join("nope")).expect_err("missing");
+    assert!(
+        matches!(missing, LibraryError::Unreadable { .. }),
+        "{missing}"
+    );
+    assert!(
+        missing
+            .to_string()
+            .contains("cannot read the music directory")
+    );
+    let empty = Library::scan(dir.path()).expect_err("empty");
+    assert!(
+        empty.to_string().starts_with("no audio files found in"),
+        "{empty}"
+    );
+}
+
+#[tokio::test]
+async fn run_reports_a_missing_directory() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let config = Config::new("/nonexistent/tapedeck/music");
+    let result = tapedeck_server::run(listener, config, std::future::pending()).await;
+    assert!(result.is_err());
+}
