@@ -1,0 +1,57 @@
+//! Running commands loudly: every command is printed before it runs, and a failure says which.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use anyhow::{Context as _, bail};
+
+/// Prints and runs `command`; an error if it cannot start or exits unsuccessfully.
+pub fn run(command: &mut Command) -> anyhow::Result<()> {
+    eprintln!("\x1b[1m$ {}\x1b[0m", describe(command));
+    let status = command
+        .status()
+        .with_context(|| format!("cannot run {}", describe(command)))?;
+    if !status.success() {
+        bail!("`{}` failed ({status})", describe(command));
+    }
+    Ok(())
+}
+
+/// The trimmed standard output of `command`, or `None` if it cannot run or fails.
+pub fn output(command: &mut Command) -> Option<String> {
+    let out = command.output().ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
+}
+
+fn describe(command: &Command) -> String {
+    let args = command.get_args().map(|a| a.to_string_lossy().into_owned());
+    std::iter::once(command.get_program().to_string_lossy().into_owned())
+        .chain(args)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// `cargo` as invoked by the user (`CARGO`), run from the repository root.
+pub fn cargo() -> Command {
+    let mut command = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    command.current_dir(repo());
+    command
+}
+
+/// The repository root.
+pub fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// Cargo's target directory (honours `CARGO_TARGET_DIR`).
+pub fn target_dir() -> anyhow::Result<PathBuf> {
+    let json = output(cargo().args(["metadata", "--format-version", "1", "--no-deps"]))
+        .context("cargo metadata failed")?;
+    let meta: serde_json::Value = serde_json::from_str(&json)?;
+    let dir = meta["target_directory"]
+        .as_str()
+        .context("no target_directory")?;
+    Ok(PathBuf::from(dir))
+}
