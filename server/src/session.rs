@@ -114,11 +114,10 @@ impl Session {
 
     /// Opens the file and a fresh data port; the error is the reason to send.
     async fn prepare(&self, song: &crate::library::Song) -> Result<(Play, Reply), &'static str> {
-        let file = tokio::fs::File::open(&song.path).await.map_err(|err| {
+        let (file, size) = open(song.path.clone()).await.map_err(|err| {
             warn!(song = %song.info.name, error = %err, "cannot open a song");
             "song unavailable"
         })?;
-        let size = file.metadata().await.map_err(|_| "song unavailable")?.len();
         let listener = TcpListener::bind((self.local.ip(), 0))
             .await
             .map_err(|err| {
@@ -149,6 +148,17 @@ impl Session {
         };
         Ok((play, reply))
     }
+}
+
+/// Opens a song file and reads its size in one trip to the blocking pool (the play path's
+/// latency is mostly such trips).
+async fn open(path: std::path::PathBuf) -> std::io::Result<(tokio::fs::File, u64)> {
+    let opened = tokio::task::spawn_blocking(move || {
+        let file = std::fs::File::open(path)?;
+        let size = file.metadata()?.len();
+        Ok::<_, std::io::Error>((tokio::fs::File::from_std(file), size))
+    });
+    opened.await.map_err(std::io::Error::other)?
 }
 
 fn error(reason: &str) -> Answer {

@@ -102,7 +102,12 @@ async fn send(
             });
         }
         if let Some(schedule) = cfg.schedule {
-            sleep_until(start + schedule.due(sent + n as u64)).await;
+            // Only sleep when ahead: tokio rounds a timer up to the next millisecond, so even
+            // a deadline already passed would delay the burst (and the first byte) by up to 1 ms.
+            let due = start + schedule.due(sent + n as u64);
+            if due > Instant::now() {
+                sleep_until(due).await;
+            }
         }
         timeout(cfg.stall, socket.write_all(&buf[..n]))
             .await

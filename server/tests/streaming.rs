@@ -243,7 +243,9 @@ async fn a_vanishing_client_leaves_nothing_behind() {
         assert!(open_fds() > fds);
     }
     let deadline = tokio::time::Instant::now() + PATIENCE;
-    while (open_fds(), metrics.num_alive_tasks()) != (fds, tasks) {
+    // Counts may end below the baseline (the warm-up connection's task may still have been
+    // closing when it was taken); above it would be a leak.
+    while open_fds() > fds || metrics.num_alive_tasks() > tasks {
         assert!(
             tokio::time::Instant::now() < deadline,
             "fds {} vs {fds}, tasks {} vs {tasks}",
