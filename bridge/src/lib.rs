@@ -1,63 +1,71 @@
-//! The bridge as a library: [`router`] serves the built web app.
+//! The bridge as a library: [`serve`] serves the built web app and the WebSocket endpoint
+//! `/ws`, which maps each browser onto one control connection to the Tapedeck server and the
+//! data connection of its current play (see `PROTOCOL.md`, section 16).
 //!
-//! This is the skeleton the pipeline needs: static files with the right types and caching. The
-//! WebSocket endpoint `/ws`, which maps a browser onto a control connection and its data
-//! connections, arrives with the bridge issue.
+//! Layers, one per module: `assets` (static files), `upgrade` (Origin, limits, buffer sizes),
+//! `session` (one WebSocket), `browser` (browser to server), `replies` (server to browser, in
+//! order), `data` (one play's bytes), `outbox` (the one ordered, bounded queue to the browser).
 
-use std::path::Path;
+use std::future::Future;
+use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::Request;
-use axum::http::HeaderValue;
-use axum::http::header::CACHE_CONTROL;
-use axum::middleware::{self, Next};
-use axum::response::Response;
-use tower_http::compression::CompressionLayer;
-use tower_http::services::ServeDir;
+use axum::routing::get;
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
 
-/// Serves the trunk-built page in `web_dir`.
-pub fn router(web_dir: &Path) -> Router {
-    let files = ServeDir::new(web_dir).append_index_html_on_directories(true);
-    Router::new()
-        .fallback_service(files)
-        .layer(middleware::from_fn(cache_control))
-        .layer(CompressionLayer::new())
+mod assets;
+mod browser;
+mod config;
+mod data;
+mod outbox;
+mod replies;
+mod session;
+mod upgrade;
+
+pub use config::Config;
+
+/// What every session shares.
+#[derive(Debug)]
+struct Shared {
+    config: Config,
+    /// One permit per WebSocket session.
+    sessions: Arc<Semaphore>,
+    /// Cancelled at shutdown: every session closes with 1001.
+    cancel: CancellationToken,
+    /// Every session, so shutdown can wait for them.
+    tracker: TaskTracker,
 }
 
-/// Hashed assets (trunk names them `name-<hash>.ext`) never change: cache them for a year.
-/// Everything else, `index.html` above all, is revalidated on every load.
-async fn cache_control(request: Request, next: Next) -> Response {
-    let hashed = is_hashed_asset(request.uri().path());
-    let mut response = next.run(request).await;
-    let value = if hashed {
-        "public, max-age=31536000, immutable"
-    } else {
-        "no-cache"
-    };
-    response
-        .headers_mut()
-        .insert(CACHE_CONTROL, HeaderValue::from_static(value));
-    response
+/// Serves the page and `/ws` on `listener` until `shutdown` completes, then closes every
+/// session and returns once they are done.
+pub async fn serve(
+    listener: TcpListener,
+    config: Config,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let shared = Arc::new(Shared {
+        sessions: Arc::new(Semaphore::new(config.max_sessions)),
+        cancel: CancellationToken::new(),
+        tracker: TaskTracker::new(),
+        config,
+    });
+    let app = router(shared.clone());
+    let cancel = shared.cancel.clone();
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            cancel.cancel();
+        })
+        .await?;
+    shared.tracker.close();
+    shared.tracker.wait().await;
+    Ok(())
 }
 
-fn is_hashed_asset(path: &str) -> bool {
-    let name = path.rsplit('/').next().unwrap_or_default();
-    let stem = name.split('.').next().unwrap_or_default();
-    let stem = stem.strip_suffix("_bg").unwrap_or(stem);
-    stem.rsplit_once('-')
-        .is_some_and(|(_, hash)| hash.len() == 16 && hash.bytes().all(|b| b.is_ascii_hexdigit()))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::is_hashed_asset;
-
-    #[test]
-    fn recognises_trunk_hashes() {
-        assert!(is_hashed_asset("/tapedeck-web-ba6f938d1644ef3a_bg.wasm"));
-        assert!(is_hashed_asset("/style-d0f46f586d608a65.css"));
-        assert!(!is_hashed_asset("/index.html"));
-        assert!(!is_hashed_asset("/"));
-        assert!(!is_hashed_asset("/tapedeck-web.js"));
-    }
+fn router(shared: Arc<Shared>) -> Router {
+    let pages = assets::router(&shared.config.web_dir);
+    Router::new().route("/ws", get(upgrade::websocket)).with_state(shared).merge(pages)
 }

@@ -1,17 +1,19 @@
-//! `tapedeck-bridge`: serves the Tapedeck web app.
+//! `tapedeck-bridge`: serves the Tapedeck web app and maps browser WebSockets onto the server.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use anyhow::Context as _;
 use clap::Parser;
+use tapedeck_bridge::Config;
 use tracing_subscriber::EnvFilter;
 
 /// Tapedeck's front door for browsers.
 #[derive(Debug, Parser)]
 #[command(version, about)]
 struct Args {
-    /// The Tapedeck server's control address (used by the WebSocket endpoint, coming soon).
+    /// The Tapedeck server's control address: the only host the bridge connects to.
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:55353")]
     server: SocketAddr,
     /// The HTTP address to listen on.
@@ -20,6 +22,16 @@ struct Args {
     /// The built web app (trunk's output).
     #[arg(long, value_name = "DIR", default_value = "dist")]
     web: PathBuf,
+    /// Another origin whose pages may connect (repeatable), e.g. `http://music.home:8080`.
+    /// The bridge's own origin and the trunk dev server's are always allowed.
+    #[arg(long, value_name = "ORIGIN")]
+    allow_origin: Vec<String>,
+    /// WebSocket sessions served at once.
+    #[arg(long, default_value_t = 1024)]
+    max_sessions: usize,
+    /// Seconds a browser may take no data before its session is closed.
+    #[arg(long, value_name = "SECS", default_value_t = 60)]
+    stall_timeout: u64,
 }
 
 #[tokio::main]
@@ -41,11 +53,36 @@ async fn main() -> anyhow::Result<()> {
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     let addr = listener.local_addr()?;
+    let mut config = Config::new(args.server, &args.web);
+    config.allow_own_origin(addr);
+    config.allowed_origins.extend(args.allow_origin);
+    config.max_sessions = args.max_sessions.max(1);
+    config.stall_timeout = Duration::from_secs(args.stall_timeout);
     tracing::info!(%addr, web = %args.web.display(), server = %args.server, "bridge listening");
-    axum::serve(listener, tapedeck_bridge::router(&args.web))
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await?;
+    tapedeck_bridge::serve(listener, config, shutdown_signal()).await?;
     Ok(())
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut term) => {
+                term.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = term => {}
+    }
 }

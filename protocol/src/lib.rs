@@ -5,11 +5,13 @@
 //! so the server, the bridge, the web app and the fuzzers all share one parser.
 
 mod command;
+mod event;
 mod frame;
 mod reply;
 mod song;
 
 pub use command::{Command, CommandError};
+pub use event::{EVENT_PREFIX, Event};
 pub use frame::{LineBuffer, LineTooLong};
 pub use reply::{Reply, ReplyError};
 pub use song::{SongId, SongInfo, SongList};

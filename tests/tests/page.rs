@@ -5,7 +5,7 @@ use std::net::{SocketAddr, TcpStream};
 use std::path::PathBuf;
 use std::process::Command;
 
-use tapedeck_e2e::{PATIENCE, Process, binary, repo};
+use tapedeck_tests::{PATIENCE, Process, binary, repo};
 
 /// The trunk output: `TAPEDECK_DIST`, or `dist/` at the repository root.
 fn dist() -> PathBuf {

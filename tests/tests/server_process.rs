@@ -4,7 +4,7 @@ use std::io::{BufRead, BufReader, Write};
 use std::net::TcpStream;
 use std::time::Duration;
 
-use tapedeck_e2e::{PATIENCE, Process, binary, repo};
+use tapedeck_tests::{PATIENCE, Process, binary, repo};
 
 fn start_server(extra: &[&str]) -> Process {
     let music = repo().join("music");

@@ -2,14 +2,14 @@
 
 #![allow(
     dead_code,
+    unused_imports,
     reason = "each test binary uses a different subset of the helpers"
 )]
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use sha2::{Digest, Sha256};
+pub use tapedeck_tests::fixtures::{demo_music, long_library, sha256, write_wav};
 use tapedeck_protocol::{Command, Reply, SongId};
 use tapedeck_server::Config;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
@@ -20,11 +20,6 @@ use tokio_util::sync::CancellationToken;
 
 /// How long any single expectation may take before a test fails instead of hanging.
 pub const PATIENCE: Duration = Duration::from_secs(20);
-
-/// The bundled demo library.
-pub fn demo_music() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../music")
-}
 
 /// A server running in this process.
 pub struct TestServer {
@@ -145,43 +140,4 @@ pub async fn read_all(data: &mut TcpStream) -> Vec<u8> {
     let read = tokio::time::timeout(PATIENCE, data.read_to_end(&mut bytes));
     read.await.expect("stream in time").expect("read stream");
     bytes
-}
-
-pub fn sha256(bytes: &[u8]) -> [u8; 32] {
-    Sha256::digest(bytes).into()
-}
-
-/// Writes a WAV file of `seconds` of a 440 Hz tone, 44.1 kHz stereo 16-bit, and returns it.
-pub fn write_wav(path: &Path, seconds: u32) {
-    let frames = 44_100 * seconds;
-    let data_len = frames * 4;
-    let mut out = Vec::with_capacity(44 + data_len as usize);
-    out.extend_from_slice(b"RIFF");
-    out.extend_from_slice(&(36 + data_len).to_le_bytes());
-    out.extend_from_slice(b"WAVEfmt ");
-    out.extend_from_slice(&16u32.to_le_bytes());
-    out.extend_from_slice(&1u16.to_le_bytes());
-    out.extend_from_slice(&2u16.to_le_bytes());
-    out.extend_from_slice(&44_100u32.to_le_bytes());
-    out.extend_from_slice(&(44_100u32 * 4).to_le_bytes());
-    out.extend_from_slice(&4u16.to_le_bytes());
-    out.extend_from_slice(&16u16.to_le_bytes());
-    out.extend_from_slice(b"data");
-    out.extend_from_slice(&data_len.to_le_bytes());
-    for i in 0..frames {
-        let t = i as f32 / 44_100.0;
-        let s = ((t * 440.0 * std::f32::consts::TAU).sin() * 8000.0) as i16;
-        out.extend_from_slice(&s.to_le_bytes());
-        out.extend_from_slice(&s.to_le_bytes());
-    }
-    std::fs::write(path, out).expect("write wav");
-}
-
-/// A temporary library with one long WAV (`long.wav`, 60 s, about 10 MB) and one short
-/// (`short.wav`, 2 s).
-pub fn long_library() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().expect("tempdir");
-    write_wav(&dir.path().join("long.wav"), 60);
-    write_wav(&dir.path().join("short.wav"), 2);
-    dir
 }

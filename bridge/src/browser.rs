@@ -1,0 +1,124 @@
+//! Browser to server: each text message is one command, forwarded as one line. What cannot be a
+//! command is answered by the bridge itself and never reaches the server.
+
+use std::time::Duration;
+
+use axum::extract::ws::{Message, WebSocket};
+use futures_util::StreamExt;
+use futures_util::stream::SplitStream;
+use tapedeck_protocol::{Command, Event, MAX_LINE_LEN, Reply};
+use tokio::io::AsyncWriteExt;
+use tokio::net::tcp::OwnedWriteHalf;
+use tokio::sync::mpsc;
+use tokio::time::timeout;
+
+use crate::outbox::{Generation, Out};
+
+/// Commands sent to the server whose replies have not come back yet, at most; beyond this the
+/// bridge stops reading the browser until replies arrive.
+pub const MAX_PENDING: usize = 64;
+
+/// A text message the browser sent, in order, awaiting its one reply.
+#[derive(Debug)]
+pub enum Pending {
+    /// Forwarded to the server. `command` is `None` when the line does not parse (the server
+    /// will answer with an error); `generation` is the play generation when it was sent.
+    Server { command: Option<Command>, generation: u64 },
+    /// Answered by the bridge itself, as soon as every earlier message is answered.
+    Local(Reply),
+}
+
+/// Why the browser side ended.
+#[derive(Debug)]
+pub enum BrowserEnd {
+    /// The browser closed the WebSocket or went away.
+    Gone,
+    /// The server stopped taking commands.
+    ServerGone,
+}
+
+/// Reads the browser's messages until it goes away.
+pub async fn pump(
+    mut stream: SplitStream<WebSocket>,
+    mut control: OwnedWriteHalf,
+    pending: mpsc::Sender<Pending>,
+    out: mpsc::Sender<Out>,
+    generation: Generation,
+    stall: Duration,
+) -> BrowserEnd {
+    while let Some(Ok(message)) = stream.next().await {
+        let text = match message {
+            Message::Text(text) => text,
+            Message::Binary(_) => {
+                let event = Event::Error("binary messages are not accepted".into());
+                if out.send(Out::Text(event.to_string())).await.is_err() {
+                    return BrowserEnd::Gone;
+                }
+                continue;
+            }
+            Message::Close(_) => return BrowserEnd::Gone,
+            Message::Ping(_) | Message::Pong(_) => continue,
+        };
+        let entry = match reject(text.as_str()) {
+            Some(reason) => Pending::Local(Reply::Error(reason.into())),
+            None => {
+                let entry = classify(text.as_str(), &generation);
+                let line = format!("{}\n", text.as_str());
+                match timeout(stall, control.write_all(line.as_bytes())).await {
+                    Ok(Ok(())) => entry,
+                    _ => return BrowserEnd::ServerGone,
+                }
+            }
+        };
+        if pending.send(entry).await.is_err() {
+            return BrowserEnd::ServerGone;
+        }
+    }
+    BrowserEnd::Gone
+}
+
+/// Why a text message cannot be a command line, if it cannot.
+fn reject(text: &str) -> Option<&'static str> {
+    if text.len() > MAX_LINE_LEN {
+        Some("line too long")
+    } else if text.contains(['\n', '\r']) {
+        Some("line break in message")
+    } else {
+        None
+    }
+}
+
+/// The pending entry for a forwarded line. `play`, `stop` and `quit` end the current play the
+/// moment they are sent, so they start a new generation.
+fn classify(text: &str, generation: &Generation) -> Pending {
+    let command = Command::parse(text.as_bytes()).ok();
+    let ends_play = matches!(command, Some(Command::Play(_) | Command::Stop | Command::Quit));
+    let generation = if ends_play { generation.bump() } else { generation.current() };
+    Pending::Server { command, generation }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rejects_what_cannot_be_a_line() {
+        assert_eq!(reject("list"), None);
+        assert_eq!(reject(&"a".repeat(MAX_LINE_LEN)), None);
+        assert_eq!(reject(&"a".repeat(MAX_LINE_LEN + 1)), Some("line too long"));
+        assert_eq!(reject("list\nplay 1"), Some("line break in message"));
+        assert_eq!(reject("list\r"), Some("line break in message"));
+    }
+
+    #[test]
+    fn only_commands_that_end_a_play_start_a_generation() {
+        let generation = Generation::default();
+        for (line, bumps) in [("list", false), ("play 1", true), ("p x", false), ("s", true), ("q", true)] {
+            let before = generation.current();
+            let Pending::Server { generation: got, .. } = classify(line, &generation) else {
+                panic!("forwarded")
+            };
+            assert_eq!((got != before, got), (bumps, generation.current()), "{line}");
+        }
+    }
+}

@@ -1,0 +1,48 @@
+//! Tunables of a running bridge.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// How a bridge behaves. [`Config::new`] gives the defaults the binary uses.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The Tapedeck server: the only host this bridge ever connects to.
+    pub server: SocketAddr,
+    /// The built web app (trunk's `dist/`).
+    pub web_dir: PathBuf,
+    /// Origins whose pages may open a WebSocket, exactly as browsers send them
+    /// (`http://127.0.0.1:8080`). Requests without an Origin (non-browser clients) are allowed:
+    /// cross-site WebSocket hijacking needs a browser, and browsers always send one.
+    pub allowed_origins: Vec<String>,
+    /// WebSocket sessions at once; one more is answered 503.
+    pub max_sessions: usize,
+    /// How long connecting to the server or a data port may take.
+    pub connect_timeout: Duration,
+    /// A browser that takes no message for this long is given up.
+    pub stall_timeout: Duration,
+}
+
+impl Config {
+    /// The defaults for a bridge to `server` serving `web_dir`, allowing the trunk dev server's
+    /// origins; add the bridge's own with [`Config::allow_own_origin`].
+    pub fn new(server: SocketAddr, web_dir: impl Into<PathBuf>) -> Self {
+        Self {
+            server,
+            web_dir: web_dir.into(),
+            allowed_origins: vec!["http://127.0.0.1:8081".into(), "http://localhost:8081".into()],
+            max_sessions: 1024,
+            connect_timeout: Duration::from_secs(1),
+            stall_timeout: Duration::from_secs(60),
+        }
+    }
+
+    /// Allows the origins of a page served from `listen` (and `localhost` for loopback).
+    pub fn allow_own_origin(&mut self, listen: SocketAddr) {
+        let port = listen.port();
+        self.allowed_origins.push(format!("http://{listen}"));
+        if listen.ip().is_loopback() {
+            self.allowed_origins.push(format!("http://localhost:{port}"));
+        }
+    }
+}

@@ -1,0 +1,63 @@
+//! One play's audio: claim the data port the server announced, and forward its bytes as they
+//! come, no faster than the browser takes them.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use bytes::BytesMut;
+use tapedeck_protocol::Event;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::sync::mpsc;
+use tokio::time::timeout;
+
+use crate::outbox::Out;
+
+/// Bytes read from the data port at a time: one binary message each.
+pub const CHUNK: usize = 16 * 1024;
+
+/// What the server announced for one play.
+#[derive(Debug)]
+pub struct Claim {
+    /// The server's data port (on the configured server's address: the bridge connects nowhere
+    /// else).
+    pub addr: SocketAddr,
+    pub token: String,
+    /// The octet count of the `port` reply.
+    pub bytes: u64,
+    /// The play's generation, to tag what it sends.
+    pub generation: u64,
+}
+
+/// Forwards the play's bytes, then says how it ended: `event end` after all octets, an error
+/// event otherwise. Dropping the future closes the data connection.
+pub async fn pump(claim: Claim, out: mpsc::Sender<Out>, connect_timeout: Duration) {
+    let result = forward(&claim, &out, connect_timeout).await;
+    let event = match result {
+        Ok(received) if received == claim.bytes => Event::End,
+        Ok(received) => Event::Error(format!(
+            "stream ended early after {received} of {} bytes",
+            claim.bytes
+        )),
+        Err(err) => Event::Error(format!("data connection failed: {err}")),
+    };
+    let _ = out.send(Out::PlayEvent(claim.generation, event)).await;
+}
+
+async fn forward(claim: &Claim, out: &mpsc::Sender<Out>, connect: Duration) -> std::io::Result<u64> {
+    let mut data = timeout(connect, TcpStream::connect(claim.addr)).await??;
+    data.set_nodelay(true)?;
+    data.write_all(format!("{}\n", claim.token).as_bytes()).await?;
+    let mut received = 0u64;
+    loop {
+        let mut chunk = BytesMut::with_capacity(CHUNK);
+        let n = data.read_buf(&mut chunk).await?;
+        if n == 0 {
+            return Ok(received);
+        }
+        received += n as u64;
+        if out.send(Out::Audio(claim.generation, chunk.freeze())).await.is_err() {
+            return Ok(received);
+        }
+    }
+}

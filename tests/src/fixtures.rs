@@ -1,0 +1,51 @@
+//! Audio fixtures and hashes.
+
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+/// The bundled demo library.
+pub fn demo_music() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../music")
+}
+
+pub fn sha256(bytes: &[u8]) -> [u8; 32] {
+    Sha256::digest(bytes).into()
+}
+
+/// Writes a WAV file of `seconds` of a 440 Hz tone, 44.1 kHz stereo 16-bit (176,400 B/s).
+pub fn write_wav(path: &Path, seconds: u32) {
+    let second: Vec<u8> = (0..44_100u32)
+        .flat_map(|i| {
+            let t = i as f32 / 44_100.0;
+            let s = ((t * 440.0 * std::f32::consts::TAU).sin() * 8000.0) as i16;
+            let b = s.to_le_bytes();
+            [b[0], b[1], b[0], b[1]]
+        })
+        .collect();
+    let data_len = second.len() as u32 * seconds;
+    let mut out = Vec::with_capacity(44 + data_len as usize);
+    out.extend_from_slice(b"RIFF");
+    out.extend_from_slice(&(36 + data_len).to_le_bytes());
+    out.extend_from_slice(b"WAVEfmt ");
+    for field in [16u32.to_le_bytes(), 0x0002_0001u32.to_le_bytes(), 44_100u32.to_le_bytes()] {
+        out.extend_from_slice(&field);
+    }
+    out.extend_from_slice(&(44_100u32 * 4).to_le_bytes());
+    out.extend_from_slice(&0x0010_0004u32.to_le_bytes());
+    out.extend_from_slice(b"data");
+    out.extend_from_slice(&data_len.to_le_bytes());
+    for _ in 0..seconds {
+        out.extend_from_slice(&second);
+    }
+    std::fs::write(path, out).expect("write wav");
+}
+
+/// A temporary library with one long WAV (`long.wav`, 60 s, about 10 MB) and one short
+/// (`short.wav`, 2 s).
+pub fn long_library() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    write_wav(&dir.path().join("long.wav"), 60);
+    write_wav(&dir.path().join("short.wav"), 2);
+    dir
+}
