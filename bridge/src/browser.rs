@@ -23,7 +23,10 @@ pub const MAX_PENDING: usize = 64;
 pub enum Pending {
     /// Forwarded to the server. `command` is `None` when the line does not parse (the server
     /// will answer with an error); `generation` is the play generation when it was sent.
-    Server { command: Option<Command>, generation: u64 },
+    Server {
+        command: Option<Command>,
+        generation: u64,
+    },
     /// Answered by the bridge itself, as soon as every earlier message is answered.
     Local(Reply),
 }
@@ -59,18 +62,26 @@ pub async fn pump(
             Message::Close(_) => return BrowserEnd::Gone,
             Message::Ping(_) | Message::Pong(_) => continue,
         };
-        let entry = match reject(text.as_str()) {
-            Some(reason) => Pending::Local(Reply::Error(reason.into())),
-            None => {
-                let entry = classify(text.as_str(), &generation);
-                let line = format!("{}\n", text.as_str());
-                match timeout(stall, control.write_all(line.as_bytes())).await {
-                    Ok(Ok(())) => entry,
-                    _ => return BrowserEnd::ServerGone,
-                }
+        // The entry is queued before the line is written, so it is there when the reply is.
+        let Some(reason) = reject(text.as_str()) else {
+            if pending
+                .send(classify(text.as_str(), &generation))
+                .await
+                .is_err()
+            {
+                return BrowserEnd::ServerGone;
+            }
+            let line = format!("{}\n", text.as_str());
+            match timeout(stall, control.write_all(line.as_bytes())).await {
+                Ok(Ok(())) => continue,
+                _ => return BrowserEnd::ServerGone,
             }
         };
-        if pending.send(entry).await.is_err() {
+        if pending
+            .send(Pending::Local(Reply::Error(reason.into())))
+            .await
+            .is_err()
+        {
             return BrowserEnd::ServerGone;
         }
     }
@@ -92,9 +103,19 @@ fn reject(text: &str) -> Option<&'static str> {
 /// moment they are sent, so they start a new generation.
 fn classify(text: &str, generation: &Generation) -> Pending {
     let command = Command::parse(text.as_bytes()).ok();
-    let ends_play = matches!(command, Some(Command::Play(_) | Command::Stop | Command::Quit));
-    let generation = if ends_play { generation.bump() } else { generation.current() };
-    Pending::Server { command, generation }
+    let ends_play = matches!(
+        command,
+        Some(Command::Play(_) | Command::Stop | Command::Quit)
+    );
+    let generation = if ends_play {
+        generation.bump()
+    } else {
+        generation.current()
+    };
+    Pending::Server {
+        command,
+        generation,
+    }
 }
 
 #[cfg(test)]
@@ -113,12 +134,25 @@ mod tests {
     #[test]
     fn only_commands_that_end_a_play_start_a_generation() {
         let generation = Generation::default();
-        for (line, bumps) in [("list", false), ("play 1", true), ("p x", false), ("s", true), ("q", true)] {
+        for (line, bumps) in [
+            ("list", false),
+            ("play 1", true),
+            ("p x", false),
+            ("s", true),
+            ("q", true),
+        ] {
             let before = generation.current();
-            let Pending::Server { generation: got, .. } = classify(line, &generation) else {
+            let Pending::Server {
+                generation: got, ..
+            } = classify(line, &generation)
+            else {
                 panic!("forwarded")
             };
-            assert_eq!((got != before, got), (bumps, generation.current()), "{line}");
+            assert_eq!(
+                (got != before, got),
+                (bumps, generation.current()),
+                "{line}"
+            );
         }
     }
 }

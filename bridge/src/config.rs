@@ -17,7 +17,8 @@ pub struct Config {
     pub allowed_origins: Vec<String>,
     /// WebSocket sessions at once; one more is answered 503.
     pub max_sessions: usize,
-    /// How long connecting to the server or a data port may take.
+    /// How long connecting to the server or a data port may take. A server that is down
+    /// refuses at once and is reported at once; this only bounds one that does not answer.
     pub connect_timeout: Duration,
     /// A browser that takes no message for this long is given up.
     pub stall_timeout: Duration,
@@ -30,9 +31,12 @@ impl Config {
         Self {
             server,
             web_dir: web_dir.into(),
-            allowed_origins: vec!["http://127.0.0.1:8081".into(), "http://localhost:8081".into()],
+            allowed_origins: vec![
+                "http://127.0.0.1:8081".into(),
+                "http://localhost:8081".into(),
+            ],
             max_sessions: 1024,
-            connect_timeout: Duration::from_secs(1),
+            connect_timeout: Duration::from_secs(5),
             stall_timeout: Duration::from_secs(60),
         }
     }
@@ -42,7 +46,8 @@ impl Config {
         let port = listen.port();
         self.allowed_origins.push(format!("http://{listen}"));
         if listen.ip().is_loopback() {
-            self.allowed_origins.push(format!("http://localhost:{port}"));
+            self.allowed_origins
+                .push(format!("http://localhost:{port}"));
         }
     }
 }

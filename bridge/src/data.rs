@@ -44,10 +44,15 @@ pub async fn pump(claim: Claim, out: mpsc::Sender<Out>, connect_timeout: Duratio
     let _ = out.send(Out::PlayEvent(claim.generation, event)).await;
 }
 
-async fn forward(claim: &Claim, out: &mpsc::Sender<Out>, connect: Duration) -> std::io::Result<u64> {
+async fn forward(
+    claim: &Claim,
+    out: &mpsc::Sender<Out>,
+    connect: Duration,
+) -> std::io::Result<u64> {
     let mut data = timeout(connect, TcpStream::connect(claim.addr)).await??;
     data.set_nodelay(true)?;
-    data.write_all(format!("{}\n", claim.token).as_bytes()).await?;
+    data.write_all(format!("{}\n", claim.token).as_bytes())
+        .await?;
     let mut received = 0u64;
     loop {
         let mut chunk = BytesMut::with_capacity(CHUNK);
@@ -56,7 +61,11 @@ async fn forward(claim: &Claim, out: &mpsc::Sender<Out>, connect: Duration) -> s
             return Ok(received);
         }
         received += n as u64;
-        if out.send(Out::Audio(claim.generation, chunk.freeze())).await.is_err() {
+        if out
+            .send(Out::Audio(claim.generation, chunk.freeze()))
+            .await
+            .is_err()
+        {
             return Ok(received);
         }
     }

@@ -67,5 +67,8 @@ pub async fn serve(
 
 fn router(shared: Arc<Shared>) -> Router {
     let pages = assets::router(&shared.config.web_dir);
-    Router::new().route("/ws", get(upgrade::websocket)).with_state(shared).merge(pages)
+    Router::new()
+        .route("/ws", get(upgrade::websocket))
+        .with_state(shared)
+        .merge(pages)
 }

@@ -75,7 +75,10 @@ pub async fn write(
             }
             Out::Audio(..) | Out::PlayEvent(..) => continue,
             Out::Close(code, reason) => {
-                let frame = CloseFrame { code, reason: reason.into() };
+                let frame = CloseFrame {
+                    code,
+                    reason: reason.into(),
+                };
                 let _ = timeout(stall, sink.send(Message::Close(Some(frame)))).await;
                 return WriteEnd::Closed;
             }

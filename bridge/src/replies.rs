@@ -60,78 +60,122 @@ impl Replies {
     ) -> Self {
         let reader = BufReader::new(reader);
         let pending = VecDeque::new();
-        Self { reader, incoming, pending, out, server, connect_timeout, play: None }
+        Self {
+            reader,
+            incoming,
+            pending,
+            out,
+            server,
+            connect_timeout,
+            play: None,
+        }
     }
 
     pub async fn run(mut self) -> ServerEnd {
         let mut line = Vec::new();
         loop {
-            let end = tokio::select! {
+            let step = tokio::select! {
                 read = read_reply(&mut self.reader, &mut line) => match read {
                     Ok(true) => self.on_reply(std::mem::take(&mut line)).await,
-                    Ok(false) => Some(ServerEnd::Closed),
-                    Err(_) => Some(ServerEnd::Broken),
+                    Ok(false) => Err(ServerEnd::Closed),
+                    Err(_) => Err(ServerEnd::Broken),
                 },
                 entry = self.incoming.recv(), if self.pending.len() < MAX_PENDING => match entry {
                     Some(entry) => {
                         self.pending.push_back(entry);
                         self.answer_local().await
                     }
-                    None => Some(ServerEnd::BrowserGone),
+                    None => Err(ServerEnd::BrowserGone),
                 },
                 () = poll_play(&mut self.play), if self.play.is_some() => {
                     self.play = None;
-                    None
+                    Ok(())
                 }
             };
-            if let Some(end) = end {
+            if let Err(end) = step {
                 return end;
             }
         }
     }
 
-    async fn on_reply(&mut self, line: Vec<u8>) -> Option<ServerEnd> {
-        let Ok(line) = String::from_utf8(line) else { return Some(ServerEnd::Broken) };
+    /// Handles one reply line. `Err` ends the session, saying why (so do the other steps).
+    async fn on_reply(&mut self, line: Vec<u8>) -> Result<(), ServerEnd> {
+        let Ok(line) = String::from_utf8(line) else {
+            return Err(ServerEnd::Broken);
+        };
         let line = line.strip_suffix('\n').unwrap_or(&line).to_owned();
-        let Some(Pending::Server { command, generation }) = self.pending.pop_front() else {
+        self.catch_up().await?;
+        let Some(Pending::Server {
+            command,
+            generation,
+        }) = self.pending.pop_front()
+        else {
             return self.unprompted(line).await;
         };
-        if matches!(command, Some(Command::Play(_) | Command::Stop | Command::Quit)) {
+        if matches!(
+            command,
+            Some(Command::Play(_) | Command::Stop | Command::Quit)
+        ) {
             self.play = None;
         }
         if let Some(command @ Command::Play(_)) = command {
             if let Ok(Reply::Port { port, token, bytes }) = Reply::parse(&command, &line) {
                 let addr = SocketAddr::new(self.server, port);
-                let claim = Claim { addr, token, bytes, generation };
-                self.play = Some(Box::pin(data::pump(claim, self.out.clone(), self.connect_timeout)));
+                let claim = Claim {
+                    addr,
+                    token,
+                    bytes,
+                    generation,
+                };
+                self.play = Some(Box::pin(data::pump(
+                    claim,
+                    self.out.clone(),
+                    self.connect_timeout,
+                )));
             }
         }
         let quit = command == Some(Command::Quit) && line == "bye";
         self.send(Out::Text(line)).await?;
         if quit {
-            return Some(ServerEnd::Quit);
+            return Err(ServerEnd::Quit);
         }
         self.answer_local().await
     }
 
     /// A line that answers no command: the server's last words before it closes.
-    async fn unprompted(&mut self, line: String) -> Option<ServerEnd> {
+    async fn unprompted(&mut self, line: String) -> Result<(), ServerEnd> {
         let reason = line.strip_prefix("error ").unwrap_or(&line);
-        self.send(Out::Text(Event::Error(reason.to_owned()).to_string())).await
+        self.send(Out::Text(Event::Error(reason.to_owned()).to_string()))
+            .await
+    }
+
+    /// Takes entries already queued until one awaits a server reply: the browser side queues
+    /// an entry before it writes its line, so a reply's entry is always queued by then.
+    async fn catch_up(&mut self) -> Result<(), ServerEnd> {
+        loop {
+            self.answer_local().await?;
+            if !self.pending.is_empty() {
+                return Ok(());
+            }
+            match self.incoming.try_recv() {
+                Ok(entry) => self.pending.push_back(entry),
+                Err(_) => return Ok(()),
+            }
+        }
     }
 
     /// Answers the bridge's own rejections that are now first in line.
-    async fn answer_local(&mut self) -> Option<ServerEnd> {
+    async fn answer_local(&mut self) -> Result<(), ServerEnd> {
         while let Some(Pending::Local(_)) = self.pending.front() {
             if let Some(Pending::Local(reply)) = self.pending.pop_front() {
                 self.send(Out::Text(reply.to_string())).await?;
             }
         }
-        None
+        Ok(())
     }
 
-    async fn send(&mut self, out: Out) -> Option<ServerEnd> {
-        self.out.send(out).await.err().map(|_| ServerEnd::BrowserGone)
+    async fn send(&mut self, out: Out) -> Result<(), ServerEnd> {
+        self.out.send(out).await.map_err(|_| ServerEnd::BrowserGone)
     }
 }
 

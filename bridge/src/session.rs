@@ -2,6 +2,7 @@
 //! opens and closed when either side goes away, and the data connection of the current play.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::extract::ws::WebSocket;
 use futures_util::StreamExt;
@@ -19,8 +20,12 @@ use crate::replies::{Replies, ServerEnd};
 /// Close codes (RFC 6455 and the IANA registry).
 const NORMAL: u16 = 1000;
 const GOING_AWAY: u16 = 1001;
-/// "Bad Gateway": the server behind the bridge is unreachable or went away.
-const BAD_GATEWAY: u16 = 1014;
+/// "Try Again Later": the server behind the bridge is unreachable or went away. (1014, "Bad
+/// Gateway", would say it more exactly, but RFC 6455 stacks such as tungstenite reject it.)
+const TRY_AGAIN_LATER: u16 = 1013;
+
+/// How long a closing session waits for the browser to acknowledge the close.
+const CLOSING_HANDSHAKE: Duration = Duration::from_secs(1);
 
 /// Runs a session until the browser or the server goes away, or the bridge shuts down.
 #[instrument(skip_all)]
@@ -33,28 +38,55 @@ pub async fn run(socket: WebSocket, shared: Arc<Shared>) {
     tokio::pin!(writer);
     let control = match timeout(config.connect_timeout, TcpStream::connect(config.server)).await {
         Ok(Ok(control)) => control,
-        _ => return close(out, writer, BAD_GATEWAY, "server unavailable").await,
+        _ => {
+            close(out, writer, TRY_AGAIN_LATER, "server unavailable").await;
+            return drain(stream).await;
+        }
     };
     let _ = control.set_nodelay(true);
     let (reader, writer_half) = control.into_split();
     let (pending_tx, pending_rx) = mpsc::channel(MAX_PENDING);
-    let browser = browser::pump(stream, writer_half, pending_tx, out.clone(), generation, config.stall_timeout);
-    let replies = Replies::new(reader, pending_rx, out.clone(), config.server.ip(), config.connect_timeout);
-    tokio::select! {
-        end = browser => match end {
-            BrowserEnd::Gone => debug!("browser left"),
-            BrowserEnd::ServerGone => close(out, writer, BAD_GATEWAY, "server connection lost").await,
+    let browser = browser::pump(
+        stream,
+        writer_half,
+        pending_tx,
+        out.clone(),
+        generation,
+        config.stall_timeout,
+    );
+    let replies = Replies::new(
+        reader,
+        pending_rx,
+        out.clone(),
+        config.server.ip(),
+        config.connect_timeout,
+    );
+    tokio::pin!(browser);
+    let closing = tokio::select! {
+        end = &mut browser => match end {
+            BrowserEnd::Gone => return debug!("browser left"),
+            BrowserEnd::ServerGone => (TRY_AGAIN_LATER, "server connection lost"),
         },
         end = replies.run() => match end {
-            ServerEnd::Quit => close(out, writer, NORMAL, "bye").await,
-            ServerEnd::BrowserGone => debug!("browser left"),
-            ServerEnd::Closed | ServerEnd::Broken => {
-                close(out, writer, BAD_GATEWAY, "server connection lost").await;
-            }
+            ServerEnd::Quit => (NORMAL, "bye"),
+            ServerEnd::BrowserGone => return debug!("browser left"),
+            ServerEnd::Closed | ServerEnd::Broken => (TRY_AGAIN_LATER, "server connection lost"),
         },
-        end = &mut writer => debug!(%end, "session ended"),
-        () = shared.cancel.cancelled() => close(out, writer, GOING_AWAY, "bridge shutting down").await,
-    }
+        end = &mut writer => return debug!(%end, "session ended"),
+        () = shared.cancel.cancelled() => (GOING_AWAY, "bridge shutting down"),
+    };
+    close(out, writer, closing.0, closing.1).await;
+    // The closing handshake: read on until the browser's own Close, so the socket is not
+    // dropped with unread data (which would reset it before the browser reads our Close).
+    let _ = timeout(CLOSING_HANDSHAKE, browser).await;
+}
+
+/// Reads and discards the browser's messages until it closes, for at most the handshake time.
+async fn drain(mut stream: futures_util::stream::SplitStream<WebSocket>) {
+    let _ = timeout(CLOSING_HANDSHAKE, async {
+        while let Some(Ok(_)) = stream.next().await {}
+    })
+    .await;
 }
 
 /// Tells the browser why (an error event, unless the close is normal), closes the WebSocket
@@ -68,10 +100,12 @@ async fn close(
     // The queue may be full of audio: send while the writer drains it, not before.
     let messages = async move {
         if code != NORMAL {
-            let _ = out.send(Out::Text(Event::Error(reason.into()).to_string())).await;
+            let _ = out
+                .send(Out::Text(Event::Error(reason.into()).to_string()))
+                .await;
         }
         let _ = out.send(Out::Close(code, reason)).await;
     };
-    let _ = timeout(std::time::Duration::from_secs(1), async { tokio::join!(messages, writer) }).await;
+    let _ = timeout(CLOSING_HANDSHAKE, async { tokio::join!(messages, writer) }).await;
     debug!(code, reason, "session closed");
 }

@@ -29,7 +29,11 @@ pub async fn websocket(
     upgrade: WebSocketUpgrade,
 ) -> Response {
     if let Some(origin) = headers.get(ORIGIN) {
-        let allowed = shared.config.allowed_origins.iter().any(|o| o.as_bytes() == origin.as_bytes());
+        let allowed = shared
+            .config
+            .allowed_origins
+            .iter()
+            .any(|o| o.as_bytes() == origin.as_bytes());
         if !allowed {
             warn!(origin = ?origin, "WebSocket refused: foreign origin");
             return (StatusCode::FORBIDDEN, "origin not allowed").into_response();

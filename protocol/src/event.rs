@@ -22,7 +22,9 @@ impl Event {
     pub fn parse(text: &str) -> Option<Self> {
         match text.strip_prefix(EVENT_PREFIX)? {
             "end" => Some(Self::End),
-            rest => rest.strip_prefix("error ").map(|reason| Self::Error(reason.to_owned())),
+            rest => rest
+                .strip_prefix("error ")
+                .map(|reason| Self::Error(reason.to_owned())),
         }
     }
 }
@@ -45,7 +47,13 @@ mod tests {
         for event in [Event::End, Event::Error("server unavailable".into())] {
             assert_eq!(Event::parse(&event.to_string()), Some(event));
         }
-        for reply in ["stopped", "error no such song", "{\"event \":1}", "event", "event what"] {
+        for reply in [
+            "stopped",
+            "error no such song",
+            "{\"event \":1}",
+            "event",
+            "event what",
+        ] {
             assert_eq!(Event::parse(reply), None, "{reply}");
         }
     }

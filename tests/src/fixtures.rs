@@ -28,7 +28,11 @@ pub fn write_wav(path: &Path, seconds: u32) {
     out.extend_from_slice(b"RIFF");
     out.extend_from_slice(&(36 + data_len).to_le_bytes());
     out.extend_from_slice(b"WAVEfmt ");
-    for field in [16u32.to_le_bytes(), 0x0002_0001u32.to_le_bytes(), 44_100u32.to_le_bytes()] {
+    for field in [
+        16u32.to_le_bytes(),
+        0x0002_0001u32.to_le_bytes(),
+        44_100u32.to_le_bytes(),
+    ] {
         out.extend_from_slice(&field);
     }
     out.extend_from_slice(&(44_100u32 * 4).to_le_bytes());

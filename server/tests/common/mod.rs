@@ -9,9 +9,9 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-pub use tapedeck_tests::fixtures::{demo_music, long_library, sha256, write_wav};
 use tapedeck_protocol::{Command, Reply, SongId};
 use tapedeck_server::Config;
+pub use tapedeck_tests::fixtures::{demo_music, long_library, sha256, write_wav};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 use tokio::net::tcp::OwnedWriteHalf;
