@@ -4,7 +4,7 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use bytes::BytesMut;
+use bytes::Bytes;
 use tapedeck_protocol::Event;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -13,8 +13,12 @@ use tokio::time::timeout;
 
 use crate::outbox::Out;
 
-/// Bytes read from the data port at a time: one binary message each.
-pub const CHUNK: usize = 16 * 1024;
+/// The most read from the data port at a time: one binary message each. Large enough that an
+/// unpaced stream costs few system calls.
+pub const CHUNK: usize = 64 * 1024;
+/// The read buffer a play starts with: a paced stream's reads rarely fill even this, so it
+/// grows towards [`CHUNK`] only while reads come back full.
+const FIRST_CHUNK: usize = 16 * 1024;
 
 /// What the server announced for one play.
 #[derive(Debug)]
@@ -54,18 +58,19 @@ async fn forward(
     data.write_all(format!("{}\n", claim.token).as_bytes())
         .await?;
     let mut received = 0u64;
+    let mut buf = vec![0u8; FIRST_CHUNK];
     loop {
-        let mut chunk = BytesMut::with_capacity(CHUNK);
-        let n = data.read_buf(&mut chunk).await?;
+        let n = data.read(&mut buf).await?;
         if n == 0 {
             return Ok(received);
         }
         received += n as u64;
-        if out
-            .send(Out::Audio(claim.generation, chunk.freeze()))
-            .await
-            .is_err()
-        {
+        if n == buf.len() && buf.len() < CHUNK {
+            buf.resize(buf.len() * 2, 0);
+        }
+        // A message holds only what arrived, not a whole buffer's capacity.
+        let chunk = Bytes::copy_from_slice(&buf[..n]);
+        if out.send(Out::Audio(claim.generation, chunk)).await.is_err() {
             return Ok(received);
         }
     }

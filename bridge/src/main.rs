@@ -49,6 +49,10 @@ async fn main() -> anyhow::Result<()> {
         "no web app in {} (build it with `trunk build --release`)",
         args.web.display()
     );
+    // Each session holds a WebSocket, a control socket and a data socket: raise the soft limit.
+    if let Err(err) = rlimit::increase_nofile_limit(u64::MAX) {
+        tracing::warn!(error = %err, "cannot raise the open-file limit");
+    }
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;

@@ -13,10 +13,10 @@ use tapedeck_protocol::Event;
 use tokio::sync::mpsc;
 use tokio::time::timeout;
 
-/// Messages waiting for the browser, at most. With 16 KiB audio chunks this bounds a session's
-/// queued audio to 128 KiB, and it is what makes the data port read only as fast as the
-/// browser takes the bytes.
-pub const OUT_QUEUE: usize = 8;
+/// Messages waiting for the browser, at most. With audio chunks of at most 64 KiB this bounds
+/// a session's queued audio to 256 KiB, and it is what makes the data port read only as fast
+/// as the browser takes the bytes.
+pub const OUT_QUEUE: usize = 4;
 
 /// One message for the browser.
 #[derive(Debug)]

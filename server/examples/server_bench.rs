@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! cargo build --release -p tapedeck-server --bins --examples
-//! target/release/examples/bench [--clients 1000] [--seconds 60] [--ramp 10]
+//! target/release/examples/server_bench [--clients 1000] [--seconds 60] [--ramp 10]
 //! ```
 //!
 //! It makes a 320 kbit/s CBR mp3 (ffmpeg), starts `tapedeck-server` on it, then:
