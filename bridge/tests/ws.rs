@@ -158,29 +158,49 @@ async fn a_server_that_is_down_is_reported_and_the_websocket_closed() {
     assert_eq!(browser.next().await, Got::Closed(Some(1013)));
 }
 
-#[tokio::test]
-async fn a_server_dying_mid_stream_is_reported_promptly() {
+/// Plays the long song, lets `kill` end the server, and returns the close code and the texts
+/// the browser got; each message must come within a second.
+async fn server_ends_mid_stream(kill: impl FnOnce(&Stack)) -> (Option<u16>, Vec<String>) {
     let dir = long_library();
     let stack = Stack::start(tapedeck_server::Config::new(dir.path())).await;
     let mut browser = stack.browser().await;
     assert!(browser.ask("play 1").await.starts_with("port "));
     assert!(matches!(browser.next().await, Got::Binary(_)));
-    stack.server_stop.cancel();
-    let mut errors = Vec::new();
-    let close = loop {
-        match tokio::time::timeout(Duration::from_secs(5), browser.next())
+    kill(&stack);
+    let mut texts = Vec::new();
+    loop {
+        match tokio::time::timeout(Duration::from_secs(1), browser.next())
             .await
             .expect("prompt")
         {
-            Got::Text(text) => errors.push(text),
+            Got::Text(text) => texts.push(text),
             Got::Binary(_) => {}
-            Got::Closed(code) => break code,
+            Got::Closed(code) => return (code, texts),
         }
-    };
-    assert_eq!(close, Some(1013));
+    }
+}
+
+#[tokio::test]
+async fn a_bridge_shutting_down_closes_sessions_with_going_away() {
+    let stack = Stack::demo().await;
+    let mut browser = stack.browser().await;
+    assert!(browser.ask("list").await.starts_with('{'));
+    stack.bridge_stop.cancel();
+    assert_eq!(browser.text().await, "event error bridge shutting down");
+    assert_eq!(browser.next().await, Got::Closed(Some(1001)));
+}
+
+#[tokio::test]
+async fn a_server_shutting_down_mid_stream_is_reported_promptly() {
+    let (code, texts) = server_ends_mid_stream(|stack| stack.server_stop.cancel()).await;
+    assert_eq!(code, Some(1013));
     assert!(
-        errors.contains(&"event error server connection lost".to_owned()),
-        "{errors:?}"
+        texts.contains(&"event error server shutting down".to_owned()),
+        "{texts:?}"
+    );
+    assert!(
+        texts.contains(&"event error server connection lost".to_owned()),
+        "{texts:?}"
     );
 }
 

@@ -45,18 +45,16 @@ impl Stack {
             .expect("bind");
         let server = listener.local_addr().expect("addr");
         let server_stop = CancellationToken::new();
-        tokio::spawn(tapedeck_server::run(
-            listener,
-            server_config,
-            server_stop.clone().cancelled_owned(),
-        ));
+        let signal = server_stop.clone().cancelled_owned();
+        tokio::spawn(tapedeck_server::run(listener, server_config, signal));
         let (bridge, bridge_stop) = start_bridge(server).await;
+        let origin = format!("http://{bridge}");
         Self {
             bridge,
             server,
             server_stop,
             bridge_stop,
-            origin: format!("http://{bridge}"),
+            origin,
         }
     }
 
