@@ -1,0 +1,210 @@
+//! The streaming decoder against whole-file decoding, against ffmpeg, and against bad input.
+
+use std::path::Path;
+use std::process::Command;
+
+use proptest::prelude::*;
+use tapedeck_audio::{DecodeError, Next, StreamDecoder};
+use tapedeck_tests::fixtures::demo_music;
+
+const DEMO: [&str; 4] = [
+    "01 Morning Tape.mp3",
+    "02 Night Drive.flac",
+    "03 Paper Boats.ogg",
+    "04 Small Hours.wav",
+];
+
+/// (sample rate, channels, interleaved samples) of `bytes` pushed in chunks of the sizes
+/// `sizes` yields (cycled).
+fn decode(
+    bytes: &[u8],
+    extension: Option<&str>,
+    sizes: &[usize],
+) -> Result<(u32, u16, Vec<f32>), DecodeError> {
+    let mut decoder = StreamDecoder::new(extension);
+    let (mut rate, mut channels, mut samples) = (0, 0, Vec::new());
+    let (mut at, mut turn) = (0, 0);
+    loop {
+        match decoder.decode()? {
+            Next::Pcm(pcm) => {
+                (rate, channels) = (pcm.sample_rate, pcm.channels);
+                samples.extend_from_slice(&pcm.samples);
+            }
+            Next::NeedMore if at < bytes.len() => {
+                let n = sizes[turn % sizes.len()].max(1).min(bytes.len() - at);
+                decoder.push(&bytes[at..at + n])?;
+                (at, turn) = (at + n, turn + 1);
+            }
+            Next::NeedMore => decoder.finish(),
+            Next::End => return Ok((rate, channels, samples)),
+        }
+    }
+}
+
+fn demo(name: &str) -> (Vec<u8>, Option<String>) {
+    let path = demo_music().join(name);
+    let ext = path.extension().map(|e| e.to_string_lossy().into_owned());
+    (std::fs::read(path).expect("read"), ext)
+}
+
+#[test]
+fn one_byte_chunks_give_the_same_output_as_the_whole_file() {
+    for name in DEMO {
+        let (bytes, ext) = demo(name);
+        let whole = decode(&bytes, ext.as_deref(), &[bytes.len()]).expect("whole");
+        let bytewise = decode(&bytes, ext.as_deref(), &[1]).expect("bytewise");
+        assert!(whole.2.len() > 100_000, "{name}");
+        assert!(whole == bytewise, "{name}: output depends on chunking");
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 12, ..ProptestConfig::default() })]
+
+    #[test]
+    fn output_does_not_depend_on_chunking(
+        song in 0usize..4,
+        sizes in proptest::collection::vec(1usize..70_000, 1..8),
+    ) {
+        let (bytes, ext) = demo(DEMO[song]);
+        let whole = decode(&bytes, ext.as_deref(), &[bytes.len()]).expect("whole");
+        let chunked = decode(&bytes, ext.as_deref(), &sizes).expect("chunked");
+        prop_assert!(whole == chunked, "{}: output depends on chunking {:?}", DEMO[song], sizes);
+    }
+}
+
+/// ffmpeg's decode of `path` as interleaved f32.
+fn ffmpeg(path: &Path) -> Vec<f32> {
+    let out = Command::new("ffmpeg")
+        .args(["-v", "error", "-i"])
+        .arg(path)
+        .args(["-f", "f32le", "-"])
+        .output()
+        .expect("ffmpeg runs (Debian package ffmpeg; `cargo xtask test` installs it)");
+    assert!(out.status.success());
+    out.stdout
+        .chunks_exact(4)
+        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        .collect()
+}
+
+/// Signal-to-noise ratio of `ours` against `reference`, in dB.
+fn snr(reference: &[f32], ours: &[f32]) -> f64 {
+    let signal: f64 = reference.iter().map(|&s| f64::from(s).powi(2)).sum();
+    let noise: f64 = reference
+        .iter()
+        .zip(ours)
+        .map(|(&r, &o)| (f64::from(r) - f64::from(o)).powi(2))
+        .sum();
+    10.0 * (signal / noise.max(f64::MIN_POSITIVE)).log10()
+}
+
+#[test]
+fn matches_ffmpeg_for_every_demo_format() {
+    for name in DEMO {
+        let (bytes, ext) = demo(name);
+        let (_, _, ours) = decode(&bytes, ext.as_deref(), &[4096]).expect("decode");
+        let reference = ffmpeg(&demo_music().join(name));
+        assert_eq!(
+            ours.len(),
+            reference.len(),
+            "{name}: length differs from ffmpeg's"
+        );
+        let db = snr(&reference, &ours);
+        assert!(db >= 60.0, "{name}: {db:.1} dB SNR against ffmpeg");
+    }
+}
+
+#[test]
+fn audio_comes_out_before_the_file_is_complete() {
+    for name in DEMO {
+        let (bytes, ext) = demo(name);
+        let mut decoder = StreamDecoder::new(ext.as_deref());
+        let quarter = bytes.len() / 4;
+        let mut frames = 0;
+        for chunk in bytes[..quarter].chunks(4096) {
+            decoder.push(chunk).expect("push");
+            while let Next::Pcm(pcm) = decoder.decode().expect("decode") {
+                frames += pcm.frames();
+            }
+        }
+        assert!(frames > 0, "{name}: nothing decoded from the first quarter");
+    }
+}
+
+fn decode_all(bytes: &[u8], ext: Option<&str>) -> Result<usize, DecodeError> {
+    decode(bytes, ext, &[1000]).map(|(_, _, samples)| samples.len())
+}
+
+#[test]
+fn bad_input_is_a_clear_error_never_a_panic() {
+    assert!(matches!(
+        decode_all(b"", None),
+        Err(DecodeError::Unsupported(_))
+    ));
+    let garbage: Vec<u8> = (0..200_000u32)
+        .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    assert!(matches!(
+        decode_all(&garbage, Some("mp3")),
+        Err(DecodeError::Unsupported(_))
+    ));
+    assert!(matches!(
+        decode_all(b"just some text, not audio", Some("wav")),
+        Err(DecodeError::Unsupported(_))
+    ));
+    for name in DEMO {
+        let (bytes, ext) = demo(name);
+        // Truncated anywhere: what is there decodes, then the stream ends or is called corrupt.
+        for cut in [10, 1000, bytes.len() / 3, bytes.len() - 7] {
+            let _ = decode_all(&bytes[..cut], ext.as_deref());
+        }
+        // A wrong extension does not matter: the content decides.
+        let right = decode_all(&bytes, ext.as_deref()).expect("decodes");
+        assert_eq!(
+            decode_all(&bytes, Some("txt")).expect("decodes by content"),
+            right,
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn an_unsupported_codec_is_named() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let opus = dir.path().join("tone.opus");
+    let status = Command::new("ffmpeg")
+        .args([
+            "-v",
+            "error",
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=duration=2",
+            "-c:a",
+            "libopus",
+        ])
+        .arg(&opus)
+        .status()
+        .expect("ffmpeg");
+    assert!(status.success());
+    let err = decode_all(&std::fs::read(&opus).expect("read"), Some("opus"))
+        .expect_err("no opus decoder");
+    assert!(
+        matches!(err, DecodeError::NoTrack(_) | DecodeError::Unsupported(_)),
+        "{err}"
+    );
+    assert!(!err.to_string().is_empty());
+}
+
+#[test]
+fn pushing_without_decoding_is_bounded() {
+    let mut decoder = StreamDecoder::new(None);
+    let block = vec![0u8; 1 << 20];
+    let mut pushed = 0;
+    while decoder.push(&block).is_ok() {
+        pushed += 1;
+        assert!(pushed <= 64, "the input buffer grows without bound");
+    }
+    assert!(matches!(decoder.push(&block), Err(DecodeError::Full(_))));
+}
