@@ -1,6 +1,7 @@
 //! The Tapedeck web app. `main.rs` only renders [`App`]; everything lives here.
 
 mod components;
+pub mod player;
 
 pub use components::app::App;
 
