@@ -4,9 +4,10 @@ use symphonia::core::codecs::audio::{AudioDecoder, AudioDecoderOptions};
 use symphonia::core::errors::Error as SymphoniaError;
 use symphonia::core::formats::probe::Hint;
 use symphonia::core::formats::{FormatOptions, FormatReader, TrackType};
-use symphonia::core::io::{MediaSourceStream, MediaSourceStreamOptions};
+use symphonia::core::io::{MediaSource, MediaSourceStream, MediaSourceStreamOptions};
 use symphonia::core::meta::MetadataOptions;
 
+use crate::Container;
 use crate::error::DecodeError;
 use crate::source::Input;
 
@@ -148,17 +149,45 @@ impl StreamDecoder {
     }
 
     /// Bytes needed before probing: the margin, after the whole of a leading ID3v2 tag (which
-    /// may hold megabytes of cover art).
+    /// may hold megabytes of cover art); for mp4, the whole file (see [`Self::source`]).
     fn probe_needs(&self) -> usize {
         self.input.with(|shared| {
-            let head: Vec<u8> = shared.unread.iter().take(10).copied().collect();
+            let head: Vec<u8> = shared
+                .unread
+                .iter()
+                .take(Container::SNIFF_LEN)
+                .copied()
+                .collect();
+            if Container::sniff(&head) == Some(Container::Mp4) {
+                return usize::MAX;
+            }
             id3v2_len(&head).unwrap_or(0) + MARGIN
         })
     }
 
+    /// What symphonia reads. An mp4 file written without "faststart" keeps its index at the
+    /// end, and its reader must seek: mp4 is decoded once the whole file has arrived, from a
+    /// seekable copy of it. Every other format streams from the growing buffer.
+    fn source(&self) -> Box<dyn MediaSource> {
+        let whole = self.input.with(|shared| {
+            let head: Vec<u8> = shared
+                .unread
+                .iter()
+                .take(Container::SNIFF_LEN)
+                .copied()
+                .collect();
+            (shared.finished && Container::sniff(&head) == Some(Container::Mp4))
+                .then(|| shared.unread.drain(..).collect::<Vec<u8>>())
+        });
+        match whole {
+            Some(bytes) => Box::new(std::io::Cursor::new(bytes)),
+            None => Box::new(self.input.clone()),
+        }
+    }
+
     fn start(&self, hint: &Hint) -> Result<Decoding, DecodeError> {
         let options = MediaSourceStreamOptions::default();
-        let stream = MediaSourceStream::new(Box::new(self.input.clone()), options);
+        let stream = MediaSourceStream::new(self.source(), options);
         let probe = symphonia::default::get_probe();
         let format = probe
             .probe(

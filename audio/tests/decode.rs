@@ -197,6 +197,48 @@ fn an_unsupported_codec_is_named() {
     assert!(!err.to_string().is_empty());
 }
 
+/// Encodes a tone with ffmpeg into `name` (in `dir`) with `args`.
+fn encode(dir: &Path, name: &str, args: &[&str]) -> Vec<u8> {
+    let path = dir.join(name);
+    let status = Command::new("ffmpeg")
+        .args([
+            "-v",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=frequency=440:duration=3",
+            "-ac",
+            "2",
+        ])
+        .args(args)
+        .arg(&path)
+        .status()
+        .expect("ffmpeg");
+    assert!(status.success(), "ffmpeg {name}");
+    std::fs::read(path).expect("read")
+}
+
+#[test]
+fn mp4_decodes_whether_or_not_its_index_comes_first() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for (name, extra) in [
+        ("late.m4a", &[][..]),
+        ("fast.m4a", &["-movflags", "+faststart"][..]),
+    ] {
+        for codec in [&["-c:a", "aac"][..], &["-c:a", "alac"][..]] {
+            let bytes = encode(dir.path(), name, &[codec, extra].concat());
+            let (rate, channels, samples) = decode(&bytes, Some("m4a"), &[777]).expect(name);
+            let seconds = samples.len() as f64 / f64::from(channels) / f64::from(rate);
+            assert!(
+                (seconds - 3.0).abs() < 0.05,
+                "{name} {codec:?}: {seconds} s"
+            );
+        }
+    }
+}
+
 #[test]
 fn pushing_without_decoding_is_bounded() {
     let mut decoder = StreamDecoder::new(None);
