@@ -64,6 +64,8 @@ pub fn test() -> anyhow::Result<()> {
                 "tapedeck-web",
             ])
             .env("CHROMEDRIVER", chromedriver())
+            // The player's ten-minute memory test renders for about 10 s; the default is 20 s.
+            .env("WASM_BINDGEN_TEST_TIMEOUT", "180")
             .env("PATH", &tools.path),
     )?;
     eprintln!("\nAll checks and tests passed.");
