@@ -6,6 +6,12 @@ use tapedeck_protocol::SongInfo;
 
 use crate::config::Pacing;
 
+/// Bytes added to every burst: a streaming decoder holds back some input until enough follows
+/// (Tapedeck's player keeps 32 KiB beyond what its demuxer has read, which reads up to 32 KiB
+/// ahead). Without this slack a low-bitrate song's 3 s burst would leave it under a second of
+/// decodable audio, and it would underrun right after starting.
+pub const BURST_SLACK: u64 = 64 * 1024;
+
 /// The schedule of one stream: `burst_bytes` at once, then `bytes_per_sec`.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Schedule {
@@ -24,7 +30,7 @@ impl Schedule {
         let audio_rate = audio_bytes_per_sec(info, size)?;
         let audio_bytes = audio_rate * info.duration_ms as f64 / 1000.0;
         let overhead = (size as f64 - audio_bytes).max(0.0);
-        let burst_bytes = (audio_rate * pacing.burst.as_secs_f64() + overhead) as u64;
+        let burst_bytes = (audio_rate * pacing.burst.as_secs_f64() + overhead) as u64 + BURST_SLACK;
         let bytes_per_sec = audio_rate * pacing.speed;
         (bytes_per_sec.is_finite() && bytes_per_sec > 0.0).then_some(Self {
             burst_bytes,
@@ -75,19 +81,20 @@ mod tests {
         // 320 kbit/s = 40,000 B/s for 100 s = 4,000,000 B, no tags.
         let s = Schedule::new(Some(Pacing::default()), &info(320_000, 100_000), 4_000_000);
         let s = s.expect("paced");
-        assert_eq!(s.due(120_000), Duration::ZERO);
-        assert_eq!(s.due(170_000), Duration::from_secs(1));
-        // The whole file goes out in (100 - 3) / 1.25 seconds.
-        assert_eq!(
-            s.due(4_000_000).as_secs_f64().round(),
-            (97.0_f64 / 1.25).round()
-        );
+        assert_eq!(s.due(120_000 + BURST_SLACK), Duration::ZERO);
+        assert_eq!(s.due(170_000 + BURST_SLACK), Duration::from_secs(1));
+        // After the burst, the rest goes at 1.25 x 40,000 B/s.
+        let rest = (4_000_000 - 120_000 - BURST_SLACK) as f64 / 50_000.0;
+        assert_eq!(s.due(4_000_000), Duration::from_secs_f64(rest));
     }
 
     #[test]
     fn tags_and_art_are_part_of_the_burst() {
         let s = Schedule::new(Some(Pacing::default()), &info(320_000, 100_000), 5_000_000);
-        assert_eq!(s.expect("paced").due(1_120_000), Duration::ZERO);
+        assert_eq!(
+            s.expect("paced").due(1_120_000 + BURST_SLACK),
+            Duration::ZERO
+        );
     }
 
     #[test]

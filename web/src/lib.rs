@@ -1,7 +1,10 @@
 //! The Tapedeck web app. `main.rs` only renders [`App`]; everything lives here.
 
-mod components;
+pub mod components;
+mod engine;
+mod hooks;
 pub mod player;
+pub mod state;
 
 pub use components::app::App;
 

@@ -1,0 +1,87 @@
+//! The now-playing bar: the song, elapsed and total time, progress with the buffered part,
+//! play/stop, previous/next and volume.
+
+use tapedeck_protocol::SongInfo;
+use web_sys::HtmlInputElement;
+use yew::prelude::*;
+
+use crate::components::library::clock;
+use crate::state::{Playback, Progress};
+
+#[derive(Debug, Properties, PartialEq)]
+pub struct NowPlayingProps {
+    pub song: Option<SongInfo>,
+    pub playback: Playback,
+    pub progress: Progress,
+    pub on_toggle: Callback<()>,
+    pub on_previous: Callback<()>,
+    pub on_next: Callback<()>,
+    pub on_volume: Callback<f32>,
+}
+
+#[component]
+pub fn NowPlaying(props: &NowPlayingProps) -> Html {
+    let Progress {
+        position_s,
+        duration_s,
+        buffered_s,
+    } = props.progress;
+    let percent = |s: f64| {
+        if duration_s > 0.0 {
+            (s / duration_s * 100.0).clamp(0.0, 100.0)
+        } else {
+            0.0
+        }
+    };
+    let played = percent(position_s);
+    let buffered = percent(position_s + buffered_s);
+    let on_volume = props.on_volume.reform(|e: InputEvent| {
+        let value = e
+            .target_unchecked_into::<HtmlInputElement>()
+            .value_as_number();
+        (value / 100.0) as f32
+    });
+    let (title, artist) = props
+        .song
+        .as_ref()
+        .map_or(("Nothing playing".into(), String::new()), |s| {
+            (s.title.clone(), s.artist.clone())
+        });
+    let toggle_label = if props.playback == Playback::Stopped {
+        "Play"
+    } else {
+        "Stop"
+    };
+    html! {
+        <footer class="now-playing">
+            <div class="song-info">
+                <strong class="title">{ title }</strong>
+                <span class="artist">{ artist }</span>
+            </div>
+            <div class="controls">
+                <button aria-label="Previous" onclick={props.on_previous.reform(|_| ())}>{ icon("M6 5h2v14H6zM20 5v14L9 12z") }</button>
+                <button class="toggle" aria-label={toggle_label} onclick={props.on_toggle.reform(|_| ())}>
+                    { icon(if props.playback == Playback::Stopped { "M7 5v14l12-7z" } else { "M6 6h12v12H6z" }) }
+                </button>
+                <button aria-label="Next" onclick={props.on_next.reform(|_| ())}>{ icon("M16 5h2v14h-2zM4 5v14l11-7z") }</button>
+            </div>
+            <div class="progress" role="progressbar" aria-label="Position"
+                aria-valuemin="0" aria-valuemax={format!("{duration_s:.0}")} aria-valuenow={format!("{position_s:.0}")}>
+                <div class="buffered" style={format!("width: {buffered:.1}%")}></div>
+                <div class="played" style={format!("width: {played:.1}%")}></div>
+            </div>
+            <span class="time">{ format!("{} / {}", clock(position_s), clock(duration_s)) }</span>
+            <span class="state">{ props.playback.as_str() }</span>
+            <input class="volume" type="range" min="0" max="100" value="100" aria-label="Volume" oninput={on_volume} />
+        </footer>
+    }
+}
+
+/// A 24x24 icon drawn with one path (no font is needed for it).
+fn icon(path: &'static str) -> Html {
+    html! {
+        <svg width="20" height="20" viewBox="0 0 24 24" aria-hidden="true" fill="currentColor">
+            <path d={path} />
+        </svg>
+    }
+}

@@ -1,0 +1,299 @@
+//! The session with the bridge: one WebSocket, its replies matched to commands in order, the
+//! player fed with each play's audio, reconnection with backoff. It reports to the UI only
+//! through [`Action`]s; it knows nothing about components.
+
+use std::cell::{Cell, RefCell};
+use std::collections::VecDeque;
+use std::rc::{Rc, Weak};
+
+use gloo_timers::callback::{Interval, Timeout};
+use tapedeck_protocol::{Command, Event, Reply, SongId, SongInfo};
+use wasm_bindgen::JsCast;
+use wasm_bindgen::closure::Closure;
+use web_sys::{BinaryType, MessageEvent, WebSocket};
+use yew::Callback;
+
+use crate::player::{Output, Player, Stats};
+use crate::state::{Action, Connection, Playback, Progress};
+
+/// How often the player is pumped and the progress shown.
+const TICK_MS: u32 = 100;
+/// The longest wait between reconnection attempts.
+const MAX_BACKOFF_S: u32 = 10;
+
+/// A socket event handler, kept alive as long as its socket.
+type Handler = Closure<dyn FnMut(MessageEvent)>;
+
+/// The app's connection and player.
+pub struct Engine {
+    dispatch: Callback<Action>,
+    socket: RefCell<Option<WebSocket>>,
+    /// Commands sent whose replies have not come, oldest first.
+    pending: RefCell<VecDeque<Command>>,
+    player: RefCell<Player>,
+    songs: RefCell<Vec<SongInfo>>,
+    current: Cell<Option<SongId>>,
+    playback: Cell<Playback>,
+    backoff_s: Cell<u32>,
+    /// Keeps the socket's callbacks, the timer and a pending reconnection alive.
+    handlers: RefCell<Vec<Handler>>,
+    ticker: RefCell<Option<Interval>>,
+    retry: RefCell<Option<Timeout>>,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine")
+            .field("current", &self.current.get())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Engine {
+    /// Connects, and starts the player's timer.
+    pub fn start(dispatch: Callback<Action>) -> Rc<Self> {
+        let engine = Rc::new(Self {
+            dispatch,
+            socket: RefCell::default(),
+            pending: RefCell::default(),
+            player: RefCell::new(Player::new(Output::Live)),
+            songs: RefCell::default(),
+            current: Cell::new(None),
+            playback: Cell::new(Playback::Stopped),
+            backoff_s: Cell::new(1),
+            handlers: RefCell::default(),
+            ticker: RefCell::default(),
+            retry: RefCell::default(),
+        });
+        let weak = Rc::downgrade(&engine);
+        *engine.ticker.borrow_mut() =
+            Some(Interval::new(TICK_MS, move || with(&weak, Engine::tick)));
+        engine.connect();
+        engine
+    }
+
+    /// Closes everything (on unmount).
+    pub fn shut_down(&self) {
+        self.ticker.borrow_mut().take();
+        self.retry.borrow_mut().take();
+        self.player.borrow_mut().stop();
+        if let Some(socket) = self.socket.borrow_mut().take() {
+            socket.set_onclose(None);
+            let _ = socket.close();
+        }
+    }
+
+    pub fn play(&self, id: SongId) {
+        self.player.borrow_mut().stop();
+        self.send(Command::Play(id));
+    }
+
+    pub fn stop(&self) {
+        self.player.borrow_mut().stop();
+        self.current.set(None);
+        self.dispatch.emit(Action::Current(None));
+        self.send(Command::Stop);
+    }
+
+    pub fn set_volume(&self, volume: f32) {
+        self.player.borrow_mut().set_volume(volume);
+    }
+
+    pub fn current(&self) -> Option<SongId> {
+        self.current.get()
+    }
+
+    /// The current play's figures, and its state.
+    pub fn stats(&self) -> (Playback, Stats) {
+        (self.playback.get(), self.player.borrow().stats())
+    }
+
+    fn send(&self, command: Command) {
+        let socket = self.socket.borrow();
+        let Some(socket) = socket
+            .as_ref()
+            .filter(|s| s.ready_state() == WebSocket::OPEN)
+        else {
+            return self
+                .dispatch
+                .emit(Action::Error(Some("not connected".into())));
+        };
+        if socket.send_with_str(&command.to_string()).is_ok() {
+            self.pending.borrow_mut().push_back(command);
+        }
+    }
+
+    fn connect(self: &Rc<Self>) {
+        self.dispatch
+            .emit(Action::Connection(Connection::Connecting));
+        let Some(url) = socket_url() else { return };
+        let Ok(socket) = WebSocket::new(&url) else {
+            return self.lost();
+        };
+        socket.set_binary_type(BinaryType::Arraybuffer);
+        let weak = Rc::downgrade(self);
+        let on_message = Handler::new({
+            let weak = weak.clone();
+            move |event: MessageEvent| with(&weak, |e| e.on_message(&event))
+        });
+        let on_open = Handler::new({
+            let weak = weak.clone();
+            move |_| with(&weak, Engine::on_open)
+        });
+        let on_close = Handler::new(move |_| {
+            if let Some(engine) = weak.upgrade() {
+                engine.on_close();
+            }
+        });
+        socket.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        socket.set_onopen(Some(on_open.as_ref().unchecked_ref()));
+        socket.set_onclose(Some(on_close.as_ref().unchecked_ref()));
+        *self.handlers.borrow_mut() = vec![on_message, on_open, on_close];
+        *self.socket.borrow_mut() = Some(socket);
+    }
+
+    fn on_open(&self) {
+        self.backoff_s.set(1);
+        self.pending.borrow_mut().clear();
+        self.dispatch
+            .emit(Action::Connection(Connection::Connected));
+        self.dispatch.emit(Action::Error(None));
+        self.send(Command::Info(None));
+    }
+
+    fn on_close(self: &Rc<Self>) {
+        self.socket.borrow_mut().take();
+        self.pending.borrow_mut().clear();
+        self.player.borrow_mut().stop();
+        self.current.set(None);
+        self.dispatch.emit(Action::Current(None));
+        self.lost();
+    }
+
+    /// Waits, then tries again; the wait doubles up to [`MAX_BACKOFF_S`].
+    fn lost(self: &Rc<Self>) {
+        let wait = self.backoff_s.get();
+        self.backoff_s.set((wait * 2).min(MAX_BACKOFF_S));
+        self.dispatch
+            .emit(Action::Connection(Connection::Disconnected {
+                retry_s: wait,
+            }));
+        let weak = Rc::downgrade(self);
+        let retry = Timeout::new(wait * 1000, move || {
+            if let Some(engine) = weak.upgrade() {
+                engine.connect();
+            }
+        });
+        *self.retry.borrow_mut() = Some(retry);
+    }
+
+    fn on_message(&self, event: &MessageEvent) {
+        let data = event.data();
+        if let Some(text) = data.as_string() {
+            return self.on_text(&text);
+        }
+        if let Ok(buffer) = data.dyn_into::<js_sys::ArrayBuffer>() {
+            let bytes = js_sys::Uint8Array::new(&buffer).to_vec();
+            let mut player = self.player.borrow_mut();
+            if let Err(err) = player.push(&bytes).and_then(|()| player.pump()) {
+                self.dispatch.emit(Action::Error(Some(err.to_string())));
+            }
+        }
+    }
+
+    fn on_text(&self, text: &str) {
+        match Event::parse(text) {
+            Some(Event::End) => self.player.borrow_mut().finish(),
+            Some(Event::Error(reason)) => self.dispatch.emit(Action::Error(Some(reason))),
+            None => {
+                let command = self.pending.borrow_mut().pop_front();
+                if let Some(command) = command {
+                    self.on_reply(command, text);
+                }
+            }
+        }
+    }
+
+    fn on_reply(&self, command: Command, line: &str) {
+        match (command, Reply::parse(&command, line)) {
+            (_, Ok(Reply::Error(reason))) => self.dispatch.emit(Action::Error(Some(reason))),
+            (_, Ok(Reply::Info(songs))) => {
+                *self.songs.borrow_mut() = songs.clone();
+                self.dispatch.emit(Action::Library(songs));
+            }
+            (Command::Play(id), Ok(Reply::Port { .. })) => self.begin(id),
+            (_, Err(err)) => self.dispatch.emit(Action::Error(Some(err.to_string()))),
+            _ => {}
+        }
+    }
+
+    /// A play's audio is about to flow: start the player for that song.
+    fn begin(&self, id: SongId) {
+        let songs = self.songs.borrow();
+        let song = songs.iter().find(|s| s.id == id);
+        let format = song.map(|s| s.format.as_str());
+        let duration = song
+            .map(|s| s.duration_ms as f64 / 1000.0)
+            .filter(|d| *d > 0.0);
+        self.player.borrow_mut().start(format, duration);
+        self.current.set(Some(id));
+        self.dispatch.emit(Action::Current(Some(id)));
+        self.dispatch.emit(Action::Error(None));
+    }
+
+    /// Pumps the player, reports progress, and moves on at the end of a song.
+    fn tick(&self) {
+        if let Err(err) = self.player.borrow_mut().pump() {
+            self.player.borrow_mut().stop();
+            self.dispatch.emit(Action::Error(Some(err.to_string())));
+        }
+        let Some(id) = self.current.get() else {
+            return self.report(Playback::Stopped, Progress::default());
+        };
+        if self.player.borrow().is_done() {
+            return self.play(self.next_after(id));
+        }
+        let stats = self.player.borrow().stats();
+        let playback = if stats.playing {
+            Playback::Playing
+        } else {
+            Playback::Buffering
+        };
+        let progress = Progress {
+            position_s: stats.position_s,
+            duration_s: stats.duration_s.unwrap_or(0.0),
+            buffered_s: stats.buffered_s,
+        };
+        self.report(playback, progress);
+    }
+
+    fn report(&self, playback: Playback, progress: Progress) {
+        self.playback.set(playback);
+        self.dispatch.emit(Action::Playback(playback, progress));
+    }
+
+    /// The song after `id` in the library, wrapping around.
+    fn next_after(&self, id: SongId) -> SongId {
+        let songs = self.songs.borrow();
+        let at = songs.iter().position(|s| s.id == id).map_or(0, |i| i + 1);
+        songs.get(at % songs.len().max(1)).map_or(id, |s| s.id)
+    }
+}
+
+/// Runs `f` on the engine if it still exists.
+fn with(weak: &Weak<Engine>, f: impl FnOnce(&Engine)) {
+    if let Some(engine) = weak.upgrade() {
+        f(&engine);
+    }
+}
+
+/// `ws://<this page's host>/ws` (`wss` under https).
+fn socket_url() -> Option<String> {
+    let location = web_sys::window()?.location();
+    let scheme = if location.protocol().ok()? == "https:" {
+        "wss"
+    } else {
+        "ws"
+    };
+    Some(format!("{scheme}://{}/ws", location.host().ok()?))
+}

@@ -1,0 +1,86 @@
+//! `use_engine`: starts the session with the bridge on mount, exposes `window.tapedeck.stats()`
+//! for automation, and shuts everything down on unmount.
+
+use std::rc::Rc;
+
+use js_sys::{Function, Object, Reflect};
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::{JsCast, JsValue};
+use yew::prelude::*;
+
+use crate::engine::Engine;
+use crate::state::Action;
+
+/// The engine, once mounted.
+#[hook]
+pub fn use_engine(dispatch: Callback<Action>) -> Option<Rc<Engine>> {
+    let engine = use_state(|| None::<Rc<Engine>>);
+    {
+        let engine = engine.clone();
+        use_effect_with((), move |()| {
+            let started = Engine::start(dispatch);
+            let stats = install_stats(&started);
+            engine.set(Some(started.clone()));
+            move || {
+                uninstall_stats();
+                drop(stats);
+                started.shut_down();
+            }
+        });
+    }
+    (*engine).clone()
+}
+
+/// Defines `window.tapedeck.stats()`, returning a plain object:
+/// `{state, song, position_s, duration_s, buffered_s, underruns, first_sound_ms, bytes}`.
+fn install_stats(engine: &Rc<Engine>) -> Closure<dyn Fn() -> JsValue> {
+    let weak = Rc::downgrade(engine);
+    let stats = Closure::<dyn Fn() -> JsValue>::new(move || {
+        weak.upgrade()
+            .map_or(JsValue::NULL, |engine| stats_object(&engine).into())
+    });
+    let api = Object::new();
+    let _ = Reflect::set(
+        &api,
+        &"stats".into(),
+        stats.as_ref().unchecked_ref::<Function>(),
+    );
+    if let Some(window) = web_sys::window() {
+        let _ = Reflect::set(&window, &"tapedeck".into(), &api);
+    }
+    stats
+}
+
+fn uninstall_stats() {
+    if let Some(window) = web_sys::window() {
+        let _ = Reflect::delete_property(&window, &"tapedeck".into());
+    }
+}
+
+fn stats_object(engine: &Engine) -> Object {
+    let (playback, stats) = engine.stats();
+    let object = Object::new();
+    let set = |key: &str, value: JsValue| {
+        let _ = Reflect::set(&object, &key.into(), &value);
+    };
+    set("state", playback.as_str().into());
+    set(
+        "song",
+        engine
+            .current()
+            .map_or(JsValue::NULL, |id| f64::from(id.0).into()),
+    );
+    set("position_s", stats.position_s.into());
+    set(
+        "duration_s",
+        stats.duration_s.map_or(JsValue::NULL, JsValue::from),
+    );
+    set("buffered_s", stats.buffered_s.into());
+    set("underruns", stats.underruns.into());
+    set(
+        "first_sound_ms",
+        stats.first_sound_ms.map_or(JsValue::NULL, JsValue::from),
+    );
+    set("bytes", (stats.bytes as f64).into());
+    object
+}
