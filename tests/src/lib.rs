@@ -3,5 +3,6 @@
 
 pub mod fixtures;
 pub mod process;
+pub mod webdriver;
 
 pub use process::{PATIENCE, Process, binary, repo};

@@ -1,0 +1,131 @@
+//! The whole system in a real browser: the real server and bridge binaries, the built page,
+//! and Debian's headless Chromium driven over WebDriver. Screenshots land in
+//! `<target>/screenshots/` for a person to look at.
+
+use std::path::PathBuf;
+
+use serde_json::Value;
+use tapedeck_tests::webdriver::Browser;
+use tapedeck_tests::{Process, binary, repo};
+
+/// The trunk output: `TAPEDECK_DIST`, or `dist/` at the repository root.
+fn dist() -> PathBuf {
+    let dir = std::env::var_os("TAPEDECK_DIST").map_or_else(|| repo().join("dist"), PathBuf::from);
+    assert!(
+        dir.join("index.html").is_file(),
+        "no page in {}: run `cargo xtask test`",
+        dir.display()
+    );
+    dir
+}
+
+fn screenshots() -> PathBuf {
+    let exe = std::env::current_exe().expect("exe");
+    exe.ancestors()
+        .nth(3)
+        .expect("target dir")
+        .join("screenshots")
+}
+
+fn free_port() -> u16 {
+    let probe = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    probe.local_addr().expect("addr").port()
+}
+
+fn server(listen: &str) -> Process {
+    let music = repo().join("music");
+    let music = music.to_str().expect("utf-8 path");
+    Process::start(
+        &binary("tapedeck-server"),
+        &["--listen", listen, "--music", music],
+    )
+}
+
+const STATS: &str = "return window.tapedeck ? window.tapedeck.stats() : null";
+const ROWS: &str = "return document.querySelectorAll('tr.song').length";
+const STATUS: &str = "return document.querySelector('.status').textContent";
+
+fn number(value: &Value, key: &str) -> f64 {
+    value[key].as_f64().unwrap_or(f64::NAN)
+}
+
+#[test]
+fn the_page_lists_plays_switches_stops_searches_and_recovers() {
+    let web = dist();
+    let mut server = server("127.0.0.1:0");
+    let server_addr = server.addr("serving").to_string();
+    let bridge_args = [
+        "--listen",
+        "127.0.0.1:0",
+        "--server",
+        &server_addr,
+        "--web",
+        web.to_str().expect("utf-8"),
+    ];
+    let bridge = Process::start(&binary("tapedeck-bridge"), &bridge_args);
+    let page = format!("http://{}/", bridge.addr("bridge listening"));
+    let browser = Browser::start(free_port());
+    let shots = screenshots();
+
+    browser.go(&page);
+    browser.wait_for("the demo library", ROWS, |v| v == 4);
+    browser.screenshot(&shots.join("1-library.png"));
+
+    browser.click("tr.song[data-id='2']");
+    let playing = browser.wait_for("song 2 playing", STATS, |s| {
+        s["state"] == "playing" && s["song"] == 2
+    });
+    let started = number(&playing, "position_s");
+    let later = browser.wait_for("the position to advance", STATS, |s| {
+        number(s, "position_s") > started + 0.5
+    });
+    assert_eq!(later["underruns"], 0, "{later}");
+    assert!(
+        later["first_sound_ms"].is_number() && number(&later, "bytes") > 0.0,
+        "{later}"
+    );
+    browser.screenshot(&shots.join("2-playing.png"));
+
+    browser.click("tr.song[data-id='3']");
+    let switched = browser.wait_for("song 3 playing", STATS, |s| {
+        s["state"] == "playing" && s["song"] == 3
+    });
+    assert_eq!(switched["underruns"], 0, "{switched}");
+
+    browser.click("button.toggle");
+    browser.wait_for("stopped", STATS, |s| {
+        s["state"] == "stopped" && s["song"].is_null()
+    });
+
+    browser.type_into("input.search", "night");
+    browser.wait_for("the search to filter", ROWS, |v| v == 1);
+    browser.screenshot(&shots.join("3-search.png"));
+    browser.type_into("input.search", "\u{e003}\u{e003}\u{e003}\u{e003}\u{e003}");
+    browser.wait_for("the search to clear", ROWS, |v| v == 4);
+
+    let status = std::process::Command::new("kill")
+        .args(["-KILL", &server.child.id().to_string()])
+        .status();
+    assert!(status.expect("kill").success());
+    let _ = server.child.wait();
+    browser.wait_for("the disconnection to show", STATUS, |v| {
+        v.as_str().is_some_and(|t| t.starts_with("Disconnected"))
+    });
+    browser.screenshot(&shots.join("4-disconnected.png"));
+
+    let _restarted = server_on(&server_addr);
+    browser.wait_for("the reconnection", STATUS, |v| v == "Connected");
+    browser.wait_for("the library again, without a reload", ROWS, |v| v == 4);
+    browser.click("tr.song[data-id='1']");
+    browser.wait_for("song 1 playing after recovery", STATS, |s| {
+        s["state"] == "playing" && s["song"] == 1
+    });
+    browser.screenshot(&shots.join("5-recovered.png"));
+}
+
+/// A server on exactly `addr` again (the port was just freed by the kill).
+fn server_on(addr: &str) -> Process {
+    let restarted = server(addr);
+    restarted.addr("serving");
+    restarted
+}
