@@ -33,6 +33,8 @@ pub struct Engine {
     player: RefCell<Player>,
     songs: RefCell<Vec<SongInfo>>,
     current: Cell<Option<SongId>>,
+    /// When the user asked for the latest play (`performance.now()`), for time to first sound.
+    asked_at: Cell<f64>,
     playback: Cell<Playback>,
     backoff_s: Cell<u32>,
     /// Keeps the socket's callbacks, the timer and a pending reconnection alive.
@@ -59,6 +61,7 @@ impl Engine {
             player: RefCell::new(Player::new(Output::Live)),
             songs: RefCell::default(),
             current: Cell::new(None),
+            asked_at: Cell::new(0.0),
             playback: Cell::new(Playback::Stopped),
             backoff_s: Cell::new(1),
             handlers: RefCell::default(),
@@ -84,6 +87,7 @@ impl Engine {
     }
 
     pub fn play(&self, id: SongId) {
+        self.asked_at.set(crate::player::now_ms());
         self.player.borrow_mut().stop();
         self.send(Command::Play(id));
     }
@@ -235,7 +239,10 @@ impl Engine {
         let duration = song
             .map(|s| s.duration_ms as f64 / 1000.0)
             .filter(|d| *d > 0.0);
-        self.player.borrow_mut().start(format, duration);
+        let mut player = self.player.borrow_mut();
+        player.start(format, duration);
+        player.requested_at(self.asked_at.get());
+        drop(player);
         self.current.set(Some(id));
         self.dispatch.emit(Action::Current(Some(id)));
         self.dispatch.emit(Action::Error(None));

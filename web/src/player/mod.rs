@@ -126,6 +126,14 @@ impl Player {
         });
     }
 
+    /// Counts the time to first sound from `ms` (a `performance.now()` reading, such as the
+    /// click that asked for the song) instead of from [`Player::start`].
+    pub fn requested_at(&mut self, ms: f64) {
+        if let Some(play) = self.play.as_mut() {
+            play.requested_at = ms;
+        }
+    }
+
     /// Takes the next bytes of the stream.
     pub fn push(&mut self, bytes: &[u8]) -> Result<(), PlayerError> {
         let Some(play) = self.play.as_mut() else {
@@ -376,7 +384,7 @@ impl Play {
 }
 
 /// `performance.now()`, in milliseconds.
-fn now_ms() -> f64 {
+pub fn now_ms() -> f64 {
     web_sys::window()
         .and_then(|w| w.performance())
         .map_or(0.0, |p| p.now())
