@@ -103,6 +103,53 @@ fn the_page_lists_plays_switches_stops_searches_and_recovers() {
     browser.type_into("input.search", "\u{e003}\u{e003}\u{e003}\u{e003}\u{e003}");
     browser.wait_for("the search to clear", ROWS, |v| v == 4);
 
+    // Keyboard: ? opens the help, space plays, down lowers the volume (remembered over a reload).
+    let key = |k: &str| {
+        browser.run(&format!(
+            "document.dispatchEvent(new KeyboardEvent('keydown', {{key: '{k}', bubbles: true}}))"
+        ))
+    };
+    key("?");
+    browser.wait_for(
+        "the help overlay",
+        "return document.querySelectorAll('.help kbd').length",
+        |v| v == 8,
+    );
+    browser.screenshot(&shots.join("3b-help.png"));
+    key("?");
+    browser.wait_for(
+        "the help to close",
+        "return document.querySelector('.help') === null",
+        |v| v == true,
+    );
+    key(" ");
+    browser.wait_for("space to play", STATS, |s| s["state"] == "playing");
+    key("ArrowDown");
+    key("ArrowDown");
+    browser.wait_for(
+        "the volume to be remembered",
+        "return localStorage.getItem('tapedeck.volume')",
+        |v| {
+            v.as_str()
+                .and_then(|t| t.parse::<f64>().ok())
+                .is_some_and(|x| (x - 0.8).abs() < 1e-3)
+        },
+    );
+    browser.click("button[aria-label='Stats for nerds']");
+    browser.wait_for(
+        "stats for nerds",
+        "return document.querySelectorAll('.nerd-stats dt').length",
+        |v| v == 6,
+    );
+    browser.screenshot(&shots.join("3c-stats.png"));
+    browser.refresh();
+    browser.wait_for("the library after a reload", ROWS, |v| v == 4);
+    browser.wait_for(
+        "the remembered volume",
+        "return document.querySelector('input.volume').value",
+        |v| v == "80",
+    );
+
     let status = std::process::Command::new("kill")
         .args(["-KILL", &server.child.id().to_string()])
         .status();

@@ -14,7 +14,7 @@ use web_sys::{BinaryType, MessageEvent, WebSocket};
 use yew::Callback;
 
 use crate::player::{Output, Player, Stats};
-use crate::state::{Action, Connection, Playback, Progress};
+use crate::state::{Action, Connection, Playback, Progress, Repeat};
 
 /// How often the player is pumped and the progress shown.
 const TICK_MS: u32 = 100;
@@ -36,6 +36,8 @@ pub struct Engine {
     /// When the user asked for the latest play (`performance.now()`), for time to first sound.
     asked_at: Cell<f64>,
     playback: Cell<Playback>,
+    /// What to play at the end of a song: (shuffle, repeat).
+    order: Cell<(bool, Repeat)>,
     backoff_s: Cell<u32>,
     /// Keeps the socket's callbacks, the timer and a pending reconnection alive.
     handlers: RefCell<Vec<Handler>>,
@@ -51,6 +53,13 @@ impl std::fmt::Debug for Engine {
     }
 }
 
+/// Engines are the same when they are the same one (for hook dependencies).
+impl PartialEq for Engine {
+    fn eq(&self, other: &Self) -> bool {
+        std::ptr::eq(self, other)
+    }
+}
+
 impl Engine {
     /// Connects, and starts the player's timer.
     pub fn start(dispatch: Callback<Action>) -> Rc<Self> {
@@ -63,6 +72,7 @@ impl Engine {
             current: Cell::new(None),
             asked_at: Cell::new(0.0),
             playback: Cell::new(Playback::Stopped),
+            order: Cell::new((false, Repeat::Off)),
             backoff_s: Cell::new(1),
             handlers: RefCell::default(),
             ticker: RefCell::default(),
@@ -97,6 +107,11 @@ impl Engine {
         self.current.set(None);
         self.dispatch.emit(Action::Current(None));
         self.send(Command::Stop);
+    }
+
+    /// What to play when a song ends.
+    pub fn set_order(&self, shuffle: bool, repeat: Repeat) {
+        self.order.set((shuffle, repeat));
     }
 
     pub fn set_volume(&self, volume: f32) {
@@ -258,7 +273,10 @@ impl Engine {
             return self.report(Playback::Stopped, Progress::default());
         };
         if self.player.borrow().is_done() {
-            return self.play(self.next_after(id));
+            return match self.after(id) {
+                Some(next) => self.play(next),
+                None => self.stop(),
+            };
         }
         let stats = self.player.borrow().stats();
         let playback = if stats.playing {
@@ -270,6 +288,9 @@ impl Engine {
             position_s: stats.position_s,
             duration_s: stats.duration_s.unwrap_or(0.0),
             buffered_s: stats.buffered_s,
+            underruns: stats.underruns,
+            first_sound_ms: stats.first_sound_ms,
+            bytes: stats.bytes,
         };
         self.report(playback, progress);
     }
@@ -279,11 +300,24 @@ impl Engine {
         self.dispatch.emit(Action::Playback(playback, progress));
     }
 
-    /// The song after `id` in the library, wrapping around.
-    fn next_after(&self, id: SongId) -> SongId {
+    /// What plays after `id` ends: the same song (repeat one), a random other one (shuffle),
+    /// or the next in the library, wrapping around only with repeat all.
+    fn after(&self, id: SongId) -> Option<SongId> {
         let songs = self.songs.borrow();
-        let at = songs.iter().position(|s| s.id == id).map_or(0, |i| i + 1);
-        songs.get(at % songs.len().max(1)).map_or(id, |s| s.id)
+        let (shuffle, repeat) = self.order.get();
+        if repeat == Repeat::One || songs.len() < 2 && repeat == Repeat::All {
+            return Some(id);
+        }
+        let at = songs.iter().position(|s| s.id == id)?;
+        if shuffle {
+            let pick = (js_sys::Math::random() * (songs.len() - 1) as f64) as usize;
+            return songs.iter().filter(|s| s.id != id).nth(pick).map(|s| s.id);
+        }
+        match songs.get(at + 1) {
+            Some(next) => Some(next.id),
+            None if repeat == Repeat::All => songs.first().map(|s| s.id),
+            None => None,
+        }
     }
 }
 

@@ -5,6 +5,7 @@ mod engine;
 mod hooks;
 pub mod player;
 pub mod state;
+mod storage;
 
 pub use components::app::App;
 

@@ -57,12 +57,45 @@ pub enum Column {
     Format,
 }
 
-/// Where the current song is.
+/// Where the current song is, and the figures of "stats for nerds".
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct Progress {
     pub position_s: f64,
     pub duration_s: f64,
     pub buffered_s: f64,
+    pub underruns: u32,
+    pub first_sound_ms: Option<f64>,
+    pub bytes: u64,
+}
+
+/// What happens at the end of a song.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Repeat {
+    /// Play on through the list, and stop after the last song.
+    #[default]
+    Off,
+    /// Play on, and start again after the last song.
+    All,
+    /// Play the same song again.
+    One,
+}
+
+impl Repeat {
+    pub fn next(self) -> Self {
+        match self {
+            Self::Off => Self::All,
+            Self::All => Self::One,
+            Self::One => Self::Off,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Off => "Repeat: off",
+            Self::All => "Repeat: all",
+            Self::One => "Repeat: one",
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -75,6 +108,13 @@ pub struct State {
     pub playback: Playback,
     pub progress: Progress,
     pub error: Option<String>,
+    /// 0.0 to 1.0.
+    pub volume: f32,
+    pub muted: bool,
+    pub shuffle: bool,
+    pub repeat: Repeat,
+    pub help: bool,
+    pub nerd_stats: bool,
 }
 
 impl Default for State {
@@ -88,6 +128,12 @@ impl Default for State {
             playback: Playback::Stopped,
             progress: Progress::default(),
             error: None,
+            volume: 1.0,
+            muted: false,
+            shuffle: false,
+            repeat: Repeat::Off,
+            help: false,
+            nerd_stats: false,
         }
     }
 }
@@ -102,6 +148,13 @@ pub enum Action {
     Current(Option<SongId>),
     Playback(Playback, Progress),
     Error(Option<String>),
+    /// Sets the volume (clamped to 0.0..=1.0) and unmutes.
+    Volume(f32),
+    ToggleMute,
+    ToggleShuffle,
+    CycleRepeat,
+    ToggleHelp,
+    ToggleNerdStats,
 }
 
 impl Reducible for State {
@@ -120,6 +173,12 @@ impl Reducible for State {
                 (next.playback, next.progress) = (playback, progress)
             }
             Action::Error(error) => next.error = error,
+            Action::Volume(volume) => (next.volume, next.muted) = (volume.clamp(0.0, 1.0), false),
+            Action::ToggleMute => next.muted = !next.muted,
+            Action::ToggleShuffle => next.shuffle = !next.shuffle,
+            Action::CycleRepeat => next.repeat = next.repeat.next(),
+            Action::ToggleHelp => next.help = !next.help,
+            Action::ToggleNerdStats => next.nerd_stats = !next.nerd_stats,
         }
         if next == *self { self } else { Rc::new(next) }
     }
@@ -151,4 +210,75 @@ pub fn visible(state: &State) -> Vec<SongInfo> {
         if ascending { order } else { order.reverse() }
     });
     songs
+}
+
+impl State {
+    /// The gain to apply: the volume, or silence when muted.
+    pub fn gain(&self) -> f32 {
+        if self.muted { 0.0 } else { self.volume }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    fn song(id: u32, title: &str, artist: &str, duration_ms: u64) -> SongInfo {
+        SongInfo {
+            id: SongId(id),
+            name: format!("{title}.mp3"),
+            title: title.into(),
+            artist: artist.into(),
+            album: String::new(),
+            duration_ms,
+            format: "mp3".into(),
+            sample_rate: 44_100,
+            channels: 2,
+            bitrate: 192_000,
+            size: 1,
+        }
+    }
+
+    #[wasm_bindgen_test]
+    fn search_and_sort() {
+        let state = Rc::new(State::default()).reduce(Action::Library(vec![
+            song(1, "b", "Zed", 3),
+            song(2, "A", "yan", 1),
+            song(3, "c", "Xu", 2),
+        ]));
+        let titles = |s: &State| visible(s).into_iter().map(|s| s.title).collect::<Vec<_>>();
+        assert_eq!(titles(&state), ["A", "b", "c"]);
+        let state = state.reduce(Action::Sort(Column::Title));
+        assert_eq!(
+            titles(&state),
+            ["c", "b", "A"],
+            "the same column again reverses"
+        );
+        let state = state.reduce(Action::Sort(Column::Duration));
+        assert_eq!(titles(&state), ["A", "c", "b"]);
+        let state = state.reduce(Action::Query("Y".into()));
+        assert_eq!(
+            titles(&state),
+            ["A"],
+            "search is case-insensitive, across fields"
+        );
+    }
+
+    #[wasm_bindgen_test]
+    fn volume_mute_and_repeat() {
+        let state = Rc::new(State::default()).reduce(Action::Volume(1.7));
+        assert_eq!(state.gain(), 1.0);
+        let state = state.reduce(Action::ToggleMute);
+        assert_eq!(state.gain(), 0.0);
+        let state = state.reduce(Action::Volume(0.3));
+        assert_eq!((state.muted, state.gain()), (false, 0.3));
+        let cycle: Vec<Repeat> = (0..3)
+            .scan(Repeat::Off, |r, _| {
+                *r = r.next();
+                Some(*r)
+            })
+            .collect();
+        assert_eq!(cycle, [Repeat::All, Repeat::One, Repeat::Off]);
+    }
 }

@@ -6,7 +6,7 @@ use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
 use crate::components::library::clock;
-use crate::state::{Playback, Progress};
+use crate::state::{Playback, Progress, Repeat};
 
 #[derive(Debug, Properties, PartialEq)]
 pub struct NowPlayingProps {
@@ -17,6 +17,14 @@ pub struct NowPlayingProps {
     pub on_previous: Callback<()>,
     pub on_next: Callback<()>,
     pub on_volume: Callback<f32>,
+    pub volume: f32,
+    pub muted: bool,
+    pub shuffle: bool,
+    pub repeat: Repeat,
+    pub on_mute: Callback<()>,
+    pub on_shuffle: Callback<()>,
+    pub on_repeat: Callback<()>,
+    pub on_stats: Callback<()>,
 }
 
 #[component]
@@ -25,6 +33,7 @@ pub fn NowPlaying(props: &NowPlayingProps) -> Html {
         position_s,
         duration_s,
         buffered_s,
+        ..
     } = props.progress;
     let percent = |s: f64| {
         if duration_s > 0.0 {
@@ -72,7 +81,17 @@ pub fn NowPlaying(props: &NowPlayingProps) -> Html {
             </div>
             <span class="time">{ format!("{} / {}", clock(position_s), clock(duration_s)) }</span>
             <span class="state">{ props.playback.as_str() }</span>
-            <input class="volume" type="range" min="0" max="100" value="100" aria-label="Volume" oninput={on_volume} />
+            <div class="modes">
+                <button class={classes!("mode", props.shuffle.then_some("on"))} aria-pressed={props.shuffle.to_string()}
+                    aria-label="Shuffle" onclick={props.on_shuffle.reform(|_| ())}>{ "Shuffle" }</button>
+                <button class={classes!("mode", (props.repeat != Repeat::Off).then_some("on"))}
+                    aria-label={props.repeat.label()} onclick={props.on_repeat.reform(|_| ())}>{ props.repeat.label() }</button>
+                <button class={classes!("mode", props.muted.then_some("on"))} aria-pressed={props.muted.to_string()}
+                    aria-label="Mute" onclick={props.on_mute.reform(|_| ())}>{ if props.muted { "Muted" } else { "Mute" } }</button>
+                <input class="volume" type="range" min="0" max="100" aria-label="Volume"
+                    value={format!("{:.0}", props.volume * 100.0)} oninput={on_volume} />
+                <button class="mode" aria-label="Stats for nerds" onclick={props.on_stats.reform(|_| ())}>{ "Stats" }</button>
+            </div>
         </footer>
     }
 }
