@@ -152,12 +152,7 @@ impl StreamDecoder {
     /// may hold megabytes of cover art); for mp4, the whole file (see [`Self::source`]).
     fn probe_needs(&self) -> usize {
         self.input.with(|shared| {
-            let head: Vec<u8> = shared
-                .unread
-                .iter()
-                .take(Container::SNIFF_LEN)
-                .copied()
-                .collect();
+            let head = shared.head(Container::SNIFF_LEN);
             if Container::sniff(&head) == Some(Container::Mp4) {
                 return usize::MAX;
             }
@@ -170,12 +165,7 @@ impl StreamDecoder {
     /// seekable copy of it. Every other format streams from the growing buffer.
     fn source(&self) -> Box<dyn MediaSource> {
         let whole = self.input.with(|shared| {
-            let head: Vec<u8> = shared
-                .unread
-                .iter()
-                .take(Container::SNIFF_LEN)
-                .copied()
-                .collect();
+            let head = shared.head(Container::SNIFF_LEN);
             (shared.finished && Container::sniff(&head) == Some(Container::Mp4))
                 .then(|| shared.unread.drain(..).collect::<Vec<u8>>())
         });

@@ -17,6 +17,13 @@ pub struct Shared {
     pub finished: bool,
 }
 
+impl Shared {
+    /// The first `n` unread bytes (fewer if fewer are buffered).
+    pub fn head(&self, n: usize) -> Vec<u8> {
+        self.unread.iter().take(n).copied().collect()
+    }
+}
+
 /// A handle on the shared buffer.
 #[derive(Debug, Clone, Default)]
 pub struct Input(Arc<Mutex<Shared>>);

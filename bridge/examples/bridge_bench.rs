@@ -317,7 +317,7 @@ async fn round_trips(bridge: u16, server: u16) {
 
 #[tokio::main]
 async fn main() {
-    let _ = rlimit::increase_nofile_limit(u64::MAX);
+    tapedeck_cli::raise_open_file_limit();
     let dir = tempfile::tempdir().expect("tempdir");
     make_library(dir.path());
     let web = tempfile::tempdir().expect("tempdir");

@@ -7,7 +7,6 @@ use std::time::Duration;
 use anyhow::Context as _;
 use clap::Parser;
 use tapedeck_bridge::Config;
-use tracing_subscriber::EnvFilter;
 
 /// Tapedeck's front door for browsers.
 #[derive(Debug, Parser)]
@@ -36,23 +35,14 @@ struct Args {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
+    tapedeck_cli::init_logging();
     let args = Args::parse();
     anyhow::ensure!(
         args.web.join("index.html").is_file(),
         "no web app in {} (build it with `trunk build --release`)",
         args.web.display()
     );
-    // Each session holds a WebSocket, a control socket and a data socket: raise the soft limit.
-    if let Err(err) = rlimit::increase_nofile_limit(u64::MAX) {
-        tracing::warn!(error = %err, "cannot raise the open-file limit");
-    }
+    tapedeck_cli::raise_open_file_limit();
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
@@ -63,30 +53,6 @@ async fn main() -> anyhow::Result<()> {
     config.max_sessions = args.max_sessions.max(1);
     config.stall_timeout = Duration::from_secs(args.stall_timeout);
     tracing::info!(%addr, web = %args.web.display(), server = %args.server, "bridge listening");
-    tapedeck_bridge::serve(listener, config, shutdown_signal()).await?;
+    tapedeck_bridge::serve(listener, config, tapedeck_cli::shutdown_signal()).await?;
     Ok(())
-}
-
-/// Completes on Ctrl-C or SIGTERM.
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        if tokio::signal::ctrl_c().await.is_err() {
-            std::future::pending::<()>().await;
-        }
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut term) => {
-                term.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {}
-        () = term => {}
-    }
 }

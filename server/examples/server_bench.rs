@@ -206,7 +206,7 @@ async fn listener(port: u16, until: Instant) -> (u32, u64) {
 #[tokio::main]
 async fn main() {
     let args = args();
-    let _ = rlimit::increase_nofile_limit(u64::MAX);
+    tapedeck_cli::raise_open_file_limit();
     let dir = tempfile::tempdir().expect("tempdir");
     make_song(dir.path(), args.ramp + args.seconds + 30);
     let port = free_port();

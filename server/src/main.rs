@@ -7,7 +7,6 @@ use std::time::Duration;
 use anyhow::Context as _;
 use clap::Parser;
 use tapedeck_server::{Config, Pacing};
-use tracing_subscriber::EnvFilter;
 
 /// Serves a folder of music over the Tapedeck protocol.
 #[derive(Debug, Parser)]
@@ -74,46 +73,13 @@ fn bundled_music() -> PathBuf {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
+    tapedeck_cli::init_logging();
     let args = Args::parse();
     let config = args.config()?;
-    // Every stream holds a control socket, a data socket and a file: raise the soft limit.
-    if let Err(err) = rlimit::increase_nofile_limit(u64::MAX) {
-        tracing::warn!(error = %err, "cannot raise the open-file limit");
-    }
+    tapedeck_cli::raise_open_file_limit();
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
-    tapedeck_server::run(listener, config, shutdown_signal()).await?;
+    tapedeck_server::run(listener, config, tapedeck_cli::shutdown_signal()).await?;
     Ok(())
-}
-
-/// Completes on Ctrl-C or SIGTERM.
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        if tokio::signal::ctrl_c().await.is_err() {
-            std::future::pending::<()>().await;
-        }
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut term) => {
-                term.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {}
-        () = term => {}
-    }
 }

@@ -15,23 +15,17 @@
 use std::time::Duration;
 
 use serde_json::Value;
+use tapedeck_tests::system::{System, dist, free_port};
 use tapedeck_tests::webdriver::Browser;
-use tapedeck_tests::{Process, binary, repo};
 
 const PLAYS: usize = 50;
-
-fn free_port() -> u16 {
-    let probe = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    probe.local_addr().expect("addr").port()
-}
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[((sorted.len() - 1) as f64 * p).round() as usize]
 }
 
 fn gzipped_wasm() -> (String, usize, usize) {
-    let dist = repo().join("dist");
-    let wasm = std::fs::read_dir(&dist)
+    let wasm = std::fs::read_dir(dist())
         .expect("dist (run trunk build --release)")
         .filter_map(|e| e.ok().map(|e| e.path()))
         .find(|p| p.extension().is_some_and(|e| e == "wasm"))
@@ -54,29 +48,9 @@ fn gzipped_wasm() -> (String, usize, usize) {
 }
 
 fn main() {
-    let music = repo().join("music");
-    let server = Process::start(
-        &binary("tapedeck-server"),
-        &[
-            "--listen",
-            "127.0.0.1:0",
-            "--music",
-            music.to_str().expect("utf-8"),
-        ],
-    );
-    let server_addr = server.addr("serving").to_string();
-    let dist = repo().join("dist");
-    let bridge_args = [
-        "--listen",
-        "127.0.0.1:0",
-        "--server",
-        &server_addr,
-        "--web",
-        dist.to_str().expect("utf-8"),
-    ];
-    let bridge = Process::start(&binary("tapedeck-bridge"), &bridge_args);
-    let page = format!("http://{}/", bridge.addr("bridge listening"));
+    let system = System::start();
     let browser = Browser::start(free_port());
+    let page = system.page.clone();
 
     browser.go(&page);
     let interactive = browser.wait_for(

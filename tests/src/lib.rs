@@ -3,6 +3,7 @@
 
 pub mod fixtures;
 pub mod process;
+pub mod system;
 pub mod webdriver;
 
 pub use process::{PATIENCE, Process, binary, repo};

@@ -5,19 +5,9 @@
 use std::path::PathBuf;
 
 use serde_json::Value;
+use tapedeck_tests::system::{System, free_port, server};
 use tapedeck_tests::webdriver::Browser;
-use tapedeck_tests::{Process, binary, repo};
-
-/// The trunk output: `TAPEDECK_DIST`, or `dist/` at the repository root.
-fn dist() -> PathBuf {
-    let dir = std::env::var_os("TAPEDECK_DIST").map_or_else(|| repo().join("dist"), PathBuf::from);
-    assert!(
-        dir.join("index.html").is_file(),
-        "no page in {}: run `cargo xtask test`",
-        dir.display()
-    );
-    dir
-}
+use tapedeck_tests::{Process, repo};
 
 fn screenshots() -> PathBuf {
     let exe = std::env::current_exe().expect("exe");
@@ -25,20 +15,6 @@ fn screenshots() -> PathBuf {
         .nth(3)
         .expect("target dir")
         .join("screenshots")
-}
-
-fn free_port() -> u16 {
-    let probe = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    probe.local_addr().expect("addr").port()
-}
-
-fn server(listen: &str) -> Process {
-    let music = repo().join("music");
-    let music = music.to_str().expect("utf-8 path");
-    Process::start(
-        &binary("tapedeck-server"),
-        &["--listen", listen, "--music", music],
-    )
 }
 
 const STATS: &str = "return window.tapedeck ? window.tapedeck.stats() : null";
@@ -51,19 +27,12 @@ fn number(value: &Value, key: &str) -> f64 {
 
 #[test]
 fn the_page_lists_plays_switches_stops_searches_and_recovers() {
-    let web = dist();
-    let mut server = server("127.0.0.1:0");
-    let server_addr = server.addr("serving").to_string();
-    let bridge_args = [
-        "--listen",
-        "127.0.0.1:0",
-        "--server",
-        &server_addr,
-        "--web",
-        web.to_str().expect("utf-8"),
-    ];
-    let bridge = Process::start(&binary("tapedeck-bridge"), &bridge_args);
-    let page = format!("http://{}/", bridge.addr("bridge listening"));
+    let System {
+        mut server,
+        server_addr,
+        bridge: _bridge,
+        page,
+    } = System::start();
     let browser = Browser::start(free_port());
     let shots = screenshots();
 
@@ -172,7 +141,7 @@ fn the_page_lists_plays_switches_stops_searches_and_recovers() {
 
 /// A server on exactly `addr` again (the port was just freed by the kill).
 fn server_on(addr: &str) -> Process {
-    let restarted = server(addr);
+    let restarted = server(&repo().join("music"), addr);
     restarted.addr("serving");
     restarted
 }

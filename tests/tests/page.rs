@@ -2,21 +2,10 @@
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::path::PathBuf;
 use std::process::Command;
 
-use tapedeck_tests::{PATIENCE, Process, binary, repo};
-
-/// The trunk output: `TAPEDECK_DIST`, or `dist/` at the repository root.
-fn dist() -> PathBuf {
-    let dir = std::env::var_os("TAPEDECK_DIST").map_or_else(|| repo().join("dist"), PathBuf::from);
-    assert!(
-        dir.join("index.html").is_file(),
-        "no page in {}: run `trunk build --release --offline` (cargo xtask test does)",
-        dir.display()
-    );
-    dir
-}
+use tapedeck_tests::system::dist;
+use tapedeck_tests::{PATIENCE, Process, binary};
 
 fn start_bridge() -> (Process, SocketAddr) {
     let web = dist();

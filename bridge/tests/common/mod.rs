@@ -19,8 +19,7 @@ use tokio_tungstenite::tungstenite::{self, Message};
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 use tokio_util::sync::CancellationToken;
 
-/// How long any single expectation may take before a test fails instead of hanging.
-pub const PATIENCE: Duration = Duration::from_secs(20);
+pub use tapedeck_tests::PATIENCE;
 
 /// A running server and bridge.
 pub struct Stack {

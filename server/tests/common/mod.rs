@@ -18,8 +18,7 @@ use tokio::net::tcp::OwnedWriteHalf;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-/// How long any single expectation may take before a test fails instead of hanging.
-pub const PATIENCE: Duration = Duration::from_secs(20);
+pub use tapedeck_tests::PATIENCE;
 
 /// A server running in this process.
 pub struct TestServer {
