@@ -118,6 +118,11 @@ impl Engine {
         self.player.borrow_mut().set_volume(volume);
     }
 
+    /// The analyser tap of the current audio graph, for a visualizer.
+    pub fn analyser(&self) -> Option<web_sys::AnalyserNode> {
+        self.player.borrow().analyser()
+    }
+
     pub fn current(&self) -> Option<SongId> {
         self.current.get()
     }

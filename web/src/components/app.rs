@@ -10,6 +10,7 @@ use crate::components::library::Library;
 use crate::components::nerd_stats::NerdStats;
 use crate::components::now_playing::NowPlaying;
 use crate::components::status::Status;
+use crate::components::visualizer::Visualizer;
 use crate::engine::Engine;
 use crate::hooks::{MediaKeys, Shortcut, use_engine, use_media_session, use_shortcuts};
 use crate::state::{Action, Playback, State, visible};
@@ -103,6 +104,7 @@ pub fn App() -> Html {
             <Library songs={songs.clone()} query={state.query.clone()} sort={state.sort}
                 current={state.current} on_play={on_play}
                 on_query={dispatch.reform(Action::Query)} on_sort={dispatch.reform(Action::Sort)} />
+            <Visualizer analyser={engine.as_ref().and_then(|e| e.analyser())} />
             if state.nerd_stats {
                 <NerdStats song={current.clone()} progress={state.progress} />
             }

@@ -6,3 +6,4 @@ pub mod library;
 pub mod nerd_stats;
 pub mod now_playing;
 pub mod status;
+pub mod visualizer;

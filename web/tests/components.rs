@@ -1,0 +1,197 @@
+//! Component tests in headless Chromium: render into the test page, dispatch real DOM events,
+//! and check the DOM and the callbacks.
+
+#![cfg(target_arch = "wasm32")]
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use tapedeck_protocol::{SongId, SongInfo};
+use tapedeck_web::components::library::{Library, LibraryProps};
+use tapedeck_web::components::now_playing::{NowPlaying, NowPlayingProps};
+use tapedeck_web::state::{Column, Playback, Progress, Repeat};
+use wasm_bindgen::JsCast;
+use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
+use web_sys::{
+    Element, HtmlElement, HtmlInputElement, InputEvent, KeyboardEvent, KeyboardEventInit,
+};
+use yew::{BaseComponent, Callback};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+fn song(id: u32, title: &str) -> SongInfo {
+    SongInfo {
+        id: SongId(id),
+        name: format!("{title}.flac"),
+        title: title.into(),
+        artist: "The Loopback Quartet".into(),
+        album: "Demo Tape".into(),
+        duration_ms: 61_000,
+        format: "flac".into(),
+        sample_rate: 44_100,
+        channels: 2,
+        bitrate: 900_000,
+        size: 1,
+    }
+}
+
+/// Renders `C` with `props` into a fresh element and waits for the DOM.
+async fn render<C: BaseComponent>(props: C::Properties) -> Element {
+    let document = web_sys::window()
+        .and_then(|w| w.document())
+        .expect("document");
+    let root = document.create_element("div").expect("div");
+    document
+        .body()
+        .expect("body")
+        .append_child(&root)
+        .expect("append");
+    yew::Renderer::<C>::with_root_and_props(root.clone(), props).render();
+    yew::scheduler::flush().await;
+    root
+}
+
+fn find(root: &Element, selector: &str) -> HtmlElement {
+    root.query_selector(selector)
+        .ok()
+        .flatten()
+        .expect(selector)
+        .unchecked_into()
+}
+
+/// A callback that records what it is given.
+fn recorder<T: 'static>() -> (Callback<T>, Rc<RefCell<Vec<T>>>) {
+    let seen = Rc::new(RefCell::new(Vec::new()));
+    let sink = seen.clone();
+    (
+        Callback::from(move |value| sink.borrow_mut().push(value)),
+        seen,
+    )
+}
+
+#[wasm_bindgen_test]
+async fn the_library_lists_searches_sorts_and_plays() {
+    let (on_play, played) = recorder();
+    let (on_query, queries) = recorder();
+    let (on_sort, sorts) = recorder();
+    let props = LibraryProps {
+        songs: Rc::new(vec![song(1, "Morning Tape"), song(2, "Night Drive")]),
+        query: String::new(),
+        sort: (Column::Title, true),
+        current: Some(SongId(2)),
+        on_play,
+        on_query,
+        on_sort,
+    };
+    let root = render::<Library>(props).await;
+    assert_eq!(
+        root.query_selector_all("tr.song").expect("rows").length(),
+        2
+    );
+    assert_eq!(
+        find(&root, "tr.current td").text_content().as_deref(),
+        Some("Night Drive")
+    );
+    assert_eq!(
+        find(&root, "tr.song td:nth-child(4)")
+            .text_content()
+            .as_deref(),
+        Some("1:01")
+    );
+
+    let search: HtmlInputElement = find(&root, "input.search").unchecked_into();
+    search.set_value("night");
+    search
+        .dispatch_event(&InputEvent::new("input").expect("event"))
+        .expect("dispatch");
+    assert_eq!(*queries.borrow(), ["night"]);
+
+    find(&root, "tr.song[data-id='1']").click();
+    let init = KeyboardEventInit::new();
+    init.set_key("Enter");
+    init.set_bubbles(true);
+    let enter = KeyboardEvent::new_with_keyboard_event_init_dict("keydown", &init).expect("key");
+    find(&root, "tr.song[data-id='2']")
+        .dispatch_event(&enter)
+        .expect("dispatch");
+    assert_eq!(*played.borrow(), [SongId(1), SongId(2)]);
+
+    find(&root, "th:nth-child(4) button").click();
+    assert_eq!(*sorts.borrow(), [Column::Duration]);
+    assert!(
+        find(&root, "th:nth-child(1) button")
+            .text_content()
+            .unwrap_or_default()
+            .ends_with('▲')
+    );
+}
+
+#[wasm_bindgen_test]
+async fn the_now_playing_bar_shows_progress_and_controls() {
+    let (on_toggle, toggles) = recorder();
+    let (on_next, nexts) = recorder();
+    let (on_mute, mutes) = recorder();
+    let props = NowPlayingProps {
+        song: Some(song(2, "Night Drive")),
+        playback: Playback::Playing,
+        progress: Progress {
+            position_s: 15.0,
+            duration_s: 60.0,
+            buffered_s: 15.0,
+            ..Progress::default()
+        },
+        on_toggle,
+        on_previous: Callback::noop(),
+        on_next,
+        on_volume: Callback::noop(),
+        volume: 0.5,
+        muted: false,
+        shuffle: false,
+        repeat: Repeat::All,
+        on_mute,
+        on_shuffle: Callback::noop(),
+        on_repeat: Callback::noop(),
+        on_stats: Callback::noop(),
+    };
+    let root = render::<NowPlaying>(props).await;
+    assert_eq!(
+        find(&root, ".title").text_content().as_deref(),
+        Some("Night Drive")
+    );
+    assert_eq!(
+        find(&root, ".time").text_content().as_deref(),
+        Some("0:15 / 1:00")
+    );
+    assert_eq!(
+        find(&root, ".played").get_attribute("style").as_deref(),
+        Some("width: 25.0%")
+    );
+    assert_eq!(
+        find(&root, ".buffered").get_attribute("style").as_deref(),
+        Some("width: 50.0%")
+    );
+    let volume: HtmlInputElement = find(&root, "input.volume").unchecked_into();
+    assert_eq!(volume.value(), "50");
+    assert_eq!(
+        find(&root, "button.toggle")
+            .get_attribute("aria-label")
+            .as_deref(),
+        Some("Stop")
+    );
+    find(&root, "button.toggle").click();
+    find(&root, "button[aria-label='Next']").click();
+    find(&root, "button[aria-label='Mute']").click();
+    assert_eq!(
+        (
+            toggles.borrow().len(),
+            nexts.borrow().len(),
+            mutes.borrow().len()
+        ),
+        (1, 1, 1)
+    );
+    assert!(
+        find(&root, "button[aria-label='Repeat: all']")
+            .class_name()
+            .contains("on")
+    );
+}
