@@ -63,7 +63,7 @@ pub async fn pump(
             Message::Ping(_) | Message::Pong(_) => continue,
         };
         // The entry is queued before the line is written, so it is there when the reply is.
-        let Some(reason) = reject(text.as_str()) else {
+        let Some(reason) = rejection(text.as_str()) else {
             if pending
                 .send(classify(text.as_str(), &generation))
                 .await
@@ -88,8 +88,9 @@ pub async fn pump(
     BrowserEnd::Gone
 }
 
-/// Why a text message cannot be a command line, if it cannot.
-fn reject(text: &str) -> Option<&'static str> {
+/// Why the bridge answers a browser's text message itself instead of forwarding it to the
+/// server, if it does: the reason of its `error` reply. Pure, for the fuzzers too.
+pub fn rejection(text: &str) -> Option<&'static str> {
     if text.len() > MAX_LINE_LEN {
         Some("line too long")
     } else if text.contains(['\n', '\r']) {
@@ -124,11 +125,14 @@ mod tests {
 
     #[test]
     fn rejects_what_cannot_be_a_line() {
-        assert_eq!(reject("list"), None);
-        assert_eq!(reject(&"a".repeat(MAX_LINE_LEN)), None);
-        assert_eq!(reject(&"a".repeat(MAX_LINE_LEN + 1)), Some("line too long"));
-        assert_eq!(reject("list\nplay 1"), Some("line break in message"));
-        assert_eq!(reject("list\r"), Some("line break in message"));
+        assert_eq!(rejection("list"), None);
+        assert_eq!(rejection(&"a".repeat(MAX_LINE_LEN)), None);
+        assert_eq!(
+            rejection(&"a".repeat(MAX_LINE_LEN + 1)),
+            Some("line too long")
+        );
+        assert_eq!(rejection("list\nplay 1"), Some("line break in message"));
+        assert_eq!(rejection("list\r"), Some("line break in message"));
     }
 
     #[test]

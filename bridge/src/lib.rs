@@ -25,6 +25,7 @@ mod replies;
 mod session;
 mod upgrade;
 
+pub use browser::rejection;
 pub use config::Config;
 
 /// What every session shares.

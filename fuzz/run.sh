@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Runs every fuzz target for a bounded time each (default 60 s; the target is 600 s).
+# Needs the nightly toolchain and cargo-fuzz (`cargo install cargo-fuzz`). A crash leaves its
+# input in fuzz/artifacts/<target>/; each one becomes a regression test before it is fixed.
+set -euo pipefail
+cd "$(dirname "$0")"
+seconds="${1:-60}"
+command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --version 0.13.2
+# The decoder starts from real audio: the demo songs' first 64 KiB, after a chunk-size byte.
+mkdir -p corpus/decoder
+for song in ../music/*.mp3 ../music/*.flac ../music/*.ogg ../music/*.wav; do
+  { printf '\x40'; head -c 65536 "$song"; } > "corpus/decoder/$(basename "$song").seed"
+done
+for target in $(cargo +nightly fuzz list); do
+  echo "== $target: ${seconds} s"
+  cargo +nightly fuzz run "$target" -- -max_total_time="$seconds" -rss_limit_mb=2048
+done
