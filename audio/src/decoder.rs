@@ -213,8 +213,8 @@ impl StreamDecoder {
 /// Reads packets until one decodes, the margin runs out, or the stream ends.
 fn decode_next(decoding: &mut Decoding, input: &Input) -> Result<Next, DecodeError> {
     loop {
-        let finished = input.with(|shared| shared.finished);
-        if !finished && input.with(|shared| shared.unread.len()) < MARGIN {
+        let (finished, unread) = input.with(|shared| (shared.finished, shared.unread.len()));
+        if !finished && unread < MARGIN {
             return Ok(Next::NeedMore);
         }
         let packet = match decoding.format.next_packet() {

@@ -99,11 +99,13 @@ impl Replies {
     }
 
     /// Handles one reply line. `Err` ends the session, saying why (so do the other steps).
-    async fn on_reply(&mut self, line: Vec<u8>) -> Result<(), ServerEnd> {
+    async fn on_reply(&mut self, mut line: Vec<u8>) -> Result<(), ServerEnd> {
+        if line.last() == Some(&b'\n') {
+            line.pop();
+        }
         let Ok(line) = String::from_utf8(line) else {
             return Err(ServerEnd::Broken);
         };
-        let line = line.strip_suffix('\n').unwrap_or(&line).to_owned();
         self.catch_up().await?;
         let Some(Pending::Server {
             command,

@@ -145,6 +145,15 @@ async fn info_has_exactly_the_specified_keys() {
     server.stop().await;
 }
 
+/// The scanned songs' names, in id order.
+fn names(library: &Library) -> Vec<&str> {
+    library
+        .songs()
+        .iter()
+        .map(|s| s.info.name.as_str())
+        .collect()
+}
+
 #[test]
 fn scan_skips_unreadable_files_and_names_nested_ones() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -153,11 +162,7 @@ fn scan_skips_unreadable_files_and_names_nested_ones() {
     std::fs::write(dir.path().join("garbage.mp3"), b"this is not audio").expect("write");
     std::fs::write(dir.path().join("notes.txt"), b"not a song").expect("write");
     let library = Library::scan(dir.path()).expect("scan");
-    let names: Vec<&str> = library
-        .songs()
-        .iter()
-        .map(|s| s.info.name.as_str())
-        .collect();
+    let names = names(&library);
     assert_eq!(names, ["Album/Disc 1/Track.WAV"]);
     let song: &SongInfo = &library.songs()[0].info;
     assert_eq!(
@@ -183,11 +188,7 @@ fn symlinks_leading_outside_are_not_served() {
     std::os::unix::fs::symlink(dir.path().join("inside.wav"), dir.path().join("alias.wav"))
         .expect("symlink");
     let library = Library::scan(dir.path()).expect("scan");
-    let names: Vec<&str> = library
-        .songs()
-        .iter()
-        .map(|s| s.info.name.as_str())
-        .collect();
+    let names = names(&library);
     assert_eq!(names, ["alias.wav", "inside.wav"]);
 }
 

@@ -219,7 +219,7 @@ impl Engine {
         if let Ok(buffer) = data.dyn_into::<js_sys::ArrayBuffer>() {
             let bytes = js_sys::Uint8Array::new(&buffer).to_vec();
             let mut player = self.player.borrow_mut();
-            if let Err(err) = player.push(&bytes).and_then(|()| player.pump()) {
+            if let Err(err) = player.push(bytes).and_then(|()| player.pump()) {
                 self.dispatch.emit(Action::Error(Some(err.to_string())));
             }
         }

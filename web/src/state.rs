@@ -186,9 +186,14 @@ impl Reducible for State {
 
 /// The songs matching the search, in the chosen order.
 pub fn visible(state: &State) -> Vec<SongInfo> {
-    let query = state.query.to_lowercase();
-    let mut songs: Vec<SongInfo> = state
-        .songs
+    select(&state.songs, &state.query, state.sort)
+}
+
+/// The `songs` matching `query` (case-insensitive, in title, artist, album or name), sorted by
+/// `sort`.
+pub fn select(songs: &[SongInfo], query: &str, sort: (Column, bool)) -> Vec<SongInfo> {
+    let query = query.to_lowercase();
+    let mut songs: Vec<SongInfo> = songs
         .iter()
         .filter(|s| {
             query.is_empty()
@@ -198,7 +203,7 @@ pub fn visible(state: &State) -> Vec<SongInfo> {
         })
         .cloned()
         .collect();
-    let (column, ascending) = state.sort;
+    let (column, ascending) = sort;
     songs.sort_by(|a, b| {
         let order = match column {
             Column::Title => a.title.to_lowercase().cmp(&b.title.to_lowercase()),

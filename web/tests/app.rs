@@ -4,27 +4,13 @@
 
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 
-wasm_bindgen_test_configure!(run_in_browser);
+mod common;
 
-/// Renders the app into a fresh element of the test page and returns that element.
-async fn render_app() -> web_sys::Element {
-    let document = web_sys::window()
-        .and_then(|w| w.document())
-        .expect("a document");
-    let root = document.create_element("div").expect("create div");
-    document
-        .body()
-        .expect("a body")
-        .append_child(&root)
-        .expect("append");
-    yew::Renderer::<tapedeck_web::App>::with_root(root.clone()).render();
-    yew::scheduler::flush().await;
-    root
-}
+wasm_bindgen_test_configure!(run_in_browser);
 
 #[wasm_bindgen_test]
 async fn the_page_says_tapedeck_and_its_version() {
-    let root = render_app().await;
+    let root = common::render::<tapedeck_web::App>(()).await;
     let title = root.query_selector("h1").expect("query").expect("an h1");
     assert_eq!(title.text_content().as_deref(), Some("Tapedeck"));
     let version = root

@@ -15,7 +15,11 @@ use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 use web_sys::{
     Element, HtmlElement, HtmlInputElement, InputEvent, KeyboardEvent, KeyboardEventInit,
 };
-use yew::{BaseComponent, Callback};
+use yew::Callback;
+
+mod common;
+
+use common::render;
 
 wasm_bindgen_test_configure!(run_in_browser);
 
@@ -33,22 +37,6 @@ fn song(id: u32, title: &str) -> SongInfo {
         bitrate: 900_000,
         size: 1,
     }
-}
-
-/// Renders `C` with `props` into a fresh element and waits for the DOM.
-async fn render<C: BaseComponent>(props: C::Properties) -> Element {
-    let document = web_sys::window()
-        .and_then(|w| w.document())
-        .expect("document");
-    let root = document.create_element("div").expect("div");
-    document
-        .body()
-        .expect("body")
-        .append_child(&root)
-        .expect("append");
-    yew::Renderer::<C>::with_root_and_props(root.clone(), props).render();
-    yew::scheduler::flush().await;
-    root
 }
 
 fn find(root: &Element, selector: &str) -> HtmlElement {

@@ -25,6 +25,11 @@ pub fn output(command: &mut Command) -> Option<String> {
         .then(|| String::from_utf8_lossy(&out.stdout).trim().to_owned())
 }
 
+/// Where `program` is on `PATH`, if it is.
+pub fn which(program: &str) -> Option<String> {
+    output(Command::new("sh").args(["-c", &format!("command -v {program}")]))
+}
+
 fn describe(command: &Command) -> String {
     let args = command.get_args().map(|a| a.to_string_lossy().into_owned());
     std::iter::once(command.get_program().to_string_lossy().into_owned())

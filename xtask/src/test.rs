@@ -1,7 +1,5 @@
 //! `cargo xtask test`: every gate and every test, in the order that fails fastest.
 
-use std::process::Command;
-
 use crate::cmd::{self, cargo, repo};
 use crate::run::build_page;
 use crate::tools::{self, Need};
@@ -75,7 +73,6 @@ pub fn test() -> anyhow::Result<()> {
 /// Debian's chromedriver, unless `CHROMEDRIVER` says otherwise.
 fn chromedriver() -> String {
     std::env::var("CHROMEDRIVER").ok().unwrap_or_else(|| {
-        cmd::output(Command::new("sh").args(["-c", "command -v chromedriver"]))
-            .unwrap_or_else(|| "/usr/bin/chromedriver".into())
+        cmd::which("chromedriver").unwrap_or_else(|| "/usr/bin/chromedriver".into())
     })
 }

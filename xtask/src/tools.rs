@@ -129,9 +129,7 @@ fn wasm_opt() -> anyhow::Result<PathBuf> {
 fn debian(wanted: &[(&str, &str)]) -> anyhow::Result<()> {
     let missing: Vec<&str> = wanted
         .iter()
-        .filter(|(bin, _)| {
-            output(Command::new("sh").args(["-c", &format!("command -v {bin}")])).is_none()
-        })
+        .filter(|(bin, _)| cmd::which(bin).is_none())
         .map(|(_, package)| *package)
         .collect();
     if missing.is_empty() {

@@ -13,7 +13,7 @@ use crate::components::status::Status;
 use crate::components::visualizer::Visualizer;
 use crate::engine::Engine;
 use crate::hooks::{MediaKeys, Shortcut, use_engine, use_media_session, use_shortcuts};
-use crate::state::{Action, Playback, State, visible};
+use crate::state::{Action, Playback, State, select};
 use crate::storage;
 
 /// What the player controls do, given the engine and the songs in the order shown.
@@ -67,11 +67,20 @@ pub fn App() -> Html {
     };
     let engine = use_engine(dispatch.clone());
     use_settings(&state, engine.clone(), dispatch.clone());
-    let songs = Rc::new(visible(&state));
+    // The app re-renders on every progress tick: filter and sort only when their inputs change,
+    // so the library (whose props then stay equal) is not re-rendered either.
+    let shown = use_memo(
+        (state.songs.clone(), state.query.clone(), state.sort),
+        |(songs, query, sort)| {
+            let songs = Rc::new(select(songs, query, *sort));
+            let ids = Rc::new(songs.iter().map(|s| s.id).collect::<Vec<_>>());
+            (songs, ids)
+        },
+    );
+    let (songs, ids) = (*shown).clone();
     let current = state
         .current
         .and_then(|id| state.songs.iter().find(|s| s.id == id).cloned());
-    let ids = Rc::new(songs.iter().map(|s| s.id).collect::<Vec<_>>());
     let controls = Controls {
         engine: engine.clone(),
         ids,

@@ -134,17 +134,19 @@ impl Player {
         }
     }
 
-    /// Takes the next bytes of the stream.
-    pub fn push(&mut self, bytes: &[u8]) -> Result<(), PlayerError> {
+    /// Takes the next bytes of the stream; by value where the caller has a `Vec`, so a message
+    /// from the socket is not copied a second time.
+    pub fn push(&mut self, bytes: impl Into<Vec<u8>>) -> Result<(), PlayerError> {
         let Some(play) = self.play.as_mut() else {
             return Ok(());
         };
+        let bytes = bytes.into();
         if play.backlog_bytes + bytes.len() > MAX_BACKLOG {
             return Err(PlayerError::Backlog);
         }
         play.stats.bytes += bytes.len() as u64;
         play.backlog_bytes += bytes.len();
-        play.backlog.push_back(bytes.to_vec());
+        play.backlog.push_back(bytes);
         Ok(())
     }
 
