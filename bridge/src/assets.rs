@@ -37,12 +37,16 @@ async fn cache_control(request: Request, next: Next) -> Response {
     response
 }
 
+/// Trunk's hash is a 64-bit number in hexadecimal without leading zeros: usually 16 digits,
+/// 15 in one build out of 16, fewer still more rarely. Eight or more hex digits after the last
+/// dash count as a hash.
 fn is_hashed_asset(path: &str) -> bool {
     let name = path.rsplit('/').next().unwrap_or_default();
     let stem = name.split('.').next().unwrap_or_default();
     let stem = stem.strip_suffix("_bg").unwrap_or(stem);
-    stem.rsplit_once('-')
-        .is_some_and(|(_, hash)| hash.len() == 16 && hash.bytes().all(|b| b.is_ascii_hexdigit()))
+    stem.rsplit_once('-').is_some_and(|(_, hash)| {
+        (8..=16).contains(&hash.len()) && hash.bytes().all(|b| b.is_ascii_hexdigit())
+    })
 }
 
 #[cfg(test)]
@@ -53,6 +57,14 @@ mod tests {
     fn recognises_trunk_hashes() {
         assert!(is_hashed_asset("/tapedeck-web-ba6f938d1644ef3a_bg.wasm"));
         assert!(is_hashed_asset("/style-d0f46f586d608a65.css"));
+        assert!(
+            is_hashed_asset("/tapedeck-web-623f21b50f3a367_bg.wasm"),
+            "15 digits: a leading zero"
+        );
+        assert!(
+            !is_hashed_asset("/my-song-cafe.css"),
+            "too short to be a hash"
+        );
         assert!(!is_hashed_asset("/index.html"));
         assert!(!is_hashed_asset("/"));
         assert!(!is_hashed_asset("/tapedeck-web.js"));
