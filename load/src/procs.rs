@@ -1,0 +1,134 @@
+//! The measured processes: started next to this binary when no address is given, and read from
+//! /proc while the load runs.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+
+/// A child killed on drop.
+#[derive(Debug)]
+pub struct Spawned(pub Child);
+
+impl Drop for Spawned {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// A workspace binary built beside this one.
+fn sibling(name: &str) -> anyhow::Result<PathBuf> {
+    let exe = std::env::current_exe().context("own path")?;
+    let path = exe.with_file_name(name);
+    if !path.is_file() {
+        bail!(
+            "{} is missing: build it with `cargo build --release --bins`",
+            path.display()
+        );
+    }
+    Ok(path)
+}
+
+/// A port the kernel just had free.
+fn free_port() -> anyhow::Result<u16> {
+    let probe = std::net::TcpListener::bind("127.0.0.1:0")?;
+    Ok(probe.local_addr()?.port())
+}
+
+fn start(name: &str, args: &[&str]) -> anyhow::Result<Spawned> {
+    let child = Command::new(sibling(name)?)
+        .args(args)
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::null())
+        .spawn()
+        .with_context(|| format!("start {name}"))?;
+    Ok(Spawned(child))
+}
+
+/// Waits until `addr` accepts connections (or 30 s pass).
+async fn wait_for(addr: SocketAddr, child: &mut Spawned) -> anyhow::Result<()> {
+    for _ in 0..600 {
+        if tokio::net::TcpStream::connect(addr).await.is_ok() {
+            return Ok(());
+        }
+        if let Some(status) = child.0.try_wait()? {
+            bail!("it exited: {status}");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    bail!("{addr} did not open within 30 s")
+}
+
+/// `tapedeck-server` on `music`, with room for `clients` connections.
+pub async fn server(music: &Path, clients: usize) -> anyhow::Result<(Spawned, SocketAddr)> {
+    let addr: SocketAddr = ([127, 0, 0, 1], free_port()?).into();
+    let limit = (clients + 64).to_string();
+    let listen = addr.to_string();
+    let music = music.to_str().context("a UTF-8 music path")?;
+    let args = ["--music", music, "--listen", &listen];
+    let mut child = start(
+        "tapedeck-server",
+        &[&args[..], &["--max-connections", &limit]].concat(),
+    )?;
+    wait_for(addr, &mut child)
+        .await
+        .context("tapedeck-server")?;
+    Ok((child, addr))
+}
+
+/// `tapedeck-bridge` to `server`, with room for `clients` sessions; returns its `/ws` URL.
+pub async fn bridge(
+    server: SocketAddr,
+    clients: usize,
+    web: &Path,
+) -> anyhow::Result<(Spawned, String)> {
+    std::fs::write(web.join("index.html"), "<h1>Tapedeck load</h1>")?;
+    let addr: SocketAddr = ([127, 0, 0, 1], free_port()?).into();
+    let (listen, server, limit) = (
+        addr.to_string(),
+        server.to_string(),
+        (clients + 64).to_string(),
+    );
+    let web = web.to_str().context("a UTF-8 temporary path")?;
+    let args = ["--listen", &listen, "--server", &server, "--web", web];
+    let mut child = start(
+        "tapedeck-bridge",
+        &[&args[..], &["--max-sessions", &limit]].concat(),
+    )?;
+    wait_for(addr, &mut child)
+        .await
+        .context("tapedeck-bridge")?;
+    Ok((child, format!("ws://{addr}/ws")))
+}
+
+/// CPU seconds (user + system) and resident memory of a process.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Usage {
+    pub cpu_seconds: f64,
+    pub rss_kib: u64,
+    pub peak_rss_kib: u64,
+}
+
+/// Reads `pid`'s usage from /proc; `None` if it is gone.
+pub fn usage(pid: u32) -> Option<Usage> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let fields: Vec<&str> = stat.rsplit_once(") ")?.1.split(' ').collect();
+    let ticks = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let kib = |key: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(key))
+            .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
+            .unwrap_or(0)
+    };
+    // USER_HZ is 100 on every Linux this runs on.
+    Some(Usage {
+        cpu_seconds: ticks / 100.0,
+        rss_kib: kib("VmRSS:"),
+        peak_rss_kib: kib("VmHWM:"),
+    })
+}

@@ -1,0 +1,127 @@
+//! A listener over the bridge's WebSocket, as a browser speaks it (PROTOCOL.md, section 16).
+
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use futures_util::{SinkExt, StreamExt};
+use tapedeck_protocol::{Command, Event, Reply, SongId};
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+use crate::transport::Incoming;
+
+#[derive(Debug)]
+pub struct Ws {
+    socket: WebSocketStream<MaybeTlsStream<TcpStream>>,
+    /// Whether binary messages now belong to a play we asked for.
+    playing: bool,
+}
+
+/// One message, sorted.
+enum Got {
+    Audio(usize),
+    Event(Event),
+    Reply(String),
+}
+
+impl Ws {
+    pub async fn connect(url: &str) -> anyhow::Result<Self> {
+        let (socket, _) = tokio_tungstenite::connect_async(url)
+            .await
+            .context("open the WebSocket")?;
+        Ok(Self {
+            socket,
+            playing: false,
+        })
+    }
+
+    async fn receive(&mut self) -> anyhow::Result<Got> {
+        loop {
+            let message = self
+                .socket
+                .next()
+                .await
+                .context("the bridge closed the WebSocket")?
+                .context("WebSocket")?;
+            match message {
+                Message::Binary(bytes) => return Ok(Got::Audio(bytes.len())),
+                Message::Text(text) => {
+                    return Ok(match Event::parse(&text) {
+                        Some(event) => Got::Event(event),
+                        None => Got::Reply(text.to_string()),
+                    });
+                }
+                Message::Close(frame) => bail!("the bridge closed the WebSocket: {frame:?}"),
+                _ => {}
+            }
+        }
+    }
+
+    /// Sends one command and returns its reply; audio and events before it belong to an
+    /// earlier play (they were queued before the command was seen).
+    pub async fn command(&mut self, line: &str) -> anyhow::Result<String> {
+        self.socket
+            .send(Message::text(line))
+            .await
+            .context("send command")?;
+        loop {
+            if let Got::Reply(reply) = self.receive().await? {
+                return Ok(reply);
+            }
+        }
+    }
+
+    pub async fn play(&mut self, id: u32) -> anyhow::Result<u64> {
+        self.playing = false;
+        let line = self.command(&format!("play {id}")).await?;
+        match Reply::parse(&Command::Play(SongId(id)), &line)? {
+            Reply::Port { bytes, .. } => {
+                self.playing = true;
+                Ok(bytes)
+            }
+            other => bail!("play answered {other}"),
+        }
+    }
+
+    pub async fn next(&mut self) -> anyhow::Result<Incoming> {
+        match self.receive().await? {
+            Got::Audio(n) => Ok(Incoming::Audio(n)),
+            Got::Event(Event::End) => {
+                self.playing = false;
+                Ok(Incoming::End)
+            }
+            Got::Event(Event::Error(reason)) => {
+                self.playing = false;
+                Ok(Incoming::Cut(reason))
+            }
+            Got::Reply(reply) => bail!("a reply nobody asked for: {reply:?}"),
+        }
+    }
+
+    /// Stops. Audio before `stopped` was queued before it; none may follow (section 16.4),
+    /// which [`Ws::idle`] watches for.
+    pub async fn stop(&mut self) -> anyhow::Result<u64> {
+        self.playing = false;
+        let line = self.command("stop").await?;
+        if line != "stopped" {
+            bail!("stop answered {line:?}");
+        }
+        Ok(0)
+    }
+
+    /// Waits `pause` between plays, counting any audio that arrives meanwhile: after a
+    /// `stopped`, every such byte is one too many.
+    pub async fn idle(&mut self, pause: Duration) -> u64 {
+        let mut after = 0;
+        let _ = tokio::time::timeout(pause, async {
+            while let Ok(got) = self.receive().await {
+                if let Got::Audio(n) = got {
+                    after += n as u64;
+                }
+            }
+        })
+        .await;
+        after
+    }
+}
