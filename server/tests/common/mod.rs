@@ -71,7 +71,10 @@ pub struct Client {
 
 impl Client {
     pub async fn connect(addr: SocketAddr) -> Self {
-        let stream = TcpStream::connect(addr).await.expect("connect");
+        Self::from_stream(TcpStream::connect(addr).await.expect("connect"))
+    }
+
+    pub fn from_stream(stream: TcpStream) -> Self {
         let (r, w) = stream.into_split();
         Self {
             reader: BufReader::new(r),
@@ -139,4 +142,27 @@ pub async fn read_all(data: &mut TcpStream) -> Vec<u8> {
     let read = tokio::time::timeout(PATIENCE, data.read_to_end(&mut bytes));
     read.await.expect("stream in time").expect("read stream");
     bytes
+}
+
+/// Open file descriptors of this process.
+pub fn open_fds() -> usize {
+    std::fs::read_dir("/proc/self/fd")
+        .map(|d| d.count())
+        .unwrap_or(0)
+}
+
+/// Waits until this process holds no more file descriptors and tasks than `fds` and `tasks`:
+/// whatever a finished client cost the server has been released.
+pub async fn settle_to(fds: usize, tasks: usize) {
+    let metrics = tokio::runtime::Handle::current().metrics();
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    while open_fds() > fds || metrics.num_alive_tasks() > tasks {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "fds {} vs {fds}, tasks {} vs {tasks}",
+            open_fds(),
+            metrics.num_alive_tasks()
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
 }
