@@ -47,16 +47,7 @@ impl System {
     pub fn start() -> Self {
         let server = server(&repo().join("music"), "127.0.0.1:0");
         let server_addr = server.addr("serving").to_string();
-        let web = dist();
-        let args = [
-            "--listen",
-            "127.0.0.1:0",
-            "--server",
-            &server_addr,
-            "--web",
-            web.to_str().expect("utf-8"),
-        ];
-        let bridge = Process::start(&binary("tapedeck-bridge"), &args);
+        let bridge = bridge(&server_addr, "127.0.0.1:0", &dist());
         let page = format!("http://{}/", bridge.addr("bridge listening"));
         Self {
             server,
@@ -65,4 +56,11 @@ impl System {
             page,
         }
     }
+}
+
+/// `tapedeck-bridge` to `server`, listening on `listen`, serving `web`.
+pub fn bridge(server: &str, listen: &str, web: &Path) -> Process {
+    let web = web.to_str().expect("utf-8 path");
+    let args = ["--listen", listen, "--server", server, "--web", web];
+    Process::start(&binary("tapedeck-bridge"), &args)
 }

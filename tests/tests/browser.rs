@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 
 use serde_json::Value;
-use tapedeck_tests::system::{System, free_port, server};
+use tapedeck_tests::system::{self, System, free_port, server};
 use tapedeck_tests::webdriver::Browser;
 use tapedeck_tests::{Process, repo};
 
@@ -30,7 +30,7 @@ fn the_page_lists_plays_switches_stops_searches_and_recovers() {
     let System {
         mut server,
         server_addr,
-        bridge: _bridge,
+        mut bridge,
         page,
     } = System::start();
     let browser = Browser::start(free_port());
@@ -137,6 +137,26 @@ fn the_page_lists_plays_switches_stops_searches_and_recovers() {
         s["state"] == "playing" && s["song"] == 1
     });
     browser.screenshot(&shots.join("5-recovered.png"));
+
+    // The bridge dies mid-song: the page says so, and comes back with it, without a reload.
+    let status = std::process::Command::new("kill")
+        .args(["-KILL", &bridge.child.id().to_string()])
+        .status();
+    assert!(status.expect("kill").success());
+    let _ = bridge.child.wait();
+    browser.wait_for("the lost bridge to show", STATUS, |v| {
+        v.as_str().is_some_and(|t| t.starts_with("Disconnected"))
+    });
+    let listen = page.trim_start_matches("http://").trim_end_matches('/');
+    let _bridge = system::bridge(&server_addr, listen, &system::dist());
+    browser.wait_for("the reconnection to the bridge", STATUS, |v| {
+        v == "Connected"
+    });
+    browser.wait_for("the library again", ROWS, |v| v == 4);
+    browser.click("tr.song[data-id='4']");
+    browser.wait_for("song 4 playing after the bridge returned", STATS, |s| {
+        s["state"] == "playing" && s["song"] == 4
+    });
 }
 
 /// A server on exactly `addr` again (the port was just freed by the kill).
