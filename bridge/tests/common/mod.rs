@@ -39,6 +39,14 @@ impl Stack {
     }
 
     pub async fn start(server_config: tapedeck_server::Config) -> Self {
+        Self::start_with(server_config, |_| {}).await
+    }
+
+    /// As [`Stack::start`], with the bridge's configuration changed by `tweak`.
+    pub async fn start_with(
+        server_config: tapedeck_server::Config,
+        tweak: impl FnOnce(&mut tapedeck_bridge::Config),
+    ) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
@@ -46,7 +54,7 @@ impl Stack {
         let server_stop = CancellationToken::new();
         let signal = server_stop.clone().cancelled_owned();
         tokio::spawn(tapedeck_server::run(listener, server_config, signal));
-        let (bridge, bridge_stop) = start_bridge(server).await;
+        let (bridge, bridge_stop) = start_bridge_with(server, tweak).await;
         let origin = format!("http://{bridge}");
         Self {
             bridge,
@@ -66,6 +74,14 @@ impl Stack {
 
 /// A bridge to `server` on port 0, allowing its own origin.
 pub async fn start_bridge(server: SocketAddr) -> (SocketAddr, CancellationToken) {
+    start_bridge_with(server, |_| {}).await
+}
+
+/// As [`start_bridge`], with the configuration changed by `tweak`.
+pub async fn start_bridge_with(
+    server: SocketAddr,
+    tweak: impl FnOnce(&mut tapedeck_bridge::Config),
+) -> (SocketAddr, CancellationToken) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
@@ -74,6 +90,7 @@ pub async fn start_bridge(server: SocketAddr) -> (SocketAddr, CancellationToken)
     std::fs::write(web.join("index.html"), "<h1>Tapedeck</h1>").expect("page");
     let mut config = tapedeck_bridge::Config::new(server, web);
     config.allow_own_origin(addr);
+    tweak(&mut config);
     let stop = CancellationToken::new();
     tokio::spawn(tapedeck_bridge::serve(
         listener,
