@@ -71,8 +71,22 @@ fn bundled_music() -> PathBuf {
     PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../music"))
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+/// Threads for blocking work (opening and reading song files). Tokio's default is 512; each
+/// thread that ever runs gets a glibc malloc arena, so a pool that grows with every burst of
+/// stops (a stopped play's read still in flight) makes the resident set creep up over
+/// thousands of plays. Reads from the page cache take microseconds: a few threads keep up.
+const BLOCKING_THREADS: usize = 8;
+
+fn main() -> anyhow::Result<()> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .max_blocking_threads(BLOCKING_THREADS)
+        .build()
+        .context("cannot start the runtime")?
+        .block_on(serve())
+}
+
+async fn serve() -> anyhow::Result<()> {
     tapedeck_cli::init_logging();
     let args = Args::parse();
     let config = args.config()?;
