@@ -14,6 +14,7 @@ mod metadata;
 mod pace;
 mod server;
 mod session;
+mod source;
 mod stream;
 
 pub use config::{Config, Pacing};

@@ -152,11 +152,11 @@ impl Session {
 
 /// Opens a song file and reads its size in one trip to the blocking pool (the play path's
 /// latency is mostly such trips).
-async fn open(path: std::path::PathBuf) -> std::io::Result<(tokio::fs::File, u64)> {
+async fn open(path: std::path::PathBuf) -> std::io::Result<(std::fs::File, u64)> {
     let opened = tokio::task::spawn_blocking(move || {
         let file = std::fs::File::open(path)?;
         let size = file.metadata()?.len();
-        Ok::<_, std::io::Error>((tokio::fs::File::from_std(file), size))
+        Ok::<_, std::io::Error>((file, size))
     });
     opened.await.map_err(std::io::Error::other)?
 }

@@ -3,14 +3,17 @@
 use std::net::IpAddr;
 use std::time::Duration;
 
-use tokio::fs::File;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::time::{Instant, sleep_until, timeout};
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, instrument};
 
 use crate::pace::Schedule;
+use crate::source::Source;
+
+/// Bytes handed to the kernel at once when nothing paces the stream.
+const UNPACED_CHUNK: usize = 1024 * 1024;
 
 /// Everything one play needs, prepared by the `play` command before it answers.
 #[derive(Debug)]
@@ -18,7 +21,7 @@ pub struct Play {
     /// The fresh data port.
     pub listener: TcpListener,
     /// The song file, opened before the reply so its size is known.
-    pub file: File,
+    pub file: std::fs::File,
     /// The file's size: exactly this many bytes are sent.
     pub size: u64,
     /// The token the client must present.
@@ -31,7 +34,7 @@ pub struct Play {
     pub claim_timeout: Duration,
     /// How long one write may wait for the peer.
     pub stall_timeout: Duration,
-    /// Bytes per read and write.
+    /// Bytes per paced write.
     pub chunk_size: usize,
 }
 
@@ -82,36 +85,40 @@ struct Sending {
 }
 
 async fn send(
-    mut file: File,
+    file: std::fs::File,
     socket: &mut TcpStream,
     cfg: &Sending,
     chunk: usize,
 ) -> Result<u64, StreamError> {
     let start = Instant::now();
-    let mut buf = vec![0u8; chunk.max(1)];
+    let mut source = Source::new(file);
+    let chunk = if cfg.schedule.is_some() {
+        chunk.max(1)
+    } else {
+        UNPACED_CHUNK
+    };
     let mut sent = 0u64;
     while sent < cfg.size {
         let want = usize::try_from(cfg.size - sent)
             .unwrap_or(usize::MAX)
-            .min(buf.len());
-        let n = file.read(&mut buf[..want]).await?;
+            .min(chunk);
+        if let Some(schedule) = cfg.schedule {
+            // Only sleep when ahead: tokio rounds a timer up to the next millisecond, so even
+            // a deadline already passed would delay the burst (and the first byte) by up to 1 ms.
+            let due = start + schedule.due(sent + want as u64);
+            if due > Instant::now() {
+                sleep_until(due).await;
+            }
+        }
+        let n = timeout(cfg.stall, source.send(socket, want))
+            .await
+            .map_err(|_| StreamError::Stalled)??;
         if n == 0 {
             return Err(StreamError::Truncated {
                 sent,
                 size: cfg.size,
             });
         }
-        if let Some(schedule) = cfg.schedule {
-            // Only sleep when ahead: tokio rounds a timer up to the next millisecond, so even
-            // a deadline already passed would delay the burst (and the first byte) by up to 1 ms.
-            let due = start + schedule.due(sent + n as u64);
-            if due > Instant::now() {
-                sleep_until(due).await;
-            }
-        }
-        timeout(cfg.stall, socket.write_all(&buf[..n]))
-            .await
-            .map_err(|_| StreamError::Stalled)??;
         sent += n as u64;
     }
     Ok(sent)
