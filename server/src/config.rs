@@ -1,5 +1,6 @@
 //! Tunables of a running server.
 
+use std::ops::RangeInclusive;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -23,6 +24,14 @@ pub struct Config {
     pub pacing: Option<Pacing>,
     /// Bytes read from a file and written to a data connection at a time.
     pub chunk_size: usize,
+    /// Data ports are taken from this range in turn; `None` lets the kernel pick any free
+    /// port. A range suits firewalls and, when plays come by the hundred per second, is much
+    /// cheaper (see `ports.rs`). Default: the kernel's own ephemeral range where it can be
+    /// read (Linux), the ports it would hand out anyway.
+    pub data_ports: Option<RangeInclusive<u16>>,
+    /// Whether data ports may only come from `data_ports` (a firewall's range); otherwise,
+    /// when the range's ports are taken, the kernel picks one. Default: `false`.
+    pub data_ports_only: bool,
 }
 
 /// A burst first, then a little faster than real time: enough to pre-buffer and never starve,
@@ -47,8 +56,18 @@ impl Config {
             stall_timeout: Duration::from_secs(60),
             pacing: Some(Pacing::default()),
             chunk_size: 16 * 1024,
+            data_ports: ephemeral_ports(),
+            data_ports_only: false,
         }
     }
+}
+
+/// The kernel's ephemeral port range (`/proc/sys/net/ipv4/ip_local_port_range`), if known.
+fn ephemeral_ports() -> Option<RangeInclusive<u16>> {
+    let text = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range").ok()?;
+    let mut ports = text.split_whitespace().map(|p| p.parse::<u16>().ok());
+    let (first, last) = (ports.next()??, ports.next()??);
+    (0 < first && first <= last).then_some(first..=last)
 }
 
 impl Default for Pacing {

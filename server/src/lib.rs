@@ -12,6 +12,7 @@ mod error;
 mod library;
 mod metadata;
 mod pace;
+mod ports;
 mod server;
 mod session;
 mod source;

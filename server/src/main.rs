@@ -1,6 +1,7 @@
 //! `tapedeck-server`: parses arguments, sets up logging, binds, and runs the server library.
 
 use std::net::SocketAddr;
+use std::ops::RangeInclusive;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -36,6 +37,37 @@ struct Args {
     /// Send songs as fast as the client reads them.
     #[arg(long)]
     no_pacing: bool,
+    /// Take data ports only from this range, in turn (for a firewall, say), or `any` to let
+    /// the kernel pick each one (much slower when plays come by the hundred per second).
+    /// Default: the kernel's ephemeral port range, in turn.
+    #[arg(long, value_name = "FIRST-LAST|any", value_parser = port_range)]
+    data_ports: Option<PortChoice>,
+}
+
+/// What `--data-ports` says.
+#[derive(Debug, Clone)]
+enum PortChoice {
+    Range(RangeInclusive<u16>),
+    Any,
+}
+
+/// Parses `FIRST-LAST` (both ports, FIRST <= LAST) or `any`.
+fn port_range(text: &str) -> Result<PortChoice, String> {
+    if text == "any" {
+        return Ok(PortChoice::Any);
+    }
+    let (first, last) = text
+        .split_once('-')
+        .ok_or("expected FIRST-LAST, for example 40000-49999")?;
+    let port = |p: &str| match p.trim().parse::<u16>() {
+        Ok(0) | Err(_) => Err(format!("{p:?} is not a port from 1 to 65535")),
+        Ok(port) => Ok(port),
+    };
+    let (first, last) = (port(first)?, port(last)?);
+    if first > last {
+        return Err(format!("{first} is above {last}"));
+    }
+    Ok(PortChoice::Range(first..=last))
 }
 
 impl Args {
@@ -44,6 +76,14 @@ impl Args {
         config.max_connections = self.max_connections.max(1);
         config.idle_timeout = Duration::from_secs(self.idle_timeout);
         config.claim_timeout = Duration::from_secs(self.claim_timeout);
+        match &self.data_ports {
+            Some(PortChoice::Range(range)) => {
+                config.data_ports = Some(range.clone());
+                config.data_ports_only = true;
+            }
+            Some(PortChoice::Any) => config.data_ports = None,
+            None => {}
+        }
         config.pacing = if self.no_pacing {
             None
         } else {

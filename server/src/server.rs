@@ -14,6 +14,7 @@ use tracing::{error, info, warn};
 use crate::config::Config;
 use crate::error::ServerError;
 use crate::library::Library;
+use crate::ports::DataPorts;
 
 /// What every connection shares.
 #[derive(Debug)]
@@ -22,6 +23,8 @@ pub struct Shared {
     pub library: Arc<Library>,
     /// Every connection and stream task, so shutdown can wait for them all.
     pub tracker: TaskTracker,
+    /// Where each play's data port comes from.
+    pub data_ports: DataPorts,
 }
 
 /// The longest pause between retries after `accept` fails (for example when file descriptors
@@ -44,6 +47,7 @@ pub async fn run(
     info!(songs = library.songs().len(), dir = %config.music_dir.display(), %addr, "serving");
     let limit = Arc::new(Semaphore::new(config.max_connections));
     let shared = Arc::new(Shared {
+        data_ports: DataPorts::new(config.data_ports.clone(), config.data_ports_only),
         config,
         library: Arc::new(library),
         tracker: TaskTracker::new(),

@@ -4,7 +4,6 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use tapedeck_protocol::{Command, Reply, SongId};
-use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tracing::warn;
@@ -118,8 +117,10 @@ impl Session {
             warn!(song = %song.info.name, error = %err, "cannot open a song");
             "song unavailable"
         })?;
-        let listener = TcpListener::bind((self.local.ip(), 0))
-            .await
+        let listener = self
+            .shared
+            .data_ports
+            .bind(self.local.ip())
             .map_err(|err| {
                 warn!(error = %err, "cannot open a data port");
                 "no data port available"
