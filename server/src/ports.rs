@@ -5,6 +5,10 @@
 //! minute, and with tens of thousands of those, the kernel's own search for a free port
 //! (binding port 0) becomes most of the server's CPU time. Binding one given port with
 //! `SO_REUSEADDR` costs the same whatever waits in TIME_WAIT.
+//!
+//! In the kernel's ephemeral range (the default) only even ports are taken: Linux hands odd
+//! ones to outgoing connections (`connect`), in dense runs, and those sockets, open or in
+//! TIME_WAIT, do block a port. Even ports are what the kernel itself would pick for a bind.
 
 use std::io;
 use std::net::{IpAddr, SocketAddr};
@@ -26,6 +30,8 @@ pub struct DataPorts {
     range: Option<RangeInclusive<u16>>,
     /// Whether only the range may be used; otherwise the kernel picks when it is full.
     only: bool,
+    /// 2 to take only even ports (the kernel's range), 1 to take every port of the range.
+    step: usize,
     next: AtomicUsize,
 }
 
@@ -37,6 +43,7 @@ impl DataPorts {
         Self {
             range,
             only,
+            step: if only { 1 } else { 2 },
             next: AtomicUsize::new(0),
         }
     }
@@ -48,10 +55,16 @@ impl DataPorts {
         let Some(range) = &self.range else {
             return listen(any);
         };
-        let (first, len) = (*range.start(), range.len());
-        for _ in 0..len.min(MAX_TRIES) {
-            let turn = self.next.fetch_add(1, Ordering::Relaxed) % len;
-            let port = first.saturating_add(u16::try_from(turn).unwrap_or(u16::MAX));
+        // The first port of the range that the step reaches (the first even one for step 2).
+        let first = usize::from(*range.start()).next_multiple_of(self.step);
+        let count = (usize::from(*range.end()) + 1)
+            .saturating_sub(first)
+            .div_ceil(self.step);
+        for _ in 0..count.min(MAX_TRIES) {
+            let turn = self.next.fetch_add(1, Ordering::Relaxed) % count;
+            let Ok(port) = u16::try_from(first + turn * self.step) else {
+                continue;
+            };
             match listen(SocketAddr::new(ip, port)) {
                 Err(e) if e.kind() == io::ErrorKind::AddrInUse => {}
                 other => return other,
@@ -119,8 +132,24 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn the_default_range_takes_even_ports() {
+        let range = free_range(8);
+        let ports = DataPorts::new(Some(range.clone()), false);
+        let taken: Vec<TcpListener> = (0..4)
+            .map(|_| ports.bind(LOOPBACK).expect("bind"))
+            .collect();
+        for listener in &taken {
+            let port = listener.local_addr().expect("addr").port();
+            assert!(
+                port % 2 == 0 && range.contains(&port),
+                "{port} in {range:?}"
+            );
+        }
+    }
+
+    #[tokio::test]
     async fn a_full_default_range_falls_back_to_the_kernel() {
-        let range = free_range(1);
+        let range = free_range(2);
         let ports = DataPorts::new(Some(range.clone()), false);
         let taken = ports.bind(LOOPBACK).expect("the one port");
         let other = ports.bind(LOOPBACK).expect("a port from the kernel");
