@@ -9,15 +9,7 @@ use common::{Got, PATIENCE, Stack};
 
 /// This process's resident set size in KiB.
 fn rss_kib() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").expect("status");
-    let line = status
-        .lines()
-        .find(|l| l.starts_with("VmRSS:"))
-        .expect("VmRSS");
-    line.split_whitespace()
-        .nth(1)
-        .and_then(|v| v.parse().ok())
-        .expect("number")
+    tapedeck_tests::usage::rss_kib(std::process::id())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

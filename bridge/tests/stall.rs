@@ -9,7 +9,7 @@ use std::time::Duration;
 use common::{Got, PATIENCE, Stack};
 
 fn open_fds() -> usize {
-    std::fs::read_dir("/proc/self/fd").map_or(0, |d| d.count())
+    tapedeck_tests::usage::open_fds(std::process::id())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

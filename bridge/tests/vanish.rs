@@ -23,7 +23,7 @@ enum Stage {
 }
 
 fn open_fds() -> usize {
-    std::fs::read_dir("/proc/self/fd").map_or(0, |d| d.count())
+    tapedeck_tests::usage::open_fds(std::process::id())
 }
 
 async fn play_until(browser: &mut Browser, stage: Stage) {

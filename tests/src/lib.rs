@@ -4,6 +4,7 @@
 pub mod fixtures;
 pub mod process;
 pub mod system;
+pub mod usage;
 pub mod webdriver;
 
 pub use process::{PATIENCE, Process, binary, repo};

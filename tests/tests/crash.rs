@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
 use tapedeck_tests::system::{bridge, server};
+use tapedeck_tests::usage::open_fds as fds_of;
 use tapedeck_tests::{PATIENCE, Process, fixtures};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio_tungstenite::tungstenite::Message;
@@ -46,11 +47,6 @@ async fn playing(bridge: SocketAddr) -> Ws {
             other => panic!("before audio: {other:?}"),
         }
     }
-}
-
-/// Open file descriptors of process `pid`.
-fn fds_of(pid: u32) -> usize {
-    std::fs::read_dir(format!("/proc/{pid}/fd")).map_or(0, |d| d.count())
 }
 
 #[tokio::test]

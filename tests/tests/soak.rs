@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
 use tapedeck_tests::system::{bridge, server};
-use tapedeck_tests::{PATIENCE, repo};
+use tapedeck_tests::{PATIENCE, repo, usage};
 use tokio_tungstenite::tungstenite::Message;
 
 const SESSIONS: usize = 4;
@@ -70,14 +70,7 @@ async fn round(sessions: Vec<Ws>, first: usize, cycles: usize) -> Vec<Ws> {
 
 /// (resident KiB, open fds) of `pid`.
 fn footprint(pid: u32) -> (u64, u64) {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("status");
-    let rss = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.split_whitespace().next()?.parse().ok())
-        .expect("VmRSS");
-    let fds = std::fs::read_dir(format!("/proc/{pid}/fd")).map_or(0, |d| d.count()) as u64;
-    (rss, fds)
+    (usage::rss_kib(pid), usage::open_fds(pid) as u64)
 }
 
 /// Fails if `after` is more than 5 % above `before`, once closes still in flight have landed.

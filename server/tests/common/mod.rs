@@ -146,9 +146,7 @@ pub async fn read_all(data: &mut TcpStream) -> Vec<u8> {
 
 /// Open file descriptors of this process.
 pub fn open_fds() -> usize {
-    std::fs::read_dir("/proc/self/fd")
-        .map(|d| d.count())
-        .unwrap_or(0)
+    tapedeck_tests::usage::open_fds(std::process::id())
 }
 
 /// Waits until this process holds no more file descriptors and tasks than `fds` and `tasks`:
