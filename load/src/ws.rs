@@ -14,8 +14,9 @@ use crate::transport::Incoming;
 #[derive(Debug)]
 pub struct Ws {
     socket: WebSocketStream<MaybeTlsStream<TcpStream>>,
-    /// Whether binary messages now belong to a play we asked for.
-    playing: bool,
+    /// Bytes of the current play received, and announced.
+    got: u64,
+    octets: u64,
 }
 
 /// One message, sorted.
@@ -32,7 +33,8 @@ impl Ws {
             .context("open the WebSocket")?;
         Ok(Self {
             socket,
-            playing: false,
+            got: 0,
+            octets: 0,
         })
     }
 
@@ -73,11 +75,10 @@ impl Ws {
     }
 
     pub async fn play(&mut self, id: u32) -> anyhow::Result<u64> {
-        self.playing = false;
         let line = self.command(&format!("play {id}")).await?;
         match Reply::parse(&Command::Play(SongId(id)), &line)? {
             Reply::Port { bytes, .. } => {
-                self.playing = true;
+                (self.got, self.octets) = (0, bytes);
                 Ok(bytes)
             }
             other => bail!("play answered {other}"),
@@ -86,15 +87,17 @@ impl Ws {
 
     pub async fn next(&mut self) -> anyhow::Result<Incoming> {
         match self.receive().await? {
-            Got::Audio(n) => Ok(Incoming::Audio(n)),
-            Got::Event(Event::End) => {
-                self.playing = false;
-                Ok(Incoming::End)
+            Got::Audio(n) => {
+                self.got += n as u64;
+                Ok(Incoming::Audio(n))
             }
-            Got::Event(Event::Error(reason)) => {
-                self.playing = false;
-                Ok(Incoming::Cut(reason))
-            }
+            // The song is complete only if every announced byte came, none more.
+            Got::Event(Event::End) if self.got == self.octets => Ok(Incoming::End),
+            Got::Event(Event::End) => Ok(Incoming::Cut(format!(
+                "`event end` after {} of {} bytes",
+                self.got, self.octets
+            ))),
+            Got::Event(Event::Error(reason)) => Ok(Incoming::Cut(reason)),
             Got::Reply(reply) => bail!("a reply nobody asked for: {reply:?}"),
         }
     }
@@ -102,7 +105,6 @@ impl Ws {
     /// Stops. Audio before `stopped` was queued before it; none may follow (section 16.4),
     /// which [`Ws::idle`] watches for.
     pub async fn stop(&mut self) -> anyhow::Result<u64> {
-        self.playing = false;
         let line = self.command("stop").await?;
         if line != "stopped" {
             bail!("stop answered {line:?}");
