@@ -16,6 +16,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
+use tapedeck_load::procs;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 use tokio::time::Instant;
@@ -32,8 +33,7 @@ fn bin(name: &str) -> PathBuf {
 }
 
 fn free_port() -> u16 {
-    let probe = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    probe.local_addr().expect("addr").port()
+    procs::free_port().expect("a free port")
 }
 
 fn spawn(program: &Path, args: &[&str]) -> Child {
@@ -54,18 +54,8 @@ async fn wait_listening(port: u16) {
 /// (CPU seconds, RSS KiB) of a process, including its reaped children (websockify forks one
 /// per connection).
 fn usage(pid: u32) -> (f64, u64) {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("stat");
-    let fields: Vec<&str> = stat.rsplit_once(") ").expect("comm").1.split(' ').collect();
-    let ticks: f64 = fields[11..15]
-        .iter()
-        .map(|f| f.parse::<f64>().expect("cpu ticks"))
-        .sum();
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("status");
-    let rss = status
-        .lines()
-        .find(|l| l.starts_with("VmRSS:"))
-        .and_then(|l| l.split_whitespace().nth(1)?.parse().ok());
-    (ticks / 100.0, rss.unwrap_or(0))
+    let u = procs::usage(pid).expect("the process is running");
+    (u.cpu_seconds + u.reaped_cpu_seconds, u.rss_kib)
 }
 
 async fn ws(port: u16) -> Ws {

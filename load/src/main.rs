@@ -14,7 +14,6 @@
 
 mod clock;
 mod listener;
-mod procs;
 mod raw;
 mod report;
 mod transport;
@@ -31,8 +30,8 @@ use tapedeck_protocol::{Command, Reply, SongInfo};
 use tokio::time::Instant;
 
 use crate::listener::{Plan, Scenario};
-use crate::procs::Spawned;
 use crate::transport::{Conn, Target};
+use tapedeck_load::procs::{self, Spawned};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
 #[serde(rename_all = "lowercase")]

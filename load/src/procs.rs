@@ -1,5 +1,5 @@
-//! The measured processes: started next to this binary when no address is given, and read from
-//! /proc while the load runs.
+//! The measured processes: started next to the running binary when no address is given, and
+//! read from /proc while the load runs.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -33,7 +33,7 @@ fn sibling(name: &str) -> anyhow::Result<PathBuf> {
 }
 
 /// A port the kernel just had free.
-fn free_port() -> anyhow::Result<u16> {
+pub fn free_port() -> std::io::Result<u16> {
     let probe = std::net::TcpListener::bind("127.0.0.1:0")?;
     Ok(probe.local_addr()?.port())
 }
@@ -108,6 +108,9 @@ pub async fn bridge(
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Usage {
     pub cpu_seconds: f64,
+    /// CPU seconds of its children that have ended and been waited for (websockify forks one
+    /// per connection).
+    pub reaped_cpu_seconds: f64,
     pub rss_kib: u64,
     pub peak_rss_kib: u64,
 }
@@ -116,7 +119,13 @@ pub struct Usage {
 pub fn usage(pid: u32) -> Option<Usage> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     let fields: Vec<&str> = stat.rsplit_once(") ")?.1.split(' ').collect();
-    let ticks = fields.get(11)?.parse::<f64>().ok()? + fields.get(12)?.parse::<f64>().ok()?;
+    let ticks = |range: std::ops::Range<usize>| -> Option<f64> {
+        let mut sum = 0.0;
+        for field in fields.get(range)? {
+            sum += field.parse::<f64>().ok()?;
+        }
+        Some(sum / 100.0)
+    };
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     let kib = |key: &str| {
         status
@@ -125,9 +134,10 @@ pub fn usage(pid: u32) -> Option<Usage> {
             .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
             .unwrap_or(0)
     };
-    // USER_HZ is 100 on every Linux this runs on.
+    // Clock ticks: USER_HZ is 100 on every Linux this runs on.
     Some(Usage {
-        cpu_seconds: ticks / 100.0,
+        cpu_seconds: ticks(11..13)?,
+        reaped_cpu_seconds: ticks(13..15)?,
         rss_kib: kib("VmRSS:"),
         peak_rss_kib: kib("VmHWM:"),
     })

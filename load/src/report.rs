@@ -9,7 +9,7 @@ use tokio::time::Instant;
 
 use crate::Args;
 use crate::listener::Record;
-use crate::procs::{Usage, usage};
+use tapedeck_load::procs::{Usage, usage};
 
 /// CPU and memory of one process over the steady window.
 #[derive(Debug, Serialize)]

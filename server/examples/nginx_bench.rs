@@ -21,6 +21,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use tapedeck_load::procs;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 use tokio::time::Instant;
@@ -51,25 +52,15 @@ fn args() -> Args {
 }
 
 fn free_port() -> u16 {
-    let probe = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    probe.local_addr().expect("addr").port()
+    procs::free_port().expect("a free port")
 }
 
-/// CPU seconds (user + system) of `pid` and, for nginx, its worker children.
+/// CPU seconds (user + system) of the processes `pids` (nginx: master and workers).
 fn cpu_seconds(pids: &[u32]) -> f64 {
     pids.iter()
-        .filter_map(|pid| std::fs::read_to_string(format!("/proc/{pid}/stat")).ok())
-        .filter_map(|stat| {
-            let fields: Vec<String> = stat
-                .rsplit_once(") ")?
-                .1
-                .split(' ')
-                .map(str::to_owned)
-                .collect();
-            Some(fields[11].parse::<f64>().ok()? + fields[12].parse::<f64>().ok()?)
-        })
-        .sum::<f64>()
-        / 100.0
+        .filter_map(|&pid| procs::usage(pid))
+        .map(|u| u.cpu_seconds)
+        .sum()
 }
 
 fn children(pid: u32) -> Vec<u32> {

@@ -18,6 +18,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+use tapedeck_load::procs;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 use tokio::time::Instant;
@@ -96,19 +97,8 @@ fn start_server(music: &Path, port: u16) -> Child {
 
 /// (user + system CPU seconds, RSS in KiB, peak RSS in KiB) of `pid`.
 fn usage(pid: u32) -> (f64, u64, u64) {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("stat");
-    let fields: Vec<&str> = stat.rsplit_once(") ").expect("comm").1.split(' ').collect();
-    let ticks: f64 =
-        fields[11].parse::<f64>().expect("utime") + fields[12].parse::<f64>().expect("stime");
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("status");
-    let kib = |key: &str| {
-        status
-            .lines()
-            .find(|l| l.starts_with(key))
-            .and_then(|l| l.split_whitespace().nth(1)?.parse().ok())
-            .unwrap_or(0)
-    };
-    (ticks / 100.0, kib("VmRSS:"), kib("VmHWM:"))
+    let u = procs::usage(pid).expect("the server is running");
+    (u.cpu_seconds, u.rss_kib, u.peak_rss_kib)
 }
 
 struct Control {
@@ -149,8 +139,7 @@ impl Control {
 
 /// A port the kernel just had free (released at once for the server to bind).
 fn free_port() -> u16 {
-    let probe = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    probe.local_addr().expect("addr").port()
+    procs::free_port().expect("a free port")
 }
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {

@@ -188,9 +188,7 @@ async fn a_file_deleted_while_it_streams_is_sent_whole_then_reported_unavailable
     let song = dir.path().join("long.wav");
     let expected = std::fs::read(&song).expect("song");
     // Unpaced, the server is held back only by this reader: most of the file is still unsent.
-    let mut config = Config::new(dir.path());
-    config.pacing = None;
-    let server = TestServer::start(config).await;
+    let server = TestServer::unpaced(dir.path()).await;
     let mut client = server.client().await;
     let (port, token, _) = client.play(1).await;
     let mut data = claim(server.addr, port, &token).await;

@@ -179,9 +179,7 @@ async fn pipelined_commands_are_answered_in_order() {
 #[tokio::test]
 async fn list_is_answered_while_a_huge_file_streams() {
     let dir = long_library();
-    let mut config = Config::new(dir.path());
-    config.pacing = None;
-    let server = TestServer::start(config).await;
+    let server = TestServer::unpaced(dir.path()).await;
     let mut client = server.client().await;
     let (port, token, _) = client.play(1).await;
     let mut data = claim(server.addr, port, &token).await;

@@ -87,6 +87,16 @@ impl Process {
         self.lines.iter().collect()
     }
 
+    /// Kills it with SIGKILL, as a crash would, and reaps it.
+    pub fn crash(&mut self) {
+        let status = Command::new("kill")
+            .args(["-KILL", &self.child.id().to_string()])
+            .status()
+            .expect("kill");
+        assert!(status.success());
+        let _ = self.child.wait();
+    }
+
     /// Sends SIGTERM.
     pub fn terminate(&self) {
         let pid = self.child.id().to_string();

@@ -119,11 +119,7 @@ fn the_page_lists_plays_switches_stops_searches_and_recovers() {
         |v| v == "80",
     );
 
-    let status = std::process::Command::new("kill")
-        .args(["-KILL", &server.child.id().to_string()])
-        .status();
-    assert!(status.expect("kill").success());
-    let _ = server.child.wait();
+    server.crash();
     browser.wait_for("the disconnection to show", STATUS, |v| {
         v.as_str().is_some_and(|t| t.starts_with("Disconnected"))
     });
@@ -139,11 +135,7 @@ fn the_page_lists_plays_switches_stops_searches_and_recovers() {
     browser.screenshot(&shots.join("5-recovered.png"));
 
     // The bridge dies mid-song: the page says so, and comes back with it, without a reload.
-    let status = std::process::Command::new("kill")
-        .args(["-KILL", &bridge.child.id().to_string()])
-        .status();
-    assert!(status.expect("kill").success());
-    let _ = bridge.child.wait();
+    bridge.crash();
     browser.wait_for("the lost bridge to show", STATUS, |v| {
         v.as_str().is_some_and(|t| t.starts_with("Disconnected"))
     });

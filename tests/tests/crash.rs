@@ -9,7 +9,7 @@ use std::time::Duration;
 use futures_util::{SinkExt, StreamExt};
 use tapedeck_tests::system::{bridge, server};
 use tapedeck_tests::usage::open_fds as fds_of;
-use tapedeck_tests::{PATIENCE, Process, fixtures};
+use tapedeck_tests::{PATIENCE, fixtures};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio_tungstenite::tungstenite::Message;
 
@@ -23,15 +23,6 @@ fn folders() -> (tempfile::TempDir, tempfile::TempDir) {
     let web = tempfile::tempdir().expect("tempdir");
     std::fs::write(web.path().join("index.html"), "<h1>Tapedeck</h1>").expect("page");
     (music, web)
-}
-
-fn kill(process: &mut Process) {
-    let status = std::process::Command::new("kill")
-        .args(["-KILL", &process.child.id().to_string()])
-        .status()
-        .expect("kill");
-    assert!(status.success());
-    let _ = process.child.wait();
 }
 
 /// Opens a session and plays song 1 until audio flows.
@@ -57,7 +48,7 @@ async fn a_killed_server_is_reported_within_a_second_and_recovered_from() {
     let bridge = bridge(&server_addr, "127.0.0.1:0", web.path());
     let bridge_addr = bridge.addr("bridge listening");
     let mut ws = playing(bridge_addr).await;
-    kill(&mut dead);
+    dead.crash();
     let mut texts = Vec::new();
     let code = loop {
         let next = tokio::time::timeout(Duration::from_secs(1), ws.next())
@@ -97,7 +88,7 @@ async fn a_killed_bridge_costs_the_server_nothing_and_a_new_one_works() {
         sessions.push(playing(bridge_addr).await);
     }
     assert!(fds_of(pid) > baseline);
-    kill(&mut old);
+    old.crash();
     // Each browser sees its socket end (no hang).
     for mut ws in sessions {
         let end = tokio::time::timeout(PATIENCE, async {

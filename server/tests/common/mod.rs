@@ -45,7 +45,12 @@ impl TestServer {
 
     /// The demo library, unpaced (tests of bytes need not wait for real time).
     pub async fn demo() -> Self {
-        let mut config = Config::new(demo_music());
+        Self::unpaced(&demo_music()).await
+    }
+
+    /// `music`, unpaced: a stream goes as fast as its reader takes it.
+    pub async fn unpaced(music: &std::path::Path) -> Self {
+        let mut config = Config::new(music);
         config.pacing = None;
         Self::start(config).await
     }
