@@ -94,66 +94,70 @@ mod tests {
 
     const LOOPBACK: IpAddr = IpAddr::V4(std::net::Ipv4Addr::LOCALHOST);
 
-    fn free_range(len: u16) -> RangeInclusive<u16> {
-        // A window of ports that were free a moment ago (another test may race for them; the
-        // allocator skips taken ports, so only a full range would fail).
-        let probe = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-        let start = probe.local_addr().expect("addr").port().min(65_535 - len);
-        start..=start + len - 1
+    /// Below the kernel's ephemeral range, where nothing here hands out ports; the allocator
+    /// skips any that happen to be taken.
+    const WIDE: RangeInclusive<u16> = 20_000..=20_999;
+
+    /// A port held by a listener of its own, so it is certainly taken until dropped.
+    fn held() -> (std::net::TcpListener, RangeInclusive<u16>) {
+        let holder = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = holder.local_addr().expect("addr").port();
+        (holder, port..=port)
+    }
+
+    fn port(listener: &TcpListener) -> u16 {
+        listener.local_addr().expect("addr").port()
     }
 
     #[tokio::test]
-    async fn ports_come_from_the_range_in_turn_and_taken_ones_are_skipped() {
-        let range = free_range(4);
+    async fn ports_come_from_the_range_and_each_play_gets_its_own() {
+        let ports = DataPorts::new(Some(WIDE), true);
+        let taken: Vec<TcpListener> = (0..4)
+            .map(|_| ports.bind(LOOPBACK).expect("bind"))
+            .collect();
+        let mut numbers: Vec<u16> = taken.iter().map(port).collect();
+        assert!(numbers.iter().all(|p| WIDE.contains(p)), "{numbers:?}");
+        numbers.dedup();
+        assert_eq!(numbers.len(), 4, "{numbers:?}");
+    }
+
+    #[tokio::test]
+    async fn a_taken_port_is_skipped_and_a_full_exclusive_range_is_an_error() {
+        let (holder, range) = held();
         let ports = DataPorts::new(Some(range.clone()), true);
-        let a = ports.bind(LOOPBACK).expect("first");
-        let b = ports.bind(LOOPBACK).expect("second");
-        let (pa, pb) = (
-            a.local_addr().expect("a").port(),
-            b.local_addr().expect("b").port(),
-        );
-        assert!(range.contains(&pa) && range.contains(&pb) && pa != pb);
-        let c = ports.bind(LOOPBACK).expect("third");
-        let d = ports.bind(LOOPBACK).expect("fourth");
-        // All four are listening now: a fifth finds none, clearly.
-        let err = ports.bind(LOOPBACK).expect_err("the range is full");
+        let err = ports.bind(LOOPBACK).expect_err("the only port is taken");
         assert_eq!(err.kind(), io::ErrorKind::AddrInUse);
-        drop((a, c, d));
-        // A freed port is found again.
-        let e = ports.bind(LOOPBACK).expect("a freed port");
-        assert!(range.contains(&e.local_addr().expect("e").port()));
-        drop(b);
+        drop(holder);
+        let mine = ports.bind(LOOPBACK).expect("the freed port");
+        assert!(range.contains(&port(&mine)));
+        let err = ports.bind(LOOPBACK).expect_err("taken by the first play");
+        assert_eq!(err.kind(), io::ErrorKind::AddrInUse);
     }
 
     #[tokio::test]
     async fn without_a_range_the_kernel_picks() {
         let listener = DataPorts::new(None, false).bind(LOOPBACK).expect("bind");
-        assert_ne!(listener.local_addr().expect("addr").port(), 0);
+        assert_ne!(port(&listener), 0);
     }
 
     #[tokio::test]
     async fn the_default_range_takes_even_ports() {
-        let range = free_range(8);
-        let ports = DataPorts::new(Some(range.clone()), false);
+        let ports = DataPorts::new(Some(WIDE), false);
         let taken: Vec<TcpListener> = (0..4)
             .map(|_| ports.bind(LOOPBACK).expect("bind"))
             .collect();
         for listener in &taken {
-            let port = listener.local_addr().expect("addr").port();
-            assert!(
-                port % 2 == 0 && range.contains(&port),
-                "{port} in {range:?}"
-            );
+            let p = port(listener);
+            assert!(p % 2 == 0 && WIDE.contains(&p), "{p}");
         }
     }
 
     #[tokio::test]
     async fn a_full_default_range_falls_back_to_the_kernel() {
-        let range = free_range(2);
+        let (holder, range) = held();
         let ports = DataPorts::new(Some(range.clone()), false);
-        let taken = ports.bind(LOOPBACK).expect("the one port");
         let other = ports.bind(LOOPBACK).expect("a port from the kernel");
-        assert!(!range.contains(&other.local_addr().expect("addr").port()));
-        drop(taken);
+        assert!(!range.contains(&port(&other)));
+        drop(holder);
     }
 }
