@@ -1,20 +1,38 @@
 //! Claiming a data port: only the requesting client, presenting the play's token, gets the
-//! stream. Strangers are dropped without disturbing the real claim.
+//! stream, and nobody else can keep it from getting it (PROTOCOL.md section 7.1).
+//!
+//! - Connections from any address but the client's are closed on arrival, unread.
+//! - Connections from the client's address are read at once, each in its own task, for at
+//!   most [`CLAIM_LINE_TIMEOUT`]; a wrong line closes only that connection.
+//! - At most [`MAX_PENDING_CLAIMS`] are read at once; when one more arrives, the one that has
+//!   waited longest is closed. Silent strangers therefore cannot fill the port: the client,
+//!   which sends its token as soon as it connects, is always among the newest.
+//! - A verified claim wins over everything still pending: completed checks are looked at
+//!   before the next connection is accepted.
 
+use std::collections::VecDeque;
 use std::net::IpAddr;
 use std::time::Duration;
 
 use tapedeck_protocol::TOKEN_LEN;
 use tokio::io::AsyncReadExt;
 use tokio::net::{TcpListener, TcpStream};
-use tokio::task::JoinSet;
+use tokio::task::{AbortHandle, JoinSet};
 use tracing::debug;
 
-/// Connections whose token is still being read at once; more are dropped on arrival, so a flood
-/// of strangers cannot hold memory or tasks.
-const MAX_PENDING_CLAIMS: usize = 8;
+/// Connections from the client's address whose claim line is read at once, per data port.
+/// One more closes the one that has waited longest.
+pub const MAX_PENDING_CLAIMS: usize = 16;
 
-/// Waits up to `timeout` for a connection from `peer` that sends `token` and LF. `None` when
+/// How long a connection may take to send its claim line after it is accepted. A client
+/// sends the token right after connecting, so this only bounds what a silent stranger holds.
+pub const CLAIM_LINE_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// How long the claim waits after `accept` fails (out of file descriptors, say) before it
+/// tries again, so a persistent failure cannot spin.
+const ACCEPT_RETRY: Duration = Duration::from_millis(10);
+
+/// Waits up to `timeout` for a connection from `peer` that sends `token` and EOL. `None` when
 /// none came in time. The listener is dropped on return, so the port is claimed at most once.
 pub async fn claim(
     listener: TcpListener,
@@ -24,26 +42,56 @@ pub async fn claim(
 ) -> Option<TcpStream> {
     let deadline = tokio::time::sleep(timeout);
     tokio::pin!(deadline);
-    let mut pending = JoinSet::new();
+    let mut pending = Pending::default();
     loop {
         tokio::select! {
+            biased;
             () = &mut deadline => return None,
-            Some(Ok(Some(stream))) = pending.join_next(), if !pending.is_empty() => {
-                return Some(stream);
-            }
-            accepted = listener.accept() => {
-                let Ok((stream, from)) = accepted else { continue };
-                if from.ip().to_canonical() != peer || pending.len() >= MAX_PENDING_CLAIMS {
-                    debug!(%from, "refused a data connection from a stranger");
-                    continue;
+            joined = pending.checks.join_next(), if !pending.checks.is_empty() => {
+                // A stranger's failed check, a timed-out or an evicted one: nothing to do.
+                if let Some(Ok(Some(stream))) = joined {
+                    return Some(stream);
                 }
-                pending.spawn(check_token(stream, token.to_owned()));
             }
+            accepted = listener.accept() => match accepted {
+                Ok((stream, from)) if from.ip().to_canonical() == peer => {
+                    pending.check(stream, token);
+                }
+                Ok((_, from)) => debug!(%from, "closed a data connection from another address"),
+                Err(err) => {
+                    debug!(error = %err, "accept on a data port failed");
+                    tokio::time::sleep(ACCEPT_RETRY).await;
+                }
+            },
         }
     }
 }
 
-/// Reads the token line from `stream` and hands the stream back if it matches.
+/// The connections whose claim line is being read, oldest first.
+#[derive(Debug, Default)]
+struct Pending {
+    checks: JoinSet<Option<TcpStream>>,
+    order: VecDeque<AbortHandle>,
+}
+
+impl Pending {
+    /// Starts reading `stream`'s claim line, closing the oldest pending one if all slots are
+    /// taken.
+    fn check(&mut self, stream: TcpStream, token: &str) {
+        self.order.retain(|handle| !handle.is_finished());
+        if self.order.len() >= MAX_PENDING_CLAIMS {
+            if let Some(oldest) = self.order.pop_front() {
+                debug!("closed the longest-waiting unverified data connection");
+                oldest.abort();
+            }
+        }
+        let line = tokio::time::timeout(CLAIM_LINE_TIMEOUT, check_token(stream, token.to_owned()));
+        let handle = self.checks.spawn(async move { line.await.ok().flatten() });
+        self.order.push_back(handle);
+    }
+}
+
+/// Reads the claim line from `stream` and hands the stream back if it is exactly the token.
 async fn check_token(mut stream: TcpStream, token: String) -> Option<TcpStream> {
     let mut buf = [0u8; TOKEN_LEN + 2];
     let mut len = 0;

@@ -17,8 +17,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use tokio::net::{TcpListener, TcpSocket};
 
-/// Connections a data port queues before the claim task takes them (it reads at most 8).
-const BACKLOG: u32 = 16;
+/// Connections a data port queues before the claim task accepts them. Strangers knocking in a
+/// storm must not fill the queue, or the client's own connection would wait for a SYN
+/// retransmission (a second); the claim task accepts and sorts them out as fast as they come.
+const BACKLOG: u32 = 256;
 
 /// Ports of the range tried for one play before giving up on it: a bound, so that a range
 /// full of other programs' sockets costs a play a few dozen system calls, not thousands.

@@ -1,16 +1,17 @@
 //! Model-based test: random command sequences from several clients, pipelined or not, with
-//! claims, partial reads and strangers, against the real server; every reply and every data
+//! claims, partial reads and strangers (alone, or crowds at once from several addresses), against the real server; every reply and every data
 //! byte is checked against a small reference model of what each client must receive.
 
 mod common;
 
+use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::OnceLock;
 
 use common::{Client, PATIENCE, TestServer, claim, demo_music};
 use proptest::prelude::*;
 use tapedeck_protocol::{Command, Reply, SongId};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
+use tokio::net::{TcpSocket, TcpStream};
 use tokio::runtime::Runtime;
 
 const CLIENTS: usize = 3;
@@ -74,6 +75,18 @@ enum Op {
     Drain(usize),
     /// Someone else knocks on the pending data port with a wrong token.
     Stranger(usize),
+    /// Strangers knock on the pending data port all at once, from the client's address or
+    /// from others, each in one of `Knock`'s ways, and leave; they get nothing.
+    Crowd(usize, Vec<(bool, Knock)>),
+}
+
+/// What a stranger in a crowd sends before it leaves.
+#[derive(Debug, Clone, Copy)]
+enum Knock {
+    Nothing,
+    WrongToken,
+    HalfToken,
+    EmptyLine,
 }
 
 fn any_cmd() -> impl Strategy<Value = Cmd> {
@@ -95,7 +108,18 @@ fn any_op() -> impl Strategy<Value = Op> {
         4 => client.clone().prop_map(Op::Claim),
         3 => (client.clone(), 1usize..300_000).prop_map(|(c, n)| Op::Read(c, n)),
         1 => client.clone().prop_map(Op::Drain),
-        1 => client.prop_map(Op::Stranger),
+        1 => client.clone().prop_map(Op::Stranger),
+        1 => (client, proptest::collection::vec((any::<bool>(), any_knock()), 1..12))
+            .prop_map(|(c, crowd)| Op::Crowd(c, crowd)),
+    ]
+}
+
+fn any_knock() -> impl Strategy<Value = Knock> {
+    prop_oneof![
+        Just(Knock::Nothing),
+        Just(Knock::WrongToken),
+        Just(Knock::HalfToken),
+        Just(Knock::EmptyLine),
     ]
 }
 
@@ -158,6 +182,12 @@ impl Case<'_> {
                         0,
                         "a stranger got data"
                     );
+                }
+            }
+            Op::Crowd(c, crowd) => {
+                if let Some(p) = self.clients[c].play.as_ref().filter(|p| p.data.is_none()) {
+                    let got = crowd_knocks(self.server, p.port, &p.token, &crowd).await;
+                    assert_eq!(got, 0, "a stranger in a crowd got data");
                 }
             }
         }
@@ -296,6 +326,48 @@ async fn knock(server: &TestServer, port: u16, token: &str) -> usize {
     let read = tokio::time::timeout(PATIENCE, socket.read_to_end(&mut got));
     let _ = read.await.expect("a knock is answered or closed in time");
     got.len()
+}
+
+/// Strangers knock on `port` all at once and leave; returns the octets they got in all.
+async fn crowd_knocks(
+    server: &TestServer,
+    port: u16,
+    token: &str,
+    crowd: &[(bool, Knock)],
+) -> usize {
+    let mut knocks = tokio::task::JoinSet::new();
+    for (i, &(same_address, knock)) in crowd.iter().enumerate() {
+        let from = if same_address {
+            Ipv4Addr::LOCALHOST
+        } else {
+            Ipv4Addr::new(127, 0, 0, 2 + i as u8)
+        };
+        let line = match knock {
+            Knock::Nothing => String::new(),
+            Knock::WrongToken => format!("{}\n", "f".repeat(32)),
+            Knock::HalfToken => token[..16].to_owned(),
+            Knock::EmptyLine => "\n".to_owned(),
+        };
+        let addr = SocketAddr::new(server.addr.ip(), port);
+        knocks.spawn(async move {
+            let socket = TcpSocket::new_v4().expect("socket");
+            socket.bind(SocketAddr::from((from, 0))).expect("bind");
+            let Ok(mut stream) = socket.connect(addr).await else {
+                return 0;
+            };
+            let _ = stream.write_all(line.as_bytes()).await;
+            let _ = stream.shutdown().await;
+            let mut got = Vec::new();
+            let read = tokio::time::timeout(PATIENCE, stream.read_to_end(&mut got));
+            let _ = read.await.expect("a stranger is closed in time");
+            got.len()
+        });
+    }
+    let mut total = 0;
+    while let Some(got) = knocks.join_next().await {
+        total += got.expect("knock");
+    }
+    total
 }
 
 fn expected_list() -> String {
