@@ -11,6 +11,14 @@ mkdir -p corpus/decoder
 for song in ../music/*.mp3 ../music/*.flac ../music/*.ogg ../music/*.wav; do
   { printf '\x40'; head -c 65536 "$song"; } > "corpus/decoder/$(basename "$song").seed"
 done
+# The container parsers start from the same songs, after a format byte and a chunk-size byte.
+mkdir -p corpus/media
+for pair in "0 mp3" "2 flac" "3 ogg" "4 wav"; do
+  set -- $pair
+  for song in ../music/*."$2"; do
+    { printf "\\x0$1\\x40"; head -c 65536 "$song"; } > "corpus/media/$(basename "$song").seed"
+  done
+done
 for target in $(cargo +nightly fuzz list); do
   echo "== $target: ${seconds} s"
   cargo +nightly fuzz run "$target" -- -max_total_time="$seconds" -rss_limit_mb=2048

@@ -2,6 +2,7 @@
 //! processes (the built binaries, started and watched). End-to-end tests live in `tests/tests`.
 
 pub mod fixtures;
+pub mod media;
 pub mod process;
 pub mod system;
 pub mod usage;
