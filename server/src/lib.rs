@@ -21,4 +21,5 @@ mod stream;
 pub use config::{Config, Pacing};
 pub use error::{LibraryError, ServerError};
 pub use library::{EXTENSIONS, Library, Song};
+pub use pace::{BURST_SLACK, schedule};
 pub use server::run;

@@ -31,7 +31,8 @@ struct Args {
     /// Seconds of audio sent at once when a stream starts.
     #[arg(long, value_name = "SECS", default_value_t = 3.0)]
     burst: f64,
-    /// Speed after the burst, in seconds of audio per second.
+    /// Speed after the burst, in seconds of audio per second: at least 1, or a client playing
+    /// in real time would run out.
     #[arg(long, value_name = "FACTOR", default_value_t = 1.25)]
     pace: f64,
     /// Send songs as fast as the client reads them.
@@ -88,8 +89,8 @@ impl Args {
             None
         } else {
             anyhow::ensure!(
-                self.pace > 0.0 && self.pace.is_finite(),
-                "--pace must be positive"
+                self.pace >= 1.0 && self.pace.is_finite(),
+                "--pace must be at least 1 (real time), or a client would run out"
             );
             let burst = Duration::try_from_secs_f64(self.burst).context("--burst")?;
             Some(Pacing {

@@ -6,7 +6,9 @@ use std::path::Path;
 use lofty::file::{AudioFile, TaggedFileExt};
 use lofty::probe::Probe;
 use lofty::tag::Accessor;
+use tapedeck_media::{Format, average_bitrate};
 use tapedeck_protocol::{SongId, SongInfo};
+use tracing::debug;
 
 use crate::library::extension;
 
@@ -25,7 +27,10 @@ pub fn read(name: &str, path: &Path) -> Result<SongInfo, MetadataError> {
     let size = std::fs::metadata(path)?.len();
     let tagged = Probe::open(path)?.guess_file_type()?.read()?;
     let props = tagged.properties();
-    let duration_ms = u64::try_from(props.duration().as_millis()).unwrap_or(u64::MAX);
+    let audio = audio_facts(path, size);
+    let duration_ms = audio
+        .counted_ms
+        .unwrap_or_else(|| u64::try_from(props.duration().as_millis()).unwrap_or(u64::MAX));
     let tag = tagged.primary_tag().or_else(|| tagged.first_tag());
     let text = |get: fn(&lofty::tag::Tag) -> Option<std::borrow::Cow<'_, str>>| {
         tag.and_then(get)
@@ -45,38 +50,47 @@ pub fn read(name: &str, path: &Path) -> Result<SongInfo, MetadataError> {
         format: extension(path).unwrap_or_default(),
         sample_rate: props.sample_rate().unwrap_or(0),
         channels: props.channels().unwrap_or(0),
-        bitrate: bitrate(props.audio_bitrate(), size, duration_ms),
+        bitrate: audio
+            .octets
+            .map_or(0, |octets| average_bitrate(octets, duration_ms)),
         size,
     })
 }
 
-/// The audio bitrate in bits per second: lofty's figure (kbit/s) when it has one, else the
-/// file's average.
-fn bitrate(kbps: Option<u32>, size: u64, duration_ms: u64) -> u32 {
-    match kbps {
-        Some(kbps) if kbps > 0 => kbps.saturating_mul(1000),
-        _ if duration_ms > 0 => {
-            u32::try_from(size.saturating_mul(8000) / duration_ms).unwrap_or(u32::MAX)
-        }
-        _ => 0,
-    }
+/// What the file's container says of its audio, beyond lofty.
+#[derive(Debug, Default)]
+struct AudioFacts {
+    /// The audio's octets: the file less its tags, cover art, index and padding. Over the
+    /// duration, the average bitrate; not the figure a header states (an Ogg stream's nominal
+    /// bitrate can be four times its real one).
+    octets: Option<u64>,
+    /// The duration counted frame by frame, for raw streams whose length no header states
+    /// (lofty's estimate from the first frame of a VBR mp3 can be off by a factor of three).
+    counted_ms: Option<u64>,
+}
+
+fn audio_facts(path: &Path, size: u64) -> AudioFacts {
+    let Some(format) = extension(path).and_then(|e| Format::from_extension(&e)) else {
+        return AudioFacts::default();
+    };
+    let facts = std::fs::File::open(path)
+        .map_err(tapedeck_media::MediaError::from)
+        .and_then(|file| {
+            let layout = tapedeck_media::layout(format, &file, size)?;
+            let counted = tapedeck_media::counted_duration(format, &file, size)?;
+            Ok(AudioFacts {
+                octets: Some(layout.audio_octets),
+                counted_ms: counted.map(|s| (s * 1000.0).round() as u64),
+            })
+        });
+    facts.unwrap_or_else(|err| {
+        debug!(path = %path.display(), error = %err, "audio not found: bitrate unknown");
+        AudioFacts::default()
+    })
 }
 
 fn stem(path: &Path) -> String {
     path.file_stem()
         .map(|s| s.to_string_lossy().into_owned())
         .unwrap_or_default()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn bitrate_prefers_lofty_then_average() {
-        assert_eq!(bitrate(Some(320), 0, 0), 320_000);
-        assert_eq!(bitrate(None, 40_000, 1000), 320_000);
-        assert_eq!(bitrate(Some(0), 40_000, 1000), 320_000);
-        assert_eq!(bitrate(None, 40_000, 0), 0);
-    }
 }

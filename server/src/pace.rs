@@ -1,110 +1,122 @@
-//! Pacing arithmetic: when may the n-th byte of a song be sent?
+//! Pacing (PROTOCOL.md section 9): when may an octet of a song be sent?
+//!
+//! By the media time at which a player needs it, as the stream's [`Clock`] tells: octets
+//! needed by media time `burst + speed * t` go out by `t` seconds after the claim. Everything
+//! before the first frame (tags, cover art, an index) is needed at time 0, so it is part of
+//! the burst whatever its size; a loud passage of a VBR file is sent as fast as it plays; and
+//! a file whose clock knows nothing (no frame found) is not held back at all.
 
 use std::time::Duration;
 
-use tapedeck_protocol::SongInfo;
+use tapedeck_media::Clock;
 
 use crate::config::Pacing;
 
-/// Bytes added to every burst: a streaming decoder holds back some input until enough follows
-/// (Tapedeck's player keeps 32 KiB beyond what its demuxer has read, which reads up to 32 KiB
-/// ahead). Without this slack a low-bitrate song's 3 s burst would leave it under a second of
-/// decodable audio, and it would underrun right after starting.
+/// Octets sent ahead of the media clock: a streaming decoder holds back some input until more
+/// follows (Tapedeck's player keeps 32 KiB beyond what its demuxer has read, which reads up
+/// to 32 KiB ahead). Without it a low-bitrate song's burst would leave the player short of
+/// decodable audio right after starting.
 pub const BURST_SLACK: u64 = 64 * 1024;
 
-/// The schedule of one stream: `burst_bytes` at once, then `bytes_per_sec`.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Schedule {
-    /// Bytes that may be sent immediately: the burst's audio plus the file's non-audio bytes
-    /// (tags and cover art come first and must not delay the first sound).
-    burst_bytes: u64,
-    /// The rate after the burst.
-    bytes_per_sec: f64,
+/// The schedule of one stream.
+#[derive(Debug)]
+pub struct Pacer {
+    clock: Clock,
+    /// Media seconds sent at once.
+    burst: f64,
+    /// Media seconds sent per second after the burst.
+    speed: f64,
 }
 
-impl Schedule {
-    /// The schedule for a file of `size` bytes with `info`'s bitrate and duration, or `None`
-    /// (send unpaced) when pacing is off or the file's rate is unknown.
-    pub fn new(pacing: Option<Pacing>, info: &SongInfo, size: u64) -> Option<Self> {
-        let pacing = pacing?;
-        let audio_rate = audio_bytes_per_sec(info, size)?;
-        let audio_bytes = audio_rate * info.duration_ms as f64 / 1000.0;
-        let overhead = (size as f64 - audio_bytes).max(0.0);
-        let burst_bytes = (audio_rate * pacing.burst.as_secs_f64() + overhead) as u64 + BURST_SLACK;
-        let bytes_per_sec = audio_rate * pacing.speed;
-        (bytes_per_sec.is_finite() && bytes_per_sec > 0.0).then_some(Self {
-            burst_bytes,
-            bytes_per_sec,
-        })
+impl Pacer {
+    pub fn new(pacing: Pacing, clock: Clock) -> Self {
+        Self {
+            clock,
+            burst: pacing.burst.as_secs_f64(),
+            speed: pacing.speed.max(f64::MIN_POSITIVE),
+        }
     }
 
-    /// How long after the stream's start the first `sent` bytes may all have been sent.
-    pub fn due(&self, sent: u64) -> Duration {
-        let ahead = sent.saturating_sub(self.burst_bytes);
-        Duration::from_secs_f64(ahead as f64 / self.bytes_per_sec)
+    /// Whether the pacer must see the octets ([`Pacer::feed`]) before it can time them.
+    pub fn needs_octets(&self) -> bool {
+        self.clock.needs_octets()
+    }
+
+    /// The stream's next octets, in order, at least up to every offset asked about.
+    pub fn feed(&mut self, octets: &[u8]) {
+        self.clock.feed(octets);
+    }
+
+    /// How long after the claim the octets from `offset` on may start to go out. Offsets
+    /// asked about must not decrease.
+    pub fn due(&mut self, offset: u64) -> Duration {
+        let needed = self.clock.time_at(offset.saturating_sub(BURST_SLACK));
+        let wait = (needed - self.burst) / self.speed;
+        if wait.is_finite() && wait > 0.0 {
+            Duration::try_from_secs_f64(wait).unwrap_or(Duration::MAX)
+        } else {
+            Duration::ZERO
+        }
     }
 }
 
-fn audio_bytes_per_sec(info: &SongInfo, size: u64) -> Option<f64> {
-    if info.bitrate > 0 {
-        Some(f64::from(info.bitrate) / 8.0)
-    } else if info.duration_ms > 0 {
-        Some(size as f64 * 1000.0 / info.duration_ms as f64)
-    } else {
-        None
+/// The schedule of a whole file as the server sends it: (offset, due) for each chunk of
+/// `chunk` octets. What the tests check the pacing guarantee against.
+pub fn schedule(
+    path: &std::path::Path,
+    pacing: Pacing,
+    chunk: usize,
+) -> Result<Vec<(u64, Duration)>, tapedeck_media::MediaError> {
+    let bytes = std::fs::read(path)?;
+    let size = bytes.len() as u64;
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or_default();
+    let clock = match tapedeck_media::Format::from_extension(ext) {
+        Some(format) => Clock::open(format, bytes.as_slice(), size)?,
+        None => Clock::unknown(),
+    };
+    let mut pacer = Pacer::new(pacing, clock);
+    let mut out = Vec::new();
+    for (i, piece) in bytes.chunks(chunk.max(1)).enumerate() {
+        pacer.feed(piece);
+        let offset = (i * chunk.max(1)) as u64;
+        out.push((offset, pacer.due(offset)));
     }
+    Ok(out)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use tapedeck_protocol::SongId;
+    use tapedeck_media::Format;
 
-    fn info(bitrate: u32, duration_ms: u64) -> SongInfo {
-        SongInfo {
-            id: SongId(1),
-            name: "x.mp3".into(),
-            title: "x".into(),
-            artist: String::new(),
-            album: String::new(),
-            duration_ms,
-            format: "mp3".into(),
-            sample_rate: 44_100,
-            channels: 2,
-            bitrate,
-            size: 0,
-        }
+    /// 10 s of 16-bit stereo at 44.1 kHz, after a 44-octet header.
+    fn wav_clock() -> Clock {
+        let mut wav = b"RIFF\0\0\0\0WAVEfmt \x10\0\0\0\x01\0\x02\0".to_vec();
+        wav.extend(44_100u32.to_le_bytes());
+        wav.extend(176_400u32.to_le_bytes());
+        wav.extend(b"\x04\0\x10\0data");
+        wav.extend(1_764_000u32.to_le_bytes());
+        wav.resize(44 + 1_764_000, 0);
+        Clock::open(Format::Wav, wav.as_slice(), wav.len() as u64).expect("clock")
     }
 
     #[test]
-    fn burst_then_faster_than_real_time() {
-        // 320 kbit/s = 40,000 B/s for 100 s = 4,000,000 B, no tags.
-        let s = Schedule::new(Some(Pacing::default()), &info(320_000, 100_000), 4_000_000);
-        let s = s.expect("paced");
-        assert_eq!(s.due(120_000 + BURST_SLACK), Duration::ZERO);
-        assert_eq!(s.due(170_000 + BURST_SLACK), Duration::from_secs(1));
-        // After the burst, the rest goes at 1.25 x 40,000 B/s.
-        let rest = (4_000_000 - 120_000 - BURST_SLACK) as f64 / 50_000.0;
-        assert_eq!(s.due(4_000_000), Duration::from_secs_f64(rest));
+    fn the_burst_then_faster_than_real_time() {
+        let mut pacer = Pacer::new(Pacing::default(), wav_clock());
+        // Header, 3 s of audio and the slack go at once.
+        let burst_end = 44 + 3 * 176_400 + BURST_SLACK;
+        assert_eq!(pacer.due(burst_end), Duration::ZERO);
+        // Media second 4 is due 0.8 s in (1 s past the burst, at 1.25 x).
+        let due = pacer.due(44 + 4 * 176_400 + BURST_SLACK);
+        assert!((due.as_secs_f64() - 0.8).abs() < 1e-9, "{due:?}");
     }
 
     #[test]
-    fn tags_and_art_are_part_of_the_burst() {
-        let s = Schedule::new(Some(Pacing::default()), &info(320_000, 100_000), 5_000_000);
-        assert_eq!(
-            s.expect("paced").due(1_120_000 + BURST_SLACK),
-            Duration::ZERO
-        );
-    }
-
-    #[test]
-    fn unknown_rate_or_no_pacing_is_unpaced() {
-        assert_eq!(Schedule::new(None, &info(320_000, 1000), 40_000), None);
-        assert_eq!(
-            Schedule::new(Some(Pacing::default()), &info(0, 0), 40_000),
-            None
-        );
-        let by_size = Schedule::new(Some(Pacing::default()), &info(0, 1000), 40_000);
-        assert!(by_size.is_some());
+    fn a_clock_that_knows_nothing_sends_everything_at_once() {
+        let mut pacer = Pacer::new(Pacing::default(), Clock::unknown());
+        assert_eq!(pacer.due(u64::MAX), Duration::ZERO);
     }
 }

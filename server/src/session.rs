@@ -3,13 +3,14 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use tapedeck_media::{Clock, Format};
 use tapedeck_protocol::{Command, Reply, SongId};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
-use tracing::warn;
+use tracing::{debug, warn};
 
 use crate::claim::new_token;
-use crate::pace::Schedule;
+use crate::pace::Pacer;
 use crate::server::Shared;
 use crate::stream::{self, Play};
 
@@ -113,7 +114,8 @@ impl Session {
 
     /// Opens the file and a fresh data port; the error is the reason to send.
     async fn prepare(&self, song: &crate::library::Song) -> Result<(Play, Reply), &'static str> {
-        let (file, size) = open(song.path.clone()).await.map_err(|err| {
+        let format = Format::from_extension(&song.info.format);
+        let (file, size, clock) = open(song.path.clone(), format).await.map_err(|err| {
             warn!(song = %song.info.name, error = %err, "cannot open a song");
             "song unavailable"
         })?;
@@ -142,7 +144,7 @@ impl Session {
             size,
             token,
             peer: self.peer.ip().to_canonical(),
-            schedule: Schedule::new(config.pacing, &song.info, size),
+            pacer: config.pacing.map(|pacing| Pacer::new(pacing, clock)),
             claim_timeout: config.claim_timeout,
             stall_timeout: config.stall_timeout,
             chunk_size: config.chunk_size,
@@ -151,13 +153,25 @@ impl Session {
     }
 }
 
-/// Opens a song file and reads its size in one trip to the blocking pool (the play path's
-/// latency is mostly such trips).
-async fn open(path: std::path::PathBuf) -> std::io::Result<(std::fs::File, u64)> {
+/// Opens a song file, reads its size and sets up its media clock in one trip to the blocking
+/// pool (the play path's latency is mostly such trips). A file whose clock cannot be read is
+/// still played, unpaced.
+async fn open(
+    path: std::path::PathBuf,
+    format: Option<Format>,
+) -> std::io::Result<(std::fs::File, u64, Clock)> {
     let opened = tokio::task::spawn_blocking(move || {
-        let file = std::fs::File::open(path)?;
+        let file = std::fs::File::open(&path)?;
         let size = file.metadata()?.len();
-        Ok::<_, std::io::Error>((file, size))
+        let clock = format.map_or_else(
+            || Ok(Clock::unknown()),
+            |format| Clock::open(format, &file, size),
+        );
+        let clock = clock.unwrap_or_else(|err| {
+            debug!(path = %path.display(), error = %err, "no media clock: the song goes unpaced");
+            Clock::unknown()
+        });
+        Ok::<_, std::io::Error>((file, size, clock))
     });
     opened.await.map_err(std::io::Error::other)?
 }

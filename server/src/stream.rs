@@ -9,7 +9,7 @@ use tokio::time::{Instant, sleep_until, timeout};
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, instrument};
 
-use crate::pace::Schedule;
+use crate::pace::Pacer;
 use crate::source::Source;
 
 /// Bytes handed to the kernel at once when nothing paces the stream.
@@ -29,7 +29,7 @@ pub struct Play {
     /// The control connection's peer: only it may claim the port.
     pub peer: IpAddr,
     /// When bytes may go out; `None` is as fast as the peer reads.
-    pub schedule: Option<Schedule>,
+    pub pacer: Option<Pacer>,
     /// How long the port waits to be claimed.
     pub claim_timeout: Duration,
     /// How long one write may wait for the peer.
@@ -68,31 +68,78 @@ async fn serve(play: Play) -> Result<u64, StreamError> {
     let claimed = crate::claim::claim(play.listener, play.peer, &play.token, play.claim_timeout);
     let mut socket = claimed.await.ok_or(StreamError::Unclaimed)?;
     socket.set_nodelay(true)?;
-    let cfg = Sending {
+    let mut cfg = Sending {
         size: play.size,
-        schedule: play.schedule,
         stall: play.stall_timeout,
+        pacing: play.pacer.map(|pacer| Pacing::new(pacer, &play.file)),
     };
-    let sent = send(play.file, &mut socket, &cfg, play.chunk_size).await?;
+    let sent = send(play.file, &mut socket, &mut cfg, play.chunk_size).await?;
     let _ = timeout(play.stall_timeout, socket.shutdown()).await;
     Ok(sent)
 }
 
 struct Sending {
     size: u64,
-    schedule: Option<Schedule>,
     stall: Duration,
+    pacing: Option<Pacing>,
+}
+
+/// A paced stream's pacer, and what it reads the octets it times through.
+struct Pacing {
+    pacer: Pacer,
+    /// A second handle on the song file, read with positioned reads (the stream itself goes
+    /// out with `sendfile`, which never shows the octets), when the pacer must see them.
+    peek: Option<std::fs::File>,
+    /// Octets fed to the pacer so far.
+    fed: u64,
+    buf: Vec<u8>,
+}
+
+impl Pacing {
+    fn new(pacer: Pacer, file: &std::fs::File) -> Self {
+        // Without a second handle the pacer learns nothing: the stream then goes unpaced.
+        let peek = pacer
+            .needs_octets()
+            .then(|| file.try_clone().ok())
+            .flatten();
+        Self {
+            pacer,
+            peek,
+            fed: 0,
+            buf: Vec::new(),
+        }
+    }
+
+    /// When the octets from `offset` to `end` may start to go out, after the stream's start.
+    /// Reads them for the pacer first where it needs them (from the page cache, just before
+    /// `sendfile` copies them from there too).
+    fn due(&mut self, offset: u64, end: u64) -> Duration {
+        if let Some(peek) = &self.peek {
+            if self.fed < end {
+                self.buf
+                    .resize(usize::try_from(end - self.fed).unwrap_or(0), 0);
+                match tapedeck_media::read::read_full(peek, &mut self.buf, self.fed) {
+                    Ok(n) => {
+                        self.pacer.feed(&self.buf[..n]);
+                        self.fed += n as u64;
+                    }
+                    Err(_) => self.peek = None,
+                }
+            }
+        }
+        self.pacer.due(offset)
+    }
 }
 
 async fn send(
     file: std::fs::File,
     socket: &mut TcpStream,
-    cfg: &Sending,
+    cfg: &mut Sending,
     chunk: usize,
 ) -> Result<u64, StreamError> {
     let start = Instant::now();
     let mut source = Source::new(file);
-    let chunk = if cfg.schedule.is_some() {
+    let chunk = if cfg.pacing.is_some() {
         chunk.max(1)
     } else {
         UNPACED_CHUNK
@@ -102,10 +149,10 @@ async fn send(
         let want = usize::try_from(cfg.size - sent)
             .unwrap_or(usize::MAX)
             .min(chunk);
-        if let Some(schedule) = cfg.schedule {
+        if let Some(pacing) = &mut cfg.pacing {
             // Only sleep when ahead: tokio rounds a timer up to the next millisecond, so even
             // a deadline already passed would delay the burst (and the first byte) by up to 1 ms.
-            let due = start + schedule.due(sent + want as u64);
+            let due = start + pacing.due(sent, sent + want as u64);
             if due > Instant::now() {
                 sleep_until(due).await;
             }

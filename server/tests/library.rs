@@ -221,3 +221,39 @@ async fn run_reports_a_missing_directory() {
     let result = tapedeck_server::run(listener, config, std::future::pending()).await;
     assert!(result.is_err());
 }
+
+/// `bitrate` (PROTOCOL.md 6.2) is the audio's average: its packets' octets over its duration,
+/// whatever the tags, cover art, index or container say; and `duration_ms` is right where no
+/// header states it (a VBR mp3 without a Xing header, ADTS AAC).
+#[test]
+fn bitrate_is_the_average_of_the_audio_alone_and_durations_are_counted() {
+    let awkward = tapedeck_tests::media::awkward_media();
+    for dir in [awkward, demo_music().as_path()] {
+        let library = Library::scan(dir).expect("scan");
+        for song in library.songs() {
+            let info = &song.info;
+            let packets = tapedeck_tests::media::packets(&song.path);
+            let octets: u64 = packets.iter().map(|p| p.size).sum();
+            let average = octets as f64 * 8000.0 / info.duration_ms as f64;
+            let error = (f64::from(info.bitrate) / average - 1.0).abs();
+            eprintln!(
+                "{}: {} bit/s, packets {average:.0} bit/s, {} ms",
+                info.name, info.bitrate, info.duration_ms
+            );
+            assert!(
+                error < 0.03,
+                "{}: {} vs {average:.0}",
+                info.name,
+                info.bitrate
+            );
+            let last = packets.iter().map(|p| p.time).fold(0.0, f64::max);
+            let off = info.duration_ms as f64 / 1000.0 - last;
+            assert!(
+                (0.0..0.15).contains(&off),
+                "{}: {} ms",
+                info.name,
+                info.duration_ms
+            );
+        }
+    }
+}
