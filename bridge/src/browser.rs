@@ -38,6 +38,8 @@ pub enum BrowserEnd {
     Gone,
     /// The server stopped taking commands.
     ServerGone,
+    /// The browser sent a message over the limit (PROTOCOL.md 16.2): close with 1009.
+    TooBig,
 }
 
 /// Reads the browser's messages until it goes away.
@@ -49,7 +51,12 @@ pub async fn pump(
     generation: Generation,
     stall: Duration,
 ) -> BrowserEnd {
-    while let Some(Ok(message)) = stream.next().await {
+    loop {
+        let message = match stream.next().await {
+            Some(Ok(message)) => message,
+            Some(Err(err)) if too_big(&err) => return BrowserEnd::TooBig,
+            Some(Err(_)) | None => return BrowserEnd::Gone,
+        };
         let text = match message {
             Message::Text(text) => text,
             Message::Binary(_) => {
@@ -85,7 +92,12 @@ pub async fn pump(
             return BrowserEnd::ServerGone;
         }
     }
-    BrowserEnd::Gone
+}
+
+/// Whether a read failed because the browser's message or frame was over the limit.
+fn too_big(err: &axum::Error) -> bool {
+    let inner = std::error::Error::source(err).and_then(|e| e.downcast_ref::<tungstenite::Error>());
+    matches!(inner, Some(tungstenite::Error::Capacity(_)))
 }
 
 /// Why the bridge answers a browser's text message itself instead of forwarding it to the

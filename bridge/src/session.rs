@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use axum::extract::ws::WebSocket;
 use futures_util::StreamExt;
+use futures_util::future::{FusedFuture, FutureExt};
 use tapedeck_protocol::Event;
 use tokio::net::TcpStream;
 use tokio::sync::mpsc;
@@ -23,6 +24,8 @@ const GOING_AWAY: u16 = 1001;
 /// "Try Again Later": the server behind the bridge is unreachable or went away. (1014, "Bad
 /// Gateway", would say it more exactly, but RFC 6455 stacks such as tungstenite reject it.)
 const TRY_AGAIN_LATER: u16 = 1013;
+/// "Message Too Big": the browser sent more than the mapping allows in one message.
+const MESSAGE_TOO_BIG: u16 = 1009;
 
 /// How long a closing session waits for the browser to acknowledge the close.
 const CLOSING_HANDSHAKE: Duration = Duration::from_secs(1);
@@ -53,7 +56,8 @@ pub async fn run(socket: WebSocket, shared: Arc<Shared>) {
         out.clone(),
         generation,
         config.stall_timeout,
-    );
+    )
+    .fuse();
     let replies = Replies::new(
         reader,
         pending_rx,
@@ -66,6 +70,7 @@ pub async fn run(socket: WebSocket, shared: Arc<Shared>) {
         end = &mut browser => match end {
             BrowserEnd::Gone => return debug!("browser left"),
             BrowserEnd::ServerGone => (TRY_AGAIN_LATER, "server connection lost"),
+            BrowserEnd::TooBig => (MESSAGE_TOO_BIG, "message too big"),
         },
         end = replies.run() => match end {
             ServerEnd::Quit => (NORMAL, "bye"),
@@ -78,7 +83,11 @@ pub async fn run(socket: WebSocket, shared: Arc<Shared>) {
     close(out, writer, closing.0, closing.1).await;
     // The closing handshake: read on until the browser's own Close, so the socket is not
     // dropped with unread data (which would reset it before the browser reads our Close).
-    let _ = timeout(CLOSING_HANDSHAKE, browser).await;
+    // Unless the browser side has ended already (the server went away, or a message was
+    // too big): a finished future must not be polled again.
+    if !browser.is_terminated() {
+        let _ = timeout(CLOSING_HANDSHAKE, browser).await;
+    }
 }
 
 /// Reads and discards the browser's messages until it closes, for at most the handshake time.

@@ -5,6 +5,7 @@ mod common;
 use std::time::Duration;
 
 use common::{Browser, Got, PATIENCE, Stack, demo_music, long_library, sha256, start_bridge};
+use futures_util::SinkExt;
 use tapedeck_protocol::{Command, Event, Reply};
 
 #[tokio::test]
@@ -108,23 +109,114 @@ async fn what_cannot_be_a_command_is_answered_by_the_bridge_in_order() {
     assert_eq!(browser.ask("list").await, list, "still usable");
 }
 
-use futures_util::SinkExt;
-
+/// PROTOCOL.md 16.2: a message over 64 KiB closes the WebSocket with 1009, after an error
+/// event, whether it comes as one frame or in fragments. Sent as raw frames, so the test does
+/// not depend on a client library's own limits.
 #[tokio::test]
-async fn a_huge_message_closes_the_websocket() {
+async fn a_message_over_64_kib_is_closed_with_1009() {
     let stack = Stack::demo().await;
-    let mut browser = stack.browser().await;
-    let _ = browser
-        .ws
-        .send(tokio_tungstenite::tungstenite::Message::text(
-            "x".repeat(200_000),
-        ))
-        .await;
-    assert!(matches!(browser.next().await, Got::Closed(_)));
+    for (size, fragments) in [(70_000, 1), (100_000, 1), (1 << 20, 1), (100_000, 4)] {
+        let mut socket = raw::open(stack.bridge).await;
+        let mut frames = Vec::new();
+        let piece = size / fragments;
+        for i in 0..fragments {
+            let opcode = if i == 0 { raw::TEXT } else { raw::CONTINUATION };
+            frames.extend(raw::frame(opcode, i + 1 == fragments, piece));
+        }
+        let (mut reader, mut writer) = socket.split();
+        let write = async {
+            // The bridge stops reading at the limit: the rest may not be taken.
+            let _ = tokio::io::AsyncWriteExt::write_all(&mut writer, &frames).await;
+        };
+        let (close, ()) = tokio::join!(raw::close_code(&mut reader), write);
+        assert_eq!(close, Some(1009), "{size} octets in {fragments} frames");
+    }
     assert!(
         stack.browser().await.ask("list").await.starts_with('{'),
         "others unaffected"
     );
+}
+
+/// A WebSocket client of raw frames.
+mod raw {
+    use std::net::SocketAddr;
+
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpStream;
+
+    use super::PATIENCE;
+
+    pub const CONTINUATION: u8 = 0;
+    pub const TEXT: u8 = 1;
+    const CLOSE: u8 = 8;
+
+    /// Opens `/ws` with a handshake written by hand.
+    pub async fn open(bridge: SocketAddr) -> TcpStream {
+        let mut socket = TcpStream::connect(bridge).await.expect("connect");
+        let request = format!(
+            "GET /ws HTTP/1.1\r\nHost: {bridge}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+             Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+        );
+        socket
+            .write_all(request.as_bytes())
+            .await
+            .expect("handshake");
+        let mut head = Vec::new();
+        while !head.ends_with(b"\r\n\r\n") {
+            let mut byte = [0u8];
+            socket.read_exact(&mut byte).await.expect("response");
+            head.push(byte[0]);
+        }
+        assert!(
+            head.starts_with(b"HTTP/1.1 101"),
+            "{}",
+            String::from_utf8_lossy(&head)
+        );
+        socket
+    }
+
+    /// A masked frame of `len` octets (a zero mask: the payload is zeros as sent).
+    pub fn frame(opcode: u8, fin: bool, len: usize) -> Vec<u8> {
+        let mut f = vec![if fin { 0x80 } else { 0 } | opcode];
+        match len {
+            0..=125 => f.push(0x80 | len as u8),
+            126..=65535 => {
+                f.push(0x80 | 126);
+                f.extend((len as u16).to_be_bytes());
+            }
+            _ => {
+                f.push(0x80 | 127);
+                f.extend((len as u64).to_be_bytes());
+            }
+        }
+        f.extend([0; 4]);
+        f.resize(f.len() + len, b'x');
+        f
+    }
+
+    /// Reads the bridge's frames until its Close; its status code (`None` if the connection
+    /// ends without one).
+    pub async fn close_code(reader: &mut (impl AsyncReadExt + Unpin)) -> Option<u16> {
+        let read = async {
+            loop {
+                let mut head = [0u8; 2];
+                reader.read_exact(&mut head).await.ok()?;
+                let len = match head[1] & 0x7F {
+                    126 => u64::from(reader.read_u16().await.ok()?),
+                    127 => reader.read_u64().await.ok()?,
+                    n => u64::from(n),
+                };
+                let mut payload = vec![0; usize::try_from(len).ok()?];
+                reader.read_exact(&mut payload).await.ok()?;
+                if head[0] & 0x0F == CLOSE {
+                    return Some(u16::from_be_bytes([*payload.first()?, *payload.get(1)?]));
+                }
+            }
+        };
+        tokio::time::timeout(PATIENCE, read)
+            .await
+            .expect("the bridge answers in time")
+    }
 }
 
 #[tokio::test]
