@@ -47,34 +47,35 @@ pub enum CommandError {
 }
 
 impl Command {
-    /// Parses one line, without its line terminator.
+    /// Parses one line, without its line terminator. Faults are found in the order of
+    /// PROTOCOL.md 5.7: encoding, characters, emptiness, the command word, the number of
+    /// words, then the song id; the first one found is the error.
     pub fn parse(line: &[u8]) -> Result<Self, CommandError> {
         let text = std::str::from_utf8(line).map_err(|_| CommandError::InvalidUtf8)?;
         if text.chars().any(|c| c.is_control() && c != '\t') {
             return Err(CommandError::ControlCharacter);
         }
         let mut words = text.split([' ', '\t']).filter(|w| !w.is_empty());
-        let verb = words.next().ok_or(CommandError::Empty)?;
+        let verb = words
+            .next()
+            .ok_or(CommandError::Empty)?
+            .to_ascii_lowercase();
+        let takes_id = match verb.as_str() {
+            "list" | "l" | "stop" | "s" | "quit" | "q" => false,
+            "info" | "i" | "play" | "p" => true,
+            _ => return Err(CommandError::Unknown),
+        };
         let arg = words.next();
-        if words.next().is_some() {
+        if words.next().is_some() || (!takes_id && arg.is_some()) {
             return Err(CommandError::UnexpectedArgument);
         }
-        Self::from_parts(&verb.to_ascii_lowercase(), arg)
-    }
-
-    fn from_parts(verb: &str, arg: Option<&str>) -> Result<Self, CommandError> {
-        let command = match verb {
+        Ok(match verb.as_str() {
             "list" | "l" => Self::List,
             "stop" | "s" => Self::Stop,
             "quit" | "q" => Self::Quit,
-            "info" | "i" => return arg.map(parse_id).transpose().map(Self::Info),
-            "play" | "p" => return parse_id(arg.ok_or(CommandError::MissingId)?).map(Self::Play),
-            _ => return Err(CommandError::Unknown),
-        };
-        match arg {
-            Some(_) => Err(CommandError::UnexpectedArgument),
-            None => Ok(command),
-        }
+            "info" | "i" => Self::Info(arg.map(parse_id).transpose()?),
+            _ => Self::Play(parse_id(arg.ok_or(CommandError::MissingId)?)?),
+        })
     }
 }
 
@@ -138,6 +139,13 @@ mod tests {
             (b"list all", Err(E::UnexpectedArgument)),
             (b"stop now", Err(E::UnexpectedArgument)),
             (b"info x", Err(E::InvalidId)),
+            // The order of checks: the command word, then the word count, then the id.
+            (b"dance 1 2", Err(E::Unknown)),
+            (b"play abc 2", Err(E::UnexpectedArgument)),
+            (b"list x y", Err(E::UnexpectedArgument)),
+            (b"play abc", Err(E::InvalidId)),
+            (b"\xff dance", Err(E::InvalidUtf8)),
+            (b"dance \x01", Err(E::ControlCharacter)),
             (b"li\0st", Err(E::ControlCharacter)),
             (b"\x1b[A", Err(E::ControlCharacter)),
             (b"play \xff", Err(E::InvalidUtf8)),

@@ -44,11 +44,11 @@ impl LineBuffer {
     /// unusable and the buffer's content is unspecified.
     pub fn next_line(&mut self) -> Result<Option<Vec<u8>>, LineTooLong> {
         let Some(end) = self.buf.iter().position(|&b| b == b'\n') else {
-            return if self.buf.len() > self.max_len + 1 {
-                Err(LineTooLong)
-            } else {
-                Ok(None)
-            };
+            // Too long as soon as no EOL can make it fit: max + 1 octets whose last is not
+            // CR (a CR there may be the start of CR LF), or max + 2.
+            let over = self.buf.len() > self.max_len + 1
+                || self.buf.len() == self.max_len + 1 && self.buf.last() != Some(&b'\r');
+            return if over { Err(LineTooLong) } else { Ok(None) };
         };
         let mut line: Vec<u8> = self.buf.drain(..=end).collect();
         line.pop();
@@ -103,6 +103,18 @@ mod tests {
         assert_eq!(lines(4, &[b"abcd\r\n"]), Ok(vec![b"abcd".to_vec()]));
         assert_eq!(lines(4, &[b"abcde\n"]), Err(LineTooLong));
         assert_eq!(lines(4, &[b"abc", b"def"]), Err(LineTooLong));
+    }
+
+    #[test]
+    fn a_full_line_and_cr_waits_for_its_lf() {
+        let mut lb = LineBuffer::new(4);
+        lb.push(b"abcd\r");
+        assert_eq!(lb.next_line(), Ok(None), "CR LF may follow");
+        lb.push(b"\n");
+        assert_eq!(lb.next_line(), Ok(Some(b"abcd".to_vec())));
+        assert_eq!(lines(4, &[b"abcd\r", b"x"]), Err(LineTooLong));
+        assert_eq!(lines(4, &[b"abcde"]), Err(LineTooLong), "known at once");
+        assert_eq!(lines(4, &[b"abcd\r\r\n"]), Err(LineTooLong));
     }
 
     #[test]

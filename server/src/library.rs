@@ -110,10 +110,11 @@ impl Library {
 }
 
 /// Every audio file below `root` as (name, canonical path), following symlinks only where they
-/// stay inside `root`.
+/// stay inside `root`, and leaving out hidden files and folders (PROTOCOL.md 6.1).
 fn candidates(root: &Path) -> Vec<(String, PathBuf)> {
     let mut out = Vec::new();
-    for entry in WalkDir::new(root).follow_links(true) {
+    let walk = WalkDir::new(root).follow_links(true).into_iter();
+    for entry in walk.filter_entry(|e| e.depth() == 0 || !is_hidden(e.file_name())) {
         let entry = match entry {
             Ok(entry) => entry,
             Err(err) => {
@@ -129,6 +130,12 @@ fn candidates(root: &Path) -> Vec<(String, PathBuf)> {
         }
     }
     out
+}
+
+/// Whether a file or folder is hidden: its name begins with a dot (`.Trash`, macOS's `._x.mp3`
+/// resource forks, `.sync` folders).
+fn is_hidden(name: &std::ffi::OsStr) -> bool {
+    name.as_encoded_bytes().first() == Some(&b'.')
 }
 
 /// The song name and canonical path of `path`, if it really lies inside `root` and its name is

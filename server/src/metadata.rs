@@ -15,6 +15,8 @@ use crate::library::extension;
 /// Why a file's metadata could not be read: the file is skipped.
 #[derive(Debug, thiserror::Error)]
 pub enum MetadataError {
+    #[error("the file is empty")]
+    Empty,
     #[error(transparent)]
     Io(#[from] std::io::Error),
     #[error("{0}: {source}", source = .0.source().map(ToString::to_string).unwrap_or_default())]
@@ -25,6 +27,9 @@ pub enum MetadataError {
 /// library to assign.
 pub fn read(name: &str, path: &Path) -> Result<SongInfo, MetadataError> {
     let size = std::fs::metadata(path)?.len();
+    if size == 0 {
+        return Err(MetadataError::Empty);
+    }
     let tagged = Probe::open(path)?.guess_file_type()?.read()?;
     let props = tagged.properties();
     let audio = audio_facts(path, size);

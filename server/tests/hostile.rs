@@ -249,3 +249,77 @@ async fn shutdown_tells_clients_and_ends_streams() {
     assert!((read_all(&mut data).await.len() as u64) < bytes);
     assert!(TcpStream::connect(addr).await.is_err(), "listener closed");
 }
+
+/// PROTOCOL.md 5.7: a line with several faults gets the first in the order of checks.
+#[tokio::test]
+async fn a_line_with_several_faults_gets_the_first_in_order() {
+    let server = TestServer::demo().await;
+    let mut client = server.client().await;
+    for (line, want) in [
+        ("play abc 2", "error unexpected argument"),
+        ("dance 1 2", "error unknown command"),
+        ("play abc", "error invalid song id"),
+        ("stop 1 2", "error unexpected argument"),
+    ] {
+        assert_eq!(client.ask(line).await, want, "{line}");
+    }
+    server.stop().await;
+}
+
+/// PROTOCOL.md 4.2: 1024 octets and a CR wait for the LF; anything else there is too long.
+#[tokio::test]
+async fn a_full_line_and_cr_waits_for_its_lf() {
+    let server = TestServer::demo().await;
+    let mut client = server.client().await;
+    let line = format!("info {}1", "0".repeat(tapedeck_protocol::MAX_LINE_LEN - 6));
+    client.send(format!("{line}\r").as_bytes()).await;
+    client.send(b"\n").await;
+    assert!(client.line().await.is_some_and(|l| l.starts_with('{')));
+    client.send(format!("{line}\rx").as_bytes()).await;
+    assert_eq!(client.line().await.as_deref(), Some("error line too long"));
+    client.expect_closed().await;
+    server.stop().await;
+}
+
+/// PROTOCOL.md 5.4 and 10: a `play` of an id that names no song ends the current play (it is
+/// a command); a `play` line that is not a command changes nothing.
+#[tokio::test]
+async fn an_unknown_song_ends_the_current_play_and_a_malformed_play_does_not() {
+    let dir = common::long_library();
+    let server = TestServer::unpaced(dir.path()).await;
+    let mut client = server.client().await;
+    let (port, token, bytes) = client.play(1).await;
+    let mut data = claim(server.addr, port, &token).await;
+    let mut first = vec![0u8; 1000];
+    data.read_exact(&mut first)
+        .await
+        .expect("the stream started");
+    assert_eq!(client.ask("play x").await, "error invalid song id");
+    assert_eq!(client.ask("play 1 2").await, "error unexpected argument");
+    let mut more = vec![0u8; 1000];
+    data.read_exact(&mut more).await.expect("still streaming");
+    assert_eq!(client.ask("play 99").await, "error no such song");
+    let rest = read_all(&mut data).await;
+    assert!((2000 + rest.len() as u64) < bytes, "the play ended");
+    server.stop().await;
+}
+
+/// PROTOCOL.md 4.4: whichever of the idle and line timeouts passes first ends a connection
+/// with a half-sent line.
+#[tokio::test]
+async fn a_half_sent_line_meets_whichever_timeout_passes_first() {
+    for (idle, line, want) in [
+        (300, 10_000, "error idle timeout"),
+        (10_000, 300, "error line timeout"),
+    ] {
+        let mut config = Config::new(demo_music());
+        config.idle_timeout = Duration::from_millis(idle);
+        config.line_timeout = Duration::from_millis(line);
+        let server = TestServer::start(config).await;
+        let mut client = server.client().await;
+        client.send(b"li").await;
+        assert_eq!(client.line().await.as_deref(), Some(want));
+        client.expect_closed().await;
+        server.stop().await;
+    }
+}

@@ -257,3 +257,55 @@ fn bitrate_is_the_average_of_the_audio_alone_and_durations_are_counted() {
         }
     }
 }
+
+/// PROTOCOL.md 6.1, "Which files are songs", one case each.
+#[cfg(unix)]
+#[test]
+fn which_files_are_songs() {
+    use std::os::unix::ffi::OsStrExt;
+    use std::os::unix::fs::symlink;
+    let outside = tempfile::tempdir().expect("tempdir");
+    common::write_wav(&outside.path().join("secret.wav"), 1);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path();
+    let wav = |path: &str| {
+        let path = root.join(path);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        common::write_wav(&path, 1);
+    };
+    wav("plain.wav");
+    wav("UPPER.WAV");
+    wav("folder.wav/inside.wav");
+    wav(".hidden.wav");
+    wav(".Trash/deleted.wav");
+    wav("album/._plain.wav");
+    wav("real/track.wav");
+    std::fs::write(root.join("empty.mp3"), b"").expect("write");
+    std::fs::write(root.join("garbage.flac"), b"not a flac file at all").expect("write");
+    std::fs::write(root.join("notes.txt"), b"not a song").expect("write");
+    let bad = std::ffi::OsStr::from_bytes(b"bad\xff.wav");
+    common::write_wav(&root.join(bad), 1);
+    symlink(root.join("plain.wav"), root.join("alias.wav")).expect("symlink");
+    symlink(root.join("real"), root.join("linked")).expect("symlink");
+    symlink(outside.path().join("secret.wav"), root.join("leak.wav")).expect("symlink");
+    symlink(outside.path(), root.join("elsewhere")).expect("symlink");
+    symlink(root.join("nowhere.wav"), root.join("dangling.wav")).expect("symlink");
+    symlink(root, root.join("real/loop")).expect("symlink");
+    let library = Library::scan(root).expect("scan");
+    assert_eq!(
+        names(&library),
+        [
+            "UPPER.WAV",
+            "alias.wav",
+            "folder.wav/inside.wav",
+            "linked/track.wav",
+            "plain.wav",
+            "real/track.wav",
+        ]
+    );
+    let upper = &library.songs()[0].info;
+    assert_eq!(
+        upper.format, "wav",
+        "the format is the extension in lower case"
+    );
+}
