@@ -199,7 +199,10 @@ impl StreamDecoder {
             })?;
         let decoder = symphonia::default::get_codecs()
             .make_audio_decoder(params, &AudioDecoderOptions::default())
-            .map_err(|err| DecodeError::NoTrack(err.to_string()))?;
+            .map_err(|err| {
+                let codec = codec_name(params.codec);
+                DecodeError::NoTrack(format!("no decoder for {codec} audio here ({err})"))
+            })?;
         let track = track.id;
         Ok(Decoding {
             format,
@@ -208,6 +211,22 @@ impl StreamDecoder {
             bad: 0,
         })
     }
+}
+
+/// A codec's name for people, where an error must say which codec is missing.
+fn codec_name(id: symphonia::core::codecs::audio::AudioCodecId) -> String {
+    use symphonia::core::codecs::audio::well_known as codec;
+    let name = match id {
+        codec::CODEC_ID_OPUS => "Opus",
+        codec::CODEC_ID_SPEEX => "Speex",
+        codec::CODEC_ID_VORBIS => "Vorbis",
+        codec::CODEC_ID_AAC => "AAC",
+        codec::CODEC_ID_AC3 => "AC-3",
+        codec::CODEC_ID_WMA => "WMA",
+        codec::CODEC_ID_MUSEPACK => "Musepack",
+        _ => return format!("codec {id}"),
+    };
+    name.to_owned()
 }
 
 /// Reads packets until one decodes, the margin runs out, or the stream ends.

@@ -45,7 +45,12 @@ pub struct System {
 impl System {
     /// The demo library behind a bridge serving the built page, both on free ports.
     pub fn start() -> Self {
-        let server = server(&repo().join("music"), "127.0.0.1:0");
+        Self::start_on(&repo().join("music"))
+    }
+
+    /// As [`System::start`], serving `music`.
+    pub fn start_on(music: &Path) -> Self {
+        let server = server(music, "127.0.0.1:0");
         let server_addr = server.addr("serving").to_string();
         let bridge = bridge(&server_addr, "127.0.0.1:0", &dist());
         let page = format!("http://{}/", bridge.addr("bridge listening"));

@@ -89,8 +89,9 @@ impl Engine {
     pub fn shut_down(&self) {
         self.ticker.borrow_mut().take();
         self.retry.borrow_mut().take();
-        self.player.borrow_mut().stop();
-        if let Some(socket) = self.socket.borrow_mut().take() {
+        self.with_player(Player::stop);
+        let socket = self.socket.borrow_mut().take();
+        if let Some(socket) = socket {
             socket.set_onclose(None);
             let _ = socket.close();
         }
@@ -98,15 +99,29 @@ impl Engine {
 
     pub fn play(&self, id: SongId) {
         self.asked_at.set(crate::player::now_ms());
-        self.player.borrow_mut().stop();
+        self.with_player(Player::stop);
         self.send(Command::Play(id));
     }
 
     pub fn stop(&self) {
-        self.player.borrow_mut().stop();
+        self.with_player(Player::stop);
         self.current.set(None);
         self.dispatch.emit(Action::Current(None));
         self.send(Command::Stop);
+    }
+
+    /// Gives up on the current play: silence, the reason shown, the server told to stop
+    /// sending. The next click plays as usual.
+    fn fail(&self, reason: String) {
+        self.stop();
+        self.dispatch.emit(Action::Error(Some(reason)));
+    }
+
+    /// Runs `f` on the player. The borrow ends when `f` returns: nothing that may call back
+    /// into the engine (a dispatch can render at once, and rendering asks the engine about
+    /// the player) may happen while it lasts.
+    fn with_player<R>(&self, f: impl FnOnce(&mut Player) -> R) -> R {
+        f(&mut self.player.borrow_mut())
     }
 
     /// What to play when a song ends.
@@ -133,11 +148,8 @@ impl Engine {
     }
 
     fn send(&self, command: Command) {
-        let socket = self.socket.borrow();
-        let Some(socket) = socket
-            .as_ref()
-            .filter(|s| s.ready_state() == WebSocket::OPEN)
-        else {
+        let socket = self.socket.borrow().clone();
+        let Some(socket) = socket.filter(|s| s.ready_state() == WebSocket::OPEN) else {
             return self
                 .dispatch
                 .emit(Action::Error(Some("not connected".into())));
@@ -188,7 +200,7 @@ impl Engine {
     fn on_close(self: &Rc<Self>) {
         self.socket.borrow_mut().take();
         self.pending.borrow_mut().clear();
-        self.player.borrow_mut().stop();
+        self.with_player(Player::stop);
         self.current.set(None);
         self.dispatch.emit(Action::Current(None));
         self.lost();
@@ -218,17 +230,21 @@ impl Engine {
         }
         if let Ok(buffer) = data.dyn_into::<js_sys::ArrayBuffer>() {
             let bytes = js_sys::Uint8Array::new(&buffer).to_vec();
-            let mut player = self.player.borrow_mut();
-            if let Err(err) = player.push(bytes).and_then(|()| player.pump()) {
-                self.dispatch.emit(Action::Error(Some(err.to_string())));
+            let pushed = self.with_player(|player| player.push(bytes).and_then(|()| player.pump()));
+            if let Err(err) = pushed {
+                self.fail(err.to_string());
             }
         }
     }
 
     fn on_text(&self, text: &str) {
         match Event::parse(text) {
-            Some(Event::End) => self.player.borrow_mut().finish(),
-            Some(Event::Error(reason)) => self.dispatch.emit(Action::Error(Some(reason))),
+            Some(Event::End) => self.with_player(Player::finish),
+            Some(Event::Error(reason)) => {
+                // A play cut short: play what came, then end (no more will come).
+                self.with_player(Player::finish);
+                self.dispatch.emit(Action::Error(Some(reason)));
+            }
             None => {
                 let command = self.pending.borrow_mut().pop_front();
                 if let Some(command) = command {
@@ -253,16 +269,18 @@ impl Engine {
 
     /// A play's audio is about to flow: start the player for that song.
     fn begin(&self, id: SongId) {
-        let songs = self.songs.borrow();
-        let song = songs.iter().find(|s| s.id == id);
-        let format = song.map(|s| s.format.as_str());
-        let duration = song
-            .map(|s| s.duration_ms as f64 / 1000.0)
-            .filter(|d| *d > 0.0);
-        let mut player = self.player.borrow_mut();
-        player.start(format, duration);
-        player.requested_at(self.asked_at.get());
-        drop(player);
+        let (format, duration) = {
+            let songs = self.songs.borrow();
+            let song = songs.iter().find(|s| s.id == id);
+            let format = song.map(|s| s.format.clone());
+            let duration = song.map(|s| s.duration_ms as f64 / 1000.0);
+            (format, duration.filter(|d| *d > 0.0))
+        };
+        let asked_at = self.asked_at.get();
+        self.with_player(|player| {
+            player.start(format.as_deref(), duration);
+            player.requested_at(asked_at);
+        });
         self.current.set(Some(id));
         self.dispatch.emit(Action::Current(Some(id)));
         self.dispatch.emit(Action::Error(None));
@@ -270,14 +288,17 @@ impl Engine {
 
     /// Pumps the player, reports progress, and moves on at the end of a song.
     fn tick(&self) {
-        if let Err(err) = self.player.borrow_mut().pump() {
-            self.player.borrow_mut().stop();
-            self.dispatch.emit(Action::Error(Some(err.to_string())));
+        // The pump's result is taken before anything else: the player's borrow ends with the
+        // statement (an `if let` on it would hold the borrow through its body).
+        let pumped = self.with_player(Player::pump);
+        if let Err(err) = pumped {
+            self.fail(err.to_string());
         }
         let Some(id) = self.current.get() else {
             return self.report(Playback::Stopped, Progress::default());
         };
-        if self.player.borrow().is_done() {
+        let done = self.player.borrow().is_done();
+        if done {
             return match self.after(id) {
                 Some(next) => self.play(next),
                 None => self.stop(),

@@ -1,6 +1,7 @@
 //! The Tapedeck web app. `main.rs` only renders [`App`]; everything lives here.
 
 pub mod components;
+pub mod crash;
 mod engine;
 mod hooks;
 pub mod player;

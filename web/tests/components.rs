@@ -183,3 +183,21 @@ async fn the_now_playing_bar_shows_progress_and_controls() {
             .contains("on")
     );
 }
+
+/// A panic is reported in the page (what `report_panics` shows), with a way to reload.
+#[wasm_bindgen_test]
+fn a_crash_is_shown_in_the_page_with_a_reload_link() {
+    tapedeck_web::crash::show("RefCell already borrowed");
+    let document = web_sys::window()
+        .and_then(|w| w.document())
+        .expect("a document");
+    let notice = document
+        .query_selector(".crash[role='alert']")
+        .expect("query")
+        .expect("the notice");
+    let text = notice.text_content().unwrap_or_default();
+    assert!(text.contains("RefCell already borrowed"), "{text}");
+    let link = notice.query_selector("a[href='']").expect("query");
+    assert!(link.is_some(), "a reload link");
+    notice.remove();
+}
