@@ -325,3 +325,76 @@ async fn two_hundred_concurrent_sessions() {
         assert_eq!((hash, event), (hashes[song], Event::End));
     }
 }
+
+/// 16.5: one session over `max_sessions` is answered 503; a freed slot is served again.
+#[tokio::test]
+async fn sessions_over_the_cap_are_refused_with_503() {
+    let mut config = tapedeck_server::Config::new(demo_music());
+    config.pacing = None;
+    let stack = Stack::start_with(config, |bridge| bridge.max_sessions = 2).await;
+    let a = stack.browser().await;
+    let mut b = stack.browser().await;
+    let err = Browser::connect(stack.bridge, Some(&stack.origin))
+        .await
+        .err()
+        .expect("refused");
+    let tokio_tungstenite::tungstenite::Error::Http(response) = err else {
+        panic!("{err}")
+    };
+    assert_eq!(response.status(), 503);
+    assert!(b.ask("list").await.starts_with('{'), "the others go on");
+    drop(a);
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    while Browser::connect(stack.bridge, Some(&stack.origin))
+        .await
+        .is_err()
+    {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the slot was never freed"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// 16.3: a play that ends early without a `stop` is reported as
+/// `event error stream ended early after N of M bytes`, and no `event end` follows.
+#[tokio::test]
+async fn a_play_cut_short_is_reported_with_its_count() {
+    let dir = long_library();
+    let stack = Stack::start(tapedeck_server::Config::new(dir.path())).await;
+    let mut browser = stack.browser().await;
+    let reply = browser.ask("play 1").await;
+    let total: u64 = reply
+        .rsplit(' ')
+        .next()
+        .and_then(|t| t.parse().ok())
+        .expect("octets");
+    let Got::Binary(first) = browser.next().await else {
+        panic!("audio")
+    };
+    // The file shrinks on disk while it streams (paced: the burst is out, the rest is not).
+    let file = std::fs::OpenOptions::new()
+        .write(true)
+        .open(dir.path().join("long.wav"))
+        .expect("open");
+    file.set_len(2_000_000).expect("truncate");
+    let mut got = first.len() as u64;
+    let event = loop {
+        match browser.next().await {
+            Got::Binary(chunk) => got += chunk.len() as u64,
+            Got::Text(text) => break text,
+            other => panic!("{other:?}"),
+        }
+    };
+    assert_eq!(
+        event,
+        format!("event error stream ended early after {got} of {total} bytes")
+    );
+    assert_eq!(got, 2_000_000);
+    assert_eq!(
+        browser.ask("list").await.chars().next(),
+        Some('{'),
+        "no event end"
+    );
+}

@@ -3,7 +3,7 @@
 use std::net::IpAddr;
 use std::time::Duration;
 
-use tokio::io::AsyncWriteExt;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::time::{Instant, sleep_until, timeout};
 use tokio_util::sync::CancellationToken;
@@ -75,7 +75,23 @@ async fn serve(play: Play) -> Result<u64, StreamError> {
     };
     let sent = send(play.file, &mut socket, &mut cfg, play.chunk_size).await?;
     let _ = timeout(play.stall_timeout, socket.shutdown()).await;
+    linger(&mut socket).await;
     Ok(sent)
+}
+
+/// How long a finished stream waits for the client to close its side.
+const LINGER: Duration = Duration::from_secs(2);
+
+/// After the last octet and the FIN: reads and discards whatever the client sent (PROTOCOL.md
+/// 7.2 lets it send anything) until it closes, for at most [`LINGER`]. Closing a socket with
+/// unread input makes the kernel reset the connection and drop what it has not yet sent, so
+/// the client would lose the end of its song.
+async fn linger(socket: &mut TcpStream) {
+    let mut sink = [0u8; 4096];
+    let _ = timeout(LINGER, async {
+        while matches!(socket.read(&mut sink).await, Ok(n) if n > 0) {}
+    })
+    .await;
 }
 
 struct Sending {

@@ -323,3 +323,38 @@ async fn a_half_sent_line_meets_whichever_timeout_passes_first() {
         server.stop().await;
     }
 }
+
+/// 7.2: a client that reads nothing of its play for the stall timeout loses the play (its
+/// data connection is dropped), and only the play: its control connection goes on.
+#[tokio::test]
+async fn a_data_connection_that_takes_nothing_is_dropped_after_the_stall_timeout() {
+    let dir = common::long_library();
+    let mut config = Config::new(dir.path());
+    config.pacing = None;
+    config.stall_timeout = Duration::from_millis(300);
+    let server = TestServer::start(config).await;
+    let mut client = server.client().await;
+    let (port, token, bytes) = client.play(1).await;
+    let mut data = claim(server.addr, port, &token).await;
+    // Read nothing for more than three stall timeouts (the socket buffers fill at once, as
+    // the stream is unpaced), then read what the server sent before it gave up.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let got = read_all(&mut data).await.len() as u64;
+    assert!(got < bytes, "the play ended early ({got} of {bytes})");
+    assert!(client.ask("list").await.starts_with('{'));
+    server.stop().await;
+}
+
+/// 7.2: whatever a client sends on its data connection after the claim is ignored.
+#[tokio::test]
+async fn octets_sent_after_the_claim_are_ignored() {
+    let server = TestServer::demo().await;
+    let (_client, port, token, file) = start_play(&server).await;
+    let mut data = claim(server.addr, port, &token).await;
+    data.write_all(b"stop\nplay 2\n0123456789abcdef\n")
+        .await
+        .expect("junk");
+    let got = read_all(&mut data).await;
+    assert_eq!(sha256(&got), sha256(&file));
+    server.stop().await;
+}
