@@ -17,6 +17,14 @@ pub fn run(command: &mut Command) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Prints and starts `command` without waiting for it.
+pub fn spawn(command: &mut Command) -> anyhow::Result<std::process::Child> {
+    eprintln!("\x1b[1m$ {}\x1b[0m", describe(command));
+    command
+        .spawn()
+        .with_context(|| format!("cannot run {}", describe(command)))
+}
+
 /// The trimmed standard output of `command`, or `None` if it cannot run or fails.
 pub fn output(command: &mut Command) -> Option<String> {
     let out = command.output().ok()?;

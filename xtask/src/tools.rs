@@ -33,10 +33,27 @@ pub struct Tools {
 /// Installs whatever is missing for `need`.
 pub fn ensure(need: Need) -> anyhow::Result<Tools> {
     wasm_target()?;
-    cargo_tool("trunk", "trunk", TRUNK, &["--locked"])?;
     let bindgen = wasm_bindgen_version()?;
-    // Without --locked: one of its locked dependencies is missing from the registry here.
-    cargo_tool("wasm-bindgen", "wasm-bindgen-cli", &bindgen, &[])?;
+    // Built side by side: each has stretches where one core idles (a big crate, a link).
+    let trunk = CargoTool {
+        bin: "trunk",
+        krate: "trunk",
+        version: TRUNK.to_owned(),
+        why: "builds the web page (about 3 minutes on two cores)",
+        // No TLS and no update check: trunk runs offline here, and rustls is most of its build.
+        extra: &["--locked", "--no-default-features"],
+        opt_level: "1",
+    };
+    let wasm_bindgen = CargoTool {
+        bin: "wasm-bindgen",
+        krate: "wasm-bindgen-cli",
+        version: bindgen,
+        why: "generates the page's JavaScript glue, matching Cargo.lock (about 1.5 minutes)",
+        // Without --locked: one of its locked dependencies is missing from the registry here.
+        extra: &[],
+        opt_level: "1",
+    };
+    install_all(&[trunk, wasm_bindgen])?;
     let bin = wasm_opt()?;
     if need == Need::Everything {
         debian(&[
@@ -52,6 +69,73 @@ pub fn ensure(need: Need) -> anyhow::Result<Tools> {
     Ok(Tools {
         path: std::env::join_paths(paths)?,
     })
+}
+
+/// A tool built with `cargo install`.
+#[derive(Debug)]
+struct CargoTool {
+    bin: &'static str,
+    krate: &'static str,
+    version: String,
+    /// What it is for and what it costs, told before it is built.
+    why: &'static str,
+    extra: &'static [&'static str],
+    /// Tools run briefly: a lower optimisation level builds faster and costs them little.
+    opt_level: &'static str,
+}
+
+impl CargoTool {
+    fn installed(&self) -> bool {
+        let have = output(Command::new(self.bin).arg("--version"));
+        have.is_some_and(|v| v.split_whitespace().any(|w| w == self.version))
+    }
+
+    fn command(&self) -> Command {
+        let mut command = Command::new("cargo");
+        command
+            .args(["install", self.krate, "--version", &self.version])
+            .args(self.extra)
+            .env("CARGO_PROFILE_RELEASE_OPT_LEVEL", self.opt_level)
+            .env("CARGO_PROFILE_RELEASE_DEBUG", "false")
+            .env("CARGO_TERM_PROGRESS_WHEN", "never");
+        command
+    }
+}
+
+/// Installs the tools that are missing, all at once, saying what and why first.
+fn install_all(tools: &[CargoTool]) -> anyhow::Result<()> {
+    let missing: Vec<&CargoTool> = tools.iter().filter(|t| !t.installed()).collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    eprintln!(
+        "\x1b[1mFirst run: building tools this machine lacks (once; later runs skip this):\x1b[0m"
+    );
+    for tool in &missing {
+        eprintln!("  {} {}: {}", tool.krate, tool.version, tool.why);
+    }
+    let started = std::time::Instant::now();
+    let children = missing
+        .iter()
+        .map(|tool| cmd::spawn(&mut tool.command()).map(|child| (tool, child)))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    for (tool, mut child) in children {
+        let status = child.wait()?;
+        if !status.success() {
+            bail!(
+                "installing {} {} failed ({status})",
+                tool.krate,
+                tool.version
+            );
+        }
+        eprintln!(
+            "\x1b[1m  {} {} installed ({} s in)\x1b[0m",
+            tool.krate,
+            tool.version,
+            started.elapsed().as_secs()
+        );
+    }
+    Ok(())
 }
 
 /// Where downloaded tools live: `TAPEDECK_TOOLS`, else a cache folder outside the clone.
@@ -73,19 +157,6 @@ fn wasm_target() -> anyhow::Result<()> {
         return Ok(());
     }
     cmd::run(Command::new("rustup").args(["target", "add", "wasm32-unknown-unknown"]))
-}
-
-/// Installs `krate` at `version` with cargo unless `bin --version` already reports it.
-fn cargo_tool(bin: &str, krate: &str, version: &str, extra: &[&str]) -> anyhow::Result<()> {
-    let have = output(Command::new(bin).arg("--version"));
-    if have.is_some_and(|v| v.split_whitespace().any(|w| w == version)) {
-        return Ok(());
-    }
-    cmd::run(
-        Command::new("cargo")
-            .args(["install", krate, "--version", version])
-            .args(extra),
-    )
 }
 
 /// The wasm-bindgen version pinned in Cargo.lock.
