@@ -48,30 +48,51 @@ pub async fn pump(claim: Claim, out: mpsc::Sender<Out>, connect_timeout: Duratio
     let _ = out.send(Out::PlayEvent(claim.generation, event)).await;
 }
 
+/// Claims tried per play. The server may close a claim it has not yet verified when more
+/// connections from this address crowd the port (PROTOCOL.md 7.1); the port stays open for
+/// the play, so a connection closed before its first octet is claimed again.
+const CLAIM_TRIES: usize = 3;
+
 async fn forward(
     claim: &Claim,
     out: &mpsc::Sender<Out>,
     connect: Duration,
 ) -> std::io::Result<u64> {
-    let mut data = timeout(connect, TcpStream::connect(claim.addr)).await??;
-    data.set_nodelay(true)?;
-    data.write_all(format!("{}\n", claim.token).as_bytes())
-        .await?;
-    let mut received = 0u64;
     let mut buf = vec![0u8; FIRST_CHUNK];
+    let (mut data, mut n) = (connect_claim(claim, connect).await?, 0);
+    for _ in 1..CLAIM_TRIES {
+        n = data.read(&mut buf).await?;
+        if n > 0 || claim.bytes == 0 {
+            break;
+        }
+        data = connect_claim(claim, connect).await?;
+    }
+    let mut received = 0u64;
     loop {
-        let n = data.read(&mut buf).await?;
         if n == 0 {
-            return Ok(received);
+            n = data.read(&mut buf).await?;
+            if n == 0 {
+                return Ok(received);
+            }
         }
         received += n as u64;
+        // A message holds only what arrived, not a whole buffer's capacity.
+        let chunk = Bytes::copy_from_slice(&buf[..n]);
         if n == buf.len() && buf.len() < CHUNK {
             buf.resize(buf.len() * 2, 0);
         }
-        // A message holds only what arrived, not a whole buffer's capacity.
-        let chunk = Bytes::copy_from_slice(&buf[..n]);
+        n = 0;
         if out.send(Out::Audio(claim.generation, chunk)).await.is_err() {
             return Ok(received);
         }
     }
+}
+
+/// Connects to the play's data port and presents its token.
+async fn connect_claim(claim: &Claim, connect: Duration) -> std::io::Result<TcpStream> {
+    let mut data = timeout(connect, TcpStream::connect(claim.addr)).await??;
+    data.set_nodelay(true)?;
+    data.write_all(format!("{}\n", claim.token).as_bytes())
+        .await?;
+    Ok(data)
 }

@@ -19,8 +19,10 @@ use tokio::net::{TcpListener, TcpSocket};
 
 /// Connections a data port queues before the claim task accepts them. Strangers knocking in a
 /// storm must not fill the queue, or the client's own connection would wait for a SYN
-/// retransmission (a second); the claim task accepts and sorts them out as fast as they come.
-const BACKLOG: u32 = 256;
+/// retransmission (a second). With 256, 100 strangers knocking 5,000 times a second on two
+/// busy cores overflowed it (`nstat`: ListenOverflows); with 1024 they did not
+/// (BENCHMARKS.md). The kernel caps it at `net.core.somaxconn`.
+const BACKLOG: u32 = 1024;
 
 /// Ports of the range tried for one play before giving up on it: a bound, so that a range
 /// full of other programs' sockets costs a play a few dozen system calls, not thousands.

@@ -130,7 +130,7 @@ async fn silent_strangers_filling_every_slot_cannot_lock_the_owner_out() {
     let mut client = server.client().await;
     let (port, token) = start_play(&mut client).await;
     let mut silent = Vec::new();
-    for _ in 0..40 {
+    for _ in 0..100 {
         silent.push(
             TcpStream::connect((server.addr.ip(), port))
                 .await
