@@ -108,7 +108,16 @@ struct Pacing {
     peek: Option<std::fs::File>,
     /// Octets fed to the pacer so far.
     fed: u64,
-    buf: Vec<u8>,
+}
+
+/// Octets read for a pacer at most at once (a paced chunk is 16 KiB).
+const PEEK: usize = 64 * 1024;
+
+thread_local! {
+    /// One buffer per worker thread for the octets a pacer reads: it is read and fed with no
+    /// `await` between, so streams need no buffer of their own (1,000 streams would hold
+    /// 16 MB).
+    static SCRATCH: std::cell::RefCell<Vec<u8>> = std::cell::RefCell::new(vec![0; PEEK]);
 }
 
 impl Pacing {
@@ -122,7 +131,6 @@ impl Pacing {
             pacer,
             peek,
             fed: 0,
-            buf: Vec::new(),
         }
     }
 
@@ -130,17 +138,17 @@ impl Pacing {
     /// Reads them for the pacer first where it needs them (from the page cache, just before
     /// `sendfile` copies them from there too).
     fn due(&mut self, offset: u64, end: u64) -> Duration {
-        if let Some(peek) = &self.peek {
-            if self.fed < end {
-                self.buf
-                    .resize(usize::try_from(end - self.fed).unwrap_or(0), 0);
-                match tapedeck_media::read::read_full(peek, &mut self.buf, self.fed) {
-                    Ok(n) => {
-                        self.pacer.feed(&self.buf[..n]);
-                        self.fed += n as u64;
-                    }
-                    Err(_) => self.peek = None,
-                }
+        while let Some(peek) = self.peek.as_ref().filter(|_| self.fed < end) {
+            let want = usize::try_from(end - self.fed).unwrap_or(PEEK).min(PEEK);
+            let read = SCRATCH.with_borrow_mut(|buf| {
+                let n = tapedeck_media::read::read_full(peek, &mut buf[..want], self.fed)?;
+                self.pacer.feed(&buf[..n]);
+                Ok::<_, std::io::Error>(n)
+            });
+            match read {
+                Ok(n) if n > 0 => self.fed += n as u64,
+                // The file ended or failed: the pacer learns no more (the rest goes unpaced).
+                _ => self.peek = None,
             }
         }
         self.pacer.due(offset)
