@@ -87,7 +87,8 @@ const LINGER: Duration = Duration::from_secs(2);
 /// unread input makes the kernel reset the connection and drop what it has not yet sent, so
 /// the client would lose the end of its song.
 async fn linger(socket: &mut TcpStream) {
-    let mut sink = [0u8; 4096];
+    // On the heap, and only now: an array here would sit in every stream task's future.
+    let mut sink = vec![0u8; 4096];
     let _ = timeout(LINGER, async {
         while matches!(socket.read(&mut sink).await, Ok(n) if n > 0) {}
     })
