@@ -22,7 +22,9 @@ const CHUNK: u64 = 16 * 1024;
 fn media_time_rule(path: &Path, packets: &[Packet], size: u64) -> f64 {
     let plan = schedule(path, Pacing::default(), CHUNK as usize).expect("schedule");
     worst(packets, size, |octet| {
-        plan[usize::try_from(octet / CHUNK).expect("index")].1.as_secs_f64()
+        plan[usize::try_from(octet / CHUNK).expect("index")]
+            .1
+            .as_secs_f64()
     })
 }
 
@@ -48,7 +50,11 @@ fn worst(packets: &[Packet], size: u64, sent_at: impl Fn(u64) -> f64) -> f64 {
 
 fn main() {
     let mut files = awkward_files();
-    for name in ["01 Morning Tape.mp3", "02 Night Drive.flac", "03 Paper Boats.ogg"] {
+    for name in [
+        "01 Morning Tape.mp3",
+        "02 Night Drive.flac",
+        "03 Paper Boats.ogg",
+    ] {
         files.push(demo_music().join(name));
     }
     println!("| file | media-time rule: worst lag | average-bitrate rule: worst lag |");
