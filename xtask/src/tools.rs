@@ -39,7 +39,7 @@ pub fn ensure(need: Need) -> anyhow::Result<Tools> {
         bin: "trunk",
         krate: "trunk",
         version: TRUNK.to_owned(),
-        why: "builds the web page (about 3 minutes on two cores)",
+        why: "builds the web page",
         // No TLS and no update check: trunk runs offline here, and rustls is most of its build.
         extra: &["--locked", "--no-default-features"],
         opt_level: "1",
@@ -48,7 +48,7 @@ pub fn ensure(need: Need) -> anyhow::Result<Tools> {
         bin: "wasm-bindgen",
         krate: "wasm-bindgen-cli",
         version: bindgen,
-        why: "generates the page's JavaScript glue, matching Cargo.lock (about 1.5 minutes)",
+        why: "generates the page's JavaScript glue, matching Cargo.lock",
         // Without --locked: one of its locked dependencies is missing from the registry here.
         extra: &[],
         opt_level: "1",
@@ -109,7 +109,7 @@ fn install_all(tools: &[CargoTool]) -> anyhow::Result<()> {
         return Ok(());
     }
     eprintln!(
-        "\x1b[1mFirst run: building tools this machine lacks (once; later runs skip this):\x1b[0m"
+        "\x1b[1mFirst run: building the tools this machine lacks, side by side (once; about 5 minutes\n  on two cores; later runs skip this):\x1b[0m"
     );
     for tool in &missing {
         eprintln!("  {} {}: {}", tool.krate, tool.version, tool.why);
