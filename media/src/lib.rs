@@ -17,6 +17,7 @@ mod mp4;
 mod ogg;
 pub mod read;
 mod riff;
+pub mod seek;
 mod tags;
 
 pub use clock::Clock;

@@ -31,6 +31,34 @@ const FILES: &[(&str, &[&str])] = &[
         ],
     ),
     (
+        "cbr-without-header.mp3",
+        &[
+            "-map",
+            "[a]",
+            "-c:a",
+            "libmp3lame",
+            "-b:a",
+            "128k",
+            "-write_xing",
+            "0",
+        ],
+    ),
+    (
+        "mpeg2-mono.mp3",
+        &[
+            "-map",
+            "[a]",
+            "-c:a",
+            "libmp3lame",
+            "-b:a",
+            "32k",
+            "-ar",
+            "22050",
+            "-ac",
+            "1",
+        ],
+    ),
+    (
         "huge-art.mp3",
         &[
             "-map",

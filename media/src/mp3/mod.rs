@@ -1,5 +1,9 @@
 //! MPEG audio frames (layers I, II and III; MPEG-1, 2 and 2.5), walked header to header.
 
+mod seek;
+
+pub use seek::seek;
+
 use crate::clock::{Step, Walk};
 use crate::tags::id3v2_len;
 
@@ -15,6 +19,8 @@ pub struct Header {
     pub sample_rate: u32,
     pub padding: bool,
     pub mono: bool,
+    /// Whether a CRC follows the header.
+    pub crc: bool,
 }
 
 const BITRATES_V1: [[u16; 15]; 3] = [
@@ -77,6 +83,7 @@ impl Header {
             sample_rate,
             padding: b[2] & 2 != 0,
             mono: b[3] >> 6 == 3,
+            crc: b[1] & 1 == 0,
         })
     }
 
@@ -105,17 +112,28 @@ impl Header {
         })
     }
 
-    /// The offset of a Xing, Info or VBRI tag in the frame, after the side information.
-    fn tag_offset(&self) -> usize {
-        4 + match (self.version, self.mono) {
+    /// Octets of side information (layer III), after the header and its CRC.
+    pub fn side_info_len(&self) -> usize {
+        match (self.version, self.mono) {
             (1, false) => 32,
             (1, true) | (_, false) => 17,
             (_, true) => 9,
         }
     }
 
+    /// Octets of the frame that carry main data (layer III): what the bit reservoir holds.
+    pub fn main_data_len(&self) -> u64 {
+        let overhead = 4 + if self.crc { 2 } else { 0 } + self.side_info_len() as u64;
+        self.len().unwrap_or(0).saturating_sub(overhead)
+    }
+
+    /// The offset of a Xing, Info or VBRI tag in the frame, after the side information.
+    pub(crate) fn tag_offset(&self) -> usize {
+        4 + self.side_info_len()
+    }
+
     /// Whether this header belongs to the same stream as `first`.
-    fn same_stream(&self, first: &Self) -> bool {
+    pub(crate) fn same_stream(&self, first: &Self) -> bool {
         (self.version, self.layer, self.sample_rate)
             == (first.version, first.layer, first.sample_rate)
     }
@@ -133,7 +151,7 @@ fn is_tag_frame(header: &Header, window: &[u8]) -> bool {
 
 /// The first frame header in `b` that another header of the same stream follows where its
 /// length says: (offset in `b`, header).
-fn first_frame(b: &[u8]) -> Option<(usize, Header)> {
+pub(crate) fn first_frame(b: &[u8]) -> Option<(usize, Header)> {
     (0..b.len()).find_map(|i| {
         let header = Header::parse(&b[i..])?;
         let next = i + usize::try_from(header.len()?).ok()?;
@@ -143,7 +161,7 @@ fn first_frame(b: &[u8]) -> Option<(usize, Header)> {
 }
 
 /// Octets looked at to find a frame.
-const PROBE: usize = 8 * 1024;
+pub(crate) const PROBE: usize = 8 * 1024;
 
 /// Whether the duration of the MPEG audio in `start..end` can only be had by counting its
 /// frames: it has no Xing, Info or VBRI header, and frames at a quarter, half and three

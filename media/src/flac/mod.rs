@@ -3,6 +3,10 @@
 
 use std::io;
 
+mod seek;
+
+pub use seek::seek;
+
 use crate::clock::{Step, Walk};
 use crate::read::{ReadAt, be32, read_vec};
 use crate::tags::{self, id3v2_len};
