@@ -114,29 +114,31 @@ impl Replies {
         else {
             return self.unprompted(line).await;
         };
-        if matches!(
-            command,
-            Some(Command::Play(_) | Command::Stop | Command::Quit)
-        ) {
+        if command.is_some_and(|c| c.ends_play()) {
             self.play = None;
         }
-        if let Some(command @ Command::Play(_)) = command {
-            if let Ok(Reply::Port { port, token, bytes }) = Reply::parse(&command, &line) {
-                let addr = SocketAddr::new(self.server, port);
-                let claim = Claim {
-                    addr,
-                    token,
-                    bytes,
-                    generation,
-                };
-                self.play = Some(Box::pin(data::pump(
-                    claim,
-                    self.out.clone(),
-                    self.connect_timeout,
-                )));
-            }
+        // The replies the bridge acts on are parsed, once, knowing the command they answer;
+        // the others (`info` can be megabytes) are forwarded unread.
+        let reply = command
+            .filter(|c| matches!(c, Command::Play(..) | Command::Quit))
+            .and_then(|c| Reply::parse(&c, &line).ok());
+        let quit = reply == Some(Reply::Bye);
+        if let Some(Reply::Port {
+            port, token, bytes, ..
+        }) = reply
+        {
+            let claim = Claim {
+                addr: SocketAddr::new(self.server, port),
+                token,
+                bytes,
+                generation,
+            };
+            self.play = Some(Box::pin(data::pump(
+                claim,
+                self.out.clone(),
+                self.connect_timeout,
+            )));
         }
-        let quit = command == Some(Command::Quit) && line == "bye";
         self.send(Out::Text(line)).await?;
         if quit {
             return Err(ServerEnd::Quit);

@@ -398,3 +398,21 @@ async fn a_play_cut_short_is_reported_with_its_count() {
         "no event end"
     );
 }
+
+/// 16.3: `play <id> <ms>` goes through the bridge like any command; its reply keeps its
+/// `<skip>`, and exactly `<octets>` octets follow it, then `event end`.
+#[tokio::test]
+async fn a_play_from_a_position_goes_through_whole() {
+    let stack = Stack::demo().await;
+    let mut browser = stack.browser().await;
+    for (line, full) in [("play 1 20000", 721_727), ("play 2 20000", 2_174_683)] {
+        let (reply, bytes, event) = browser.play_line_whole(line).await;
+        let words: Vec<&str> = reply.split(' ').collect();
+        assert_eq!(words.len(), 5, "{reply}");
+        assert_eq!(words[3].parse::<usize>().ok(), Some(bytes.len()), "{reply}");
+        assert!(bytes.len() < full / 2, "{line}: {} octets", bytes.len());
+        assert!(words[4].parse::<u64>().is_ok(), "{reply}");
+        assert_eq!(event, Event::End);
+    }
+    assert_eq!(browser.ask("play 1 99999").await, "error position past the end");
+}

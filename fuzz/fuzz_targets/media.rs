@@ -21,7 +21,7 @@ fuzz_target!(|data: &[u8]| {
     let format = FORMATS[usize::from(pick) % FORMATS.len()];
     let size = bytes.len() as u64;
     let _ = tapedeck_media::layout(format, bytes, size);
-    let _ = tapedeck_media::counted_duration(format, bytes, size);
+    let _ = tapedeck_media::exact_duration(format, bytes, size);
     let Ok(mut clock) = Clock::open(format, bytes, size) else { return };
     let mut last = 0.0;
     let mut offset = 0u64;

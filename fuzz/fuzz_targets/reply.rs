@@ -8,7 +8,7 @@ use tapedeck_protocol::{Command, Event, Reply, SongId};
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else { return };
     let _ = Event::parse(text);
-    let commands = [Command::List, Command::Info(None), Command::Info(Some(SongId(1))), Command::Play(SongId(1)), Command::Stop, Command::Quit];
+    let commands = [Command::List, Command::Info(None), Command::Info(Some(SongId(1))), Command::Play(SongId(1), None), Command::Play(SongId(1), Some(5)), Command::Stop, Command::Quit];
     for command in commands {
         if let Ok(reply) = Reply::parse(&command, text) {
             assert_eq!(Reply::parse(&command, &reply.to_string()), Ok(reply));

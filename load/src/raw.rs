@@ -63,8 +63,10 @@ impl Raw {
     pub async fn play(&mut self, id: u32) -> anyhow::Result<u64> {
         self.data = None;
         let line = self.command(&format!("play {id}")).await?;
-        let (port, token, octets) = match Reply::parse(&Command::Play(SongId(id)), &line)? {
-            Reply::Port { port, token, bytes } => (port, token, bytes),
+        let (port, token, octets) = match Reply::parse(&Command::Play(SongId(id), None), &line)? {
+            Reply::Port {
+                port, token, bytes, ..
+            } => (port, token, bytes),
             other => bail!("play answered {other}"),
         };
         let mut data = TcpStream::connect((self.addr.ip(), port))

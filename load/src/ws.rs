@@ -76,7 +76,7 @@ impl Ws {
 
     pub async fn play(&mut self, id: u32) -> anyhow::Result<u64> {
         let line = self.command(&format!("play {id}")).await?;
-        match Reply::parse(&Command::Play(SongId(id)), &line)? {
+        match Reply::parse(&Command::Play(SongId(id), None), &line)? {
             Reply::Port { bytes, .. } => {
                 (self.got, self.octets) = (0, bytes);
                 Ok(bytes)

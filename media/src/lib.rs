@@ -1,7 +1,7 @@
 //! What Tapedeck knows about audio containers without decoding them:
 //!
 //! - [`layout`]: where a file's audio lies, so that its average bitrate counts audio alone
-//!   (not tags, cover art, indexes or padding);
+//!   (not tags, cover art, indexes or padding), and [`exact_duration`];
 //! - [`Clock`]: the media time at which a player needs each octet of a stream, which is what
 //!   the server paces by.
 //!
@@ -103,11 +103,12 @@ pub fn layout(
     })
 }
 
-/// The playing time in seconds of a raw stream whose length no header states and whose size
-/// does not tell it: ADTS AAC, and MPEG audio without a Xing, Info or VBRI header whose frames
-/// vary in bitrate. Counted frame by frame, reading the whole file. `None` for every other
-/// file (its header or its constant bitrate tells the duration).
-pub fn counted_duration(
+/// The playing time in seconds as a gapless decoder plays it, where the container says it
+/// better than a tag reader's estimate: MPEG audio whose Xing/LAME tag counts its frames (less
+/// the encoder delay and padding), and raw streams whose length only counting tells (ADTS AAC;
+/// MPEG audio without a header whose frames vary in bitrate: counted frame by frame, reading
+/// the whole file). `None` for every other file.
+pub fn exact_duration(
     format: Format,
     file: &(impl ReadAt + ?Sized),
     size: u64,
@@ -116,6 +117,9 @@ pub fn counted_duration(
         Format::Adts => Box::new(adts::Walker::default()),
         Format::Mp3 => {
             let layout = layout(format, file, size)?;
+            if let Some(seconds) = mp3::stated_duration(file, layout.audio_start)? {
+                return Ok(Some(seconds));
+            }
             let end = layout.audio_start + layout.audio_octets;
             if !mp3::needs_counting(file, layout.audio_start, end)? {
                 return Ok(None);

@@ -11,8 +11,9 @@ pub enum Command {
     List,
     /// `info` / `i`: metadata of every song, or of one.
     Info(Option<SongId>),
-    /// `play <id>` / `p <id>`: stream a song on a fresh data port.
-    Play(SongId),
+    /// `play <id> [<ms>]` / `p <id> [<ms>]`: stream a song on a fresh data port, from its
+    /// start or from `<ms>` milliseconds into it.
+    Play(SongId, Option<u32>),
     /// `stop` / `s`: end the current stream.
     Stop,
     /// `quit` / `q`: say goodbye and close.
@@ -41,6 +42,9 @@ pub enum CommandError {
     /// The song id is not a decimal number from 0 to 4294967295.
     #[error("invalid song id")]
     InvalidId,
+    /// The position is not a decimal number of milliseconds from 0 to 4294967295.
+    #[error("invalid position")]
+    InvalidPosition,
     /// More words than the command takes.
     #[error("unexpected argument")]
     UnexpectedArgument,
@@ -49,7 +53,7 @@ pub enum CommandError {
 impl Command {
     /// Parses one line, without its line terminator. Faults are found in the order of
     /// PROTOCOL.md 5.7: encoding, characters, emptiness, the command word, the number of
-    /// words, then the song id; the first one found is the error.
+    /// words, then the song id and the position; the first one found is the error.
     pub fn parse(line: &[u8]) -> Result<Self, CommandError> {
         let text = std::str::from_utf8(line).map_err(|_| CommandError::InvalidUtf8)?;
         if text.chars().any(|c| c.is_control() && c != '\t') {
@@ -60,32 +64,53 @@ impl Command {
             .next()
             .ok_or(CommandError::Empty)?
             .to_ascii_lowercase();
-        let takes_id = match verb.as_str() {
-            "list" | "l" | "stop" | "s" | "quit" | "q" => false,
-            "info" | "i" | "play" | "p" => true,
+        // The most words each command takes after its own.
+        let takes = match verb.as_str() {
+            "list" | "l" | "stop" | "s" | "quit" | "q" => 0,
+            "info" | "i" => 1,
+            "play" | "p" => 2,
             _ => return Err(CommandError::Unknown),
         };
-        let arg = words.next();
-        if words.next().is_some() || (!takes_id && arg.is_some()) {
+        let (id, position) = (words.next(), words.next());
+        let given = usize::from(id.is_some()) + usize::from(position.is_some());
+        if words.next().is_some() || given > takes {
             return Err(CommandError::UnexpectedArgument);
         }
         Ok(match verb.as_str() {
             "list" | "l" => Self::List,
             "stop" | "s" => Self::Stop,
             "quit" | "q" => Self::Quit,
-            "info" | "i" => Self::Info(arg.map(parse_id).transpose()?),
-            _ => Self::Play(parse_id(arg.ok_or(CommandError::MissingId)?)?),
+            "info" | "i" => Self::Info(id.map(parse_id).transpose()?),
+            _ => {
+                let id = parse_id(id.ok_or(CommandError::MissingId)?)?;
+                let position =
+                    position.map(|p| parse_number(p).ok_or(CommandError::InvalidPosition));
+                Self::Play(id, position.transpose()?)
+            }
         })
     }
 }
 
-fn parse_id(word: &str) -> Result<SongId, CommandError> {
-    if word.is_empty() || !word.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(CommandError::InvalidId);
+impl Command {
+    /// Whether sending this command ends the client's current play (PROTOCOL.md 5.4-5.6):
+    /// from the moment it is sent, nothing more of that play is wanted.
+    pub fn ends_play(&self) -> bool {
+        matches!(self, Self::Play(..) | Self::Stop | Self::Quit)
     }
-    word.parse()
+}
+
+fn parse_id(word: &str) -> Result<SongId, CommandError> {
+    parse_number(word)
         .map(SongId)
-        .map_err(|_| CommandError::InvalidId)
+        .ok_or(CommandError::InvalidId)
+}
+
+/// A decimal number from 0 to 4294967295 (leading zeros allowed), as ids and positions are.
+fn parse_number(word: &str) -> Option<u32> {
+    if word.is_empty() || !word.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    word.parse().ok()
 }
 
 impl fmt::Display for Command {
@@ -95,7 +120,8 @@ impl fmt::Display for Command {
             Self::List => f.write_str("list"),
             Self::Info(None) => f.write_str("info"),
             Self::Info(Some(id)) => write!(f, "info {id}"),
-            Self::Play(id) => write!(f, "play {id}"),
+            Self::Play(id, None) => write!(f, "play {id}"),
+            Self::Play(id, Some(ms)) => write!(f, "play {id} {ms}"),
             Self::Stop => f.write_str("stop"),
             Self::Quit => f.write_str("quit"),
         }
@@ -118,9 +144,18 @@ mod tests {
             (b"info", Ok(Command::Info(None))),
             (b"info 3", Ok(Command::Info(Some(SongId(3))))),
             (b"i 3", Ok(Command::Info(Some(SongId(3))))),
-            (b"play 7", Ok(Command::Play(SongId(7)))),
-            (b"p   0007", Ok(Command::Play(SongId(7)))),
-            (b"play 4294967295", Ok(Command::Play(SongId(u32::MAX)))),
+            (b"play 7", Ok(Command::Play(SongId(7), None))),
+            (b"play 7 61500", Ok(Command::Play(SongId(7), Some(61_500)))),
+            (b"p 7 0", Ok(Command::Play(SongId(7), Some(0)))),
+            (b"play 7 -5", Err(E::InvalidPosition)),
+            (b"play 7 1.5", Err(E::InvalidPosition)),
+            (b"play 7 4294967296", Err(E::InvalidPosition)),
+            (b"play 7 soon", Err(E::InvalidPosition)),
+            (b"p   0007", Ok(Command::Play(SongId(7), None))),
+            (
+                b"play 4294967295",
+                Ok(Command::Play(SongId(u32::MAX), None)),
+            ),
             (b"stop", Ok(Command::Stop)),
             (b"s", Ok(Command::Stop)),
             (b"quit", Ok(Command::Quit)),
@@ -135,13 +170,15 @@ mod tests {
             (b"play 1.5", Err(E::InvalidId)),
             (b"play 4294967296", Err(E::InvalidId)),
             (b"play 99999999999999999999999", Err(E::InvalidId)),
-            (b"play 1 2", Err(E::UnexpectedArgument)),
+            (b"play 1 2 3", Err(E::UnexpectedArgument)),
             (b"list all", Err(E::UnexpectedArgument)),
             (b"stop now", Err(E::UnexpectedArgument)),
             (b"info x", Err(E::InvalidId)),
             // The order of checks: the command word, then the word count, then the id.
             (b"dance 1 2", Err(E::Unknown)),
-            (b"play abc 2", Err(E::UnexpectedArgument)),
+            (b"play abc 2", Err(E::InvalidId)),
+            (b"play abc 2 3", Err(E::UnexpectedArgument)),
+            (b"info 1 2", Err(E::UnexpectedArgument)),
             (b"list x y", Err(E::UnexpectedArgument)),
             (b"play abc", Err(E::InvalidId)),
             (b"\xff dance", Err(E::InvalidUtf8)),
@@ -167,7 +204,7 @@ mod tests {
             Just(Command::Stop),
             Just(Command::Quit),
             any::<Option<u32>>().prop_map(|id| Command::Info(id.map(SongId))),
-            any::<u32>().prop_map(|id| Command::Play(SongId(id))),
+            (any::<u32>(), any::<Option<u32>>()).prop_map(|(id, ms)| Command::Play(SongId(id), ms)),
         ]
     }
 

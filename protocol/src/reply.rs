@@ -13,11 +13,14 @@ pub enum Reply {
     Info(Vec<SongInfo>),
     /// The answer to `info <id>`.
     Song(SongInfo),
-    /// The answer to `play <id>`: connect to `port`, send `token` and LF, receive `bytes` bytes.
+    /// The answer to `play <id> [<ms>]`: connect to `port`, send `token` and LF, receive
+    /// `bytes` bytes. For a play from a position, `skip`: the decoded sample frames to drop
+    /// before the position.
     Port {
         port: u16,
         token: String,
         bytes: u64,
+        skip: Option<u64>,
     },
     /// The answer to `stop`.
     Stopped,
@@ -53,7 +56,7 @@ impl Reply {
             Command::List => serde_json::from_str(line).map(Self::List).map_err(json),
             Command::Info(None) => serde_json::from_str(line).map(Self::Info).map_err(json),
             Command::Info(Some(_)) => serde_json::from_str(line).map(Self::Song).map_err(json),
-            Command::Play(_) => parse_port(line),
+            Command::Play(_, position) => parse_port(line, position.is_some()),
             Command::Stop if line == "stopped" => Ok(Self::Stopped),
             Command::Quit if line == "bye" => Ok(Self::Bye),
             Command::Stop | Command::Quit => Err(ReplyError::Malformed {
@@ -64,27 +67,28 @@ impl Reply {
     }
 }
 
-fn parse_port(line: &str) -> Result<Reply, ReplyError> {
+/// `port <port> <token> <octets>`, and ` <skip>` for a play from a position.
+fn parse_port(line: &str, positioned: bool) -> Result<Reply, ReplyError> {
     let malformed = || ReplyError::Malformed {
         command: "play".into(),
         line: line.to_owned(),
     };
-    let mut words = line.split(' ');
-    let (Some("port"), Some(port), Some(token), Some(bytes), None) = (
-        words.next(),
-        words.next(),
-        words.next(),
-        words.next(),
-        words.next(),
-    ) else {
-        return Err(malformed());
+    let words: Vec<&str> = line.split(' ').collect();
+    let (port, token, bytes, skip) = match (words.as_slice(), positioned) {
+        (["port", port, token, bytes], false) => (port, token, bytes, None),
+        (["port", port, token, bytes, skip], true) => (port, token, bytes, Some(skip)),
+        _ => return Err(malformed()),
     };
     let token_ok = token.len() == TOKEN_LEN && token.bytes().all(|b| b.is_ascii_hexdigit());
+    let skip = skip
+        .map(|s| s.parse::<u64>().map_err(|_| malformed()))
+        .transpose()?;
     match (port.parse(), bytes.parse(), token_ok) {
         (Ok(port), Ok(bytes), true) if port != 0 => Ok(Reply::Port {
             port,
-            token: token.to_owned(),
+            token: (*token).to_owned(),
             bytes,
+            skip,
         }),
         _ => Err(malformed()),
     }
@@ -98,7 +102,15 @@ impl fmt::Display for Reply {
             Self::List(list) => json(f, list),
             Self::Info(songs) => json(f, songs),
             Self::Song(song) => json(f, song),
-            Self::Port { port, token, bytes } => write!(f, "port {port} {token} {bytes}"),
+            Self::Port {
+                port,
+                token,
+                bytes,
+                skip,
+            } => {
+                write!(f, "port {port} {token} {bytes}")?;
+                skip.map_or(Ok(()), |skip| write!(f, " {skip}"))
+            }
             Self::Stopped => f.write_str("stopped"),
             Self::Bye => f.write_str("bye"),
             Self::Error(reason) => write!(f, "error {reason}"),
@@ -152,18 +164,28 @@ mod tests {
             (Command::Info(None), Reply::Info(vec![song()])),
             (Command::Info(Some(SongId(2))), Reply::Song(song())),
             (
-                Command::Play(SongId(2)),
+                Command::Play(SongId(2), None),
+                Reply::Port {
+                    port: 40000,
+                    token: token.clone(),
+                    bytes: 60_000,
+                    skip: None,
+                },
+            ),
+            (
+                Command::Play(SongId(2), Some(61_500)),
                 Reply::Port {
                     port: 40000,
                     token,
-                    bytes: 60_000,
+                    bytes: 20_000,
+                    skip: Some(1105),
                 },
             ),
             (Command::Stop, Reply::Stopped),
             (Command::Quit, Reply::Bye),
             (
-                Command::Play(SongId(9)),
-                Reply::Error("no such song".into()),
+                Command::Play(SongId(9), Some(1)),
+                Reply::Error("position past the end".into()),
             ),
         ];
         for (command, reply) in cases {
@@ -190,10 +212,17 @@ mod tests {
             "ports",
         ] {
             assert!(
-                Reply::parse(&Command::Play(SongId(1)), line).is_err(),
+                Reply::parse(&Command::Play(SongId(1), None), line).is_err(),
                 "{line}"
             );
         }
+        // The skip comes with a position and only then.
+        let token = "0123456789abcdef0123456789abcdef";
+        let three = format!("port 4000 {token} 10");
+        let four = format!("port 4000 {token} 10 5");
+        assert!(Reply::parse(&Command::Play(SongId(1), Some(5)), &three).is_err());
+        assert!(Reply::parse(&Command::Play(SongId(1), None), &four).is_err());
+        assert!(Reply::parse(&Command::Play(SongId(1), Some(5)), &format!("{four}x")).is_err());
         assert!(Reply::parse(&Command::Stop, "stop").is_err());
     }
 }

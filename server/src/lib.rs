@@ -5,14 +5,17 @@
 //! shutdown), `connection` (framing and replies), `session` (per-client state and commands),
 //! `stream`, `claim` and `pace` (one play's data port).
 
+mod body;
 mod claim;
 mod config;
 mod connection;
 mod error;
 mod library;
 mod metadata;
+mod open;
 mod pace;
 mod ports;
+mod send;
 mod server;
 mod session;
 mod source;

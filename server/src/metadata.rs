@@ -34,7 +34,7 @@ pub fn read(name: &str, path: &Path) -> Result<SongInfo, MetadataError> {
     let props = tagged.properties();
     let audio = audio_facts(path, size);
     let duration_ms = audio
-        .counted_ms
+        .exact_ms
         .unwrap_or_else(|| u64::try_from(props.duration().as_millis()).unwrap_or(u64::MAX));
     let tag = tagged.primary_tag().or_else(|| tagged.first_tag());
     let text = |get: fn(&lofty::tag::Tag) -> Option<std::borrow::Cow<'_, str>>| {
@@ -69,9 +69,11 @@ struct AudioFacts {
     /// duration, the average bitrate; not the figure a header states (an Ogg stream's nominal
     /// bitrate can be four times its real one).
     octets: Option<u64>,
-    /// The duration counted frame by frame, for raw streams whose length no header states
+    /// The duration as a gapless decoder plays it, where the container says it better than
+    /// lofty: an MP3's LAME tag (lofty counts the encoder delay and padding in), or counting
+    /// frames of raw streams whose length no header states
     /// (lofty's estimate from the first frame of a VBR mp3 can be off by a factor of three).
-    counted_ms: Option<u64>,
+    exact_ms: Option<u64>,
 }
 
 fn audio_facts(path: &Path, size: u64) -> AudioFacts {
@@ -82,10 +84,10 @@ fn audio_facts(path: &Path, size: u64) -> AudioFacts {
         .map_err(tapedeck_media::MediaError::from)
         .and_then(|file| {
             let layout = tapedeck_media::layout(format, &file, size)?;
-            let counted = tapedeck_media::counted_duration(format, &file, size)?;
+            let exact = tapedeck_media::exact_duration(format, &file, size)?;
             Ok(AudioFacts {
                 octets: Some(layout.audio_octets),
-                counted_ms: counted.map(|s| (s * 1000.0).round() as u64),
+                exact_ms: exact.map(|s| (s * 1000.0).floor() as u64),
             })
         });
     facts.unwrap_or_else(|err| {

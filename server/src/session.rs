@@ -3,13 +3,14 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use tapedeck_media::{Clock, Format};
+use tapedeck_media::Format;
 use tapedeck_protocol::{Command, Reply, SongId};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
-use tracing::{debug, warn};
+use tracing::warn;
 
 use crate::claim::new_token;
+use crate::open::open;
 use crate::pace::Pacer;
 use crate::server::Shared;
 use crate::stream::{self, Play};
@@ -70,7 +71,7 @@ impl Session {
                 Some(song) => Answer::Rendered(song.info_line.clone()),
                 None => error("no such song"),
             },
-            Command::Play(id) => self.play(id).await,
+            Command::Play(id, from_ms) => self.play(id, from_ms).await,
             Command::Stop => {
                 self.stop().await;
                 Answer::Reply(Reply::Stopped)
@@ -94,12 +95,12 @@ impl Session {
         }
     }
 
-    async fn play(&mut self, id: SongId) -> Answer {
+    async fn play(&mut self, id: SongId, from_ms: Option<u32>) -> Answer {
         self.stop().await;
         let Some(song) = self.shared.library.get(id) else {
             return error("no such song");
         };
-        let (play, reply) = match self.prepare(song).await {
+        let (play, reply) = match self.prepare(song, from_ms).await {
             Ok(prepared) => prepared,
             Err(reason) => return error(reason),
         };
@@ -112,13 +113,20 @@ impl Session {
         Answer::Reply(reply)
     }
 
-    /// Opens the file and a fresh data port; the error is the reason to send.
-    async fn prepare(&self, song: &crate::library::Song) -> Result<(Play, Reply), &'static str> {
+    /// Opens the song (from `from_ms` if given) and a fresh data port; the error is the reason
+    /// to send.
+    async fn prepare(
+        &self,
+        song: &crate::library::Song,
+        from_ms: Option<u32>,
+    ) -> Result<(Play, Reply), &'static str> {
         let format = Format::from_extension(&song.info.format);
-        let (file, size, clock) = open(song.path.clone(), format).await.map_err(|err| {
-            warn!(song = %song.info.name, error = %err, "cannot open a song");
-            "song unavailable"
-        })?;
+        let opened = open(song.path.clone(), format, from_ms)
+            .await
+            .map_err(|err| {
+                warn!(song = %song.info.name, error = %err, "cannot play a song as asked");
+                err.reason()
+            })?;
         let listener = self
             .shared
             .data_ports
@@ -136,44 +144,21 @@ impl Session {
         let reply = Reply::Port {
             port,
             token: token.clone(),
-            bytes: size,
+            bytes: opened.body.len(),
+            skip: opened.skip,
         };
         let play = Play {
             listener,
-            file,
-            size,
+            body: opened.body,
             token,
             peer: self.peer.ip().to_canonical(),
-            pacer: config.pacing.map(|pacing| Pacer::new(pacing, clock)),
+            pacer: config.pacing.map(|pacing| Pacer::new(pacing, opened.clock)),
             claim_timeout: config.claim_timeout,
             stall_timeout: config.stall_timeout,
             chunk_size: config.chunk_size,
         };
         Ok((play, reply))
     }
-}
-
-/// Opens a song file, reads its size and sets up its media clock in one trip to the blocking
-/// pool (the play path's latency is mostly such trips). A file whose clock cannot be read is
-/// still played, unpaced.
-async fn open(
-    path: std::path::PathBuf,
-    format: Option<Format>,
-) -> std::io::Result<(std::fs::File, u64, Clock)> {
-    let opened = tokio::task::spawn_blocking(move || {
-        let file = std::fs::File::open(&path)?;
-        let size = file.metadata()?.len();
-        let clock = format.map_or_else(
-            || Ok(Clock::unknown()),
-            |format| Clock::open(format, &file, size),
-        );
-        let clock = clock.unwrap_or_else(|err| {
-            debug!(path = %path.display(), error = %err, "no media clock: the song goes unpaced");
-            Clock::unknown()
-        });
-        Ok::<_, std::io::Error>((file, size, clock))
-    });
-    opened.await.map_err(std::io::Error::other)?
 }
 
 fn error(reason: &str) -> Answer {

@@ -17,21 +17,27 @@ pub struct Source {
     file: tokio::fs::File,
     #[cfg(not(target_os = "linux"))]
     buf: Vec<u8>,
-    /// Bytes sent so far: the file offset of the next one.
+    /// The file offset of the next octet to send.
     offset: u64,
 }
 
 impl Source {
-    pub fn new(file: std::fs::File) -> Self {
-        Self {
-            #[cfg(target_os = "linux")]
-            file,
-            #[cfg(not(target_os = "linux"))]
+    /// The file's octets from `offset` on.
+    #[cfg(target_os = "linux")]
+    pub fn new(file: std::fs::File, offset: u64) -> io::Result<Self> {
+        Ok(Self { file, offset })
+    }
+
+    /// The file's octets from `offset` on.
+    #[cfg(not(target_os = "linux"))]
+    pub fn new(mut file: std::fs::File, offset: u64) -> io::Result<Self> {
+        use std::io::Seek;
+        file.seek(io::SeekFrom::Start(offset))?;
+        Ok(Self {
             file: tokio::fs::File::from_std(file),
-            #[cfg(not(target_os = "linux"))]
             buf: Vec::new(),
-            offset: 0,
-        }
+            offset,
+        })
     }
 
     /// Sends up to `max` of the next bytes to `socket` once it can take some; returns how many

@@ -256,9 +256,12 @@ async fn a_line_with_several_faults_gets_the_first_in_order() {
     let server = TestServer::demo().await;
     let mut client = server.client().await;
     for (line, want) in [
-        ("play abc 2", "error unexpected argument"),
+        ("play abc 2 3", "error unexpected argument"),
         ("dance 1 2", "error unknown command"),
+        ("play abc 2", "error invalid song id"),
         ("play abc", "error invalid song id"),
+        ("play 1 abc", "error invalid position"),
+        ("play 1 -1", "error invalid position"),
         ("stop 1 2", "error unexpected argument"),
     ] {
         assert_eq!(client.ask(line).await, want, "{line}");
@@ -295,7 +298,8 @@ async fn an_unknown_song_ends_the_current_play_and_a_malformed_play_does_not() {
         .await
         .expect("the stream started");
     assert_eq!(client.ask("play x").await, "error invalid song id");
-    assert_eq!(client.ask("play 1 2").await, "error unexpected argument");
+    assert_eq!(client.ask("play 1 2 3").await, "error unexpected argument");
+    assert_eq!(client.ask("play 1 soon").await, "error invalid position");
     let mut more = vec![0u8; 1000];
     data.read_exact(&mut more).await.expect("still streaming");
     assert_eq!(client.ask("play 99").await, "error no such song");

@@ -248,8 +248,10 @@ fn bitrate_is_the_average_of_the_audio_alone_and_durations_are_counted() {
             );
             let last = packets.iter().map(|p| p.time).fold(0.0, f64::max);
             let off = info.duration_ms as f64 / 1000.0 - last;
+            // (ffprobe's packet times start before the encoder delay a gapless duration
+            // leaves out, so the last one may lie a frame or two past the duration.)
             assert!(
-                (0.0..0.15).contains(&off),
+                (-0.15..0.15).contains(&off),
                 "{}: {} ms",
                 info.name,
                 info.duration_ms

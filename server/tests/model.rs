@@ -235,8 +235,13 @@ impl Case<'_> {
                 self.ended(c).await;
                 if (1..=4).contains(id) {
                     let song = *id as usize - 1;
-                    match Reply::parse(&Command::Play(SongId(*id)), &line) {
-                        Ok(Reply::Port { port, token, bytes }) => {
+                    match Reply::parse(&Command::Play(SongId(*id), None), &line) {
+                        Ok(Reply::Port {
+                            port,
+                            token,
+                            bytes,
+                            skip: None,
+                        }) => {
                             assert_eq!(bytes, self.songs[song].len() as u64);
                             self.clients[c].play = Some(Playing {
                                 song,

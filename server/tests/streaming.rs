@@ -121,7 +121,7 @@ async fn play_stop_play_in_one_write_leaves_the_second_song_playing() {
     let mut client = server.client().await;
     client.send(b"play 1\nstop\nplay 2\n").await;
     let first = Reply::parse(
-        &Command::Play(tapedeck_protocol::SongId(1)),
+        &Command::Play(tapedeck_protocol::SongId(1), None),
         &client.line().await.expect("reply"),
     );
     assert_eq!(client.line().await.as_deref(), Some("stopped"));
@@ -144,8 +144,9 @@ async fn play_stop_play_in_one_write_leaves_the_second_song_playing() {
             .expect("in time");
         assert!(buf.is_empty(), "song 1 was sent after stop");
     }
-    let Ok(Reply::Port { port, token, bytes }) =
-        Reply::parse(&Command::Play(tapedeck_protocol::SongId(2)), &second)
+    let Ok(Reply::Port {
+        port, token, bytes, ..
+    }) = Reply::parse(&Command::Play(tapedeck_protocol::SongId(2), None), &second)
     else {
         panic!("port: {second}")
     };

@@ -100,7 +100,7 @@ impl Engine {
     pub fn play(&self, id: SongId) {
         self.asked_at.set(crate::player::now_ms());
         self.with_player(Player::stop);
-        self.send(Command::Play(id));
+        self.send(Command::Play(id, None));
     }
 
     pub fn stop(&self) {
@@ -261,7 +261,7 @@ impl Engine {
                 *self.songs.borrow_mut() = songs.clone();
                 self.dispatch.emit(Action::Library(songs));
             }
-            (Command::Play(id), Ok(Reply::Port { .. })) => self.begin(id),
+            (Command::Play(id, _), Ok(Reply::Port { .. })) => self.begin(id),
             (_, Err(err)) => self.dispatch.emit(Action::Error(Some(err.to_string()))),
             _ => {}
         }

@@ -163,7 +163,14 @@ impl Browser {
 
     /// Plays `id` to its end: returns (the port reply, the audio bytes, the event after them).
     pub async fn play_whole(&mut self, id: u32) -> (String, Vec<u8>, Event) {
-        let reply = self.ask(&format!("play {id}")).await;
+        self.play_line_whole(&format!("play {id}")).await
+    }
+
+    /// Sends a `play` line (`play <id>` or `play <id> <ms>`) and reads its play to the end:
+    /// (reply, octets, the event that ended it).
+    pub async fn play_line_whole(&mut self, line: &str) -> (String, Vec<u8>, Event) {
+        let id = line.to_owned();
+        let reply = self.ask(line).await;
         let mut bytes = Vec::new();
         loop {
             match self.next().await {

@@ -1,5 +1,6 @@
 //! MPEG audio frames (layers I, II and III; MPEG-1, 2 and 2.5), walked header to header.
 
+mod info;
 mod seek;
 
 pub use seek::seek;
@@ -187,6 +188,21 @@ pub fn needs_counting(
         }
     }
     Ok(false)
+}
+
+/// The playing time in seconds that the first frame's Xing/LAME tag states: its frames less
+/// the encoder delay and padding a gapless decoder trims. `None` without such a tag.
+pub fn stated_duration(
+    file: &(impl crate::ReadAt + ?Sized),
+    start: u64,
+) -> std::io::Result<Option<f64>> {
+    let head = crate::read::read_vec(file, start, PROBE)?;
+    let Some((offset, first)) = first_frame(&head) else {
+        return Ok(None);
+    };
+    let info = info::info_frame(file, start + offset as u64, &first)?;
+    let samples = info.and_then(|i| i.samples(u64::from(first.samples())));
+    Ok(samples.map(|s| s as f64 / f64::from(first.sample_rate)))
 }
 
 /// Walks MPEG audio frames; media time counts the samples of the frames before.

@@ -13,34 +13,17 @@
 use std::collections::VecDeque;
 use std::io;
 
-use super::{Header, PROBE, first_frame, is_tag_frame};
+use super::info::{DECODER_DELAY, InfoFrame, info_frame};
+use super::{Header, PROBE, first_frame};
 use crate::read::{ReadAt, read_vec};
 use crate::seek::{Part, Plan, SeekError, target_frame};
 use crate::{Format, MediaError, tags};
 
-/// What a decoder trims at the start on top of the encoder delay a LAME tag states (ffmpeg's
-/// and symphonia's 528 + 1).
-const DECODER_DELAY: u64 = 529;
 /// Octets read at a time while walking frames.
 const WINDOW: usize = 64 * 1024;
 /// Frames remembered behind the walk: enough to reach back over any bit reservoir (at most
 /// 511 octets; the smallest frames carry 13 octets of main data) and two more frames.
 const RING: usize = 48;
-
-/// The first frame's Xing/Info tag, as a decoder reads it.
-#[derive(Debug, Clone)]
-struct InfoFrame {
-    /// The whole frame, to be patched and sent again.
-    bytes: Vec<u8>,
-    /// Where the LAME extension starts in `bytes`, if the decoder honours it.
-    lame: Option<usize>,
-    /// Where the frame count is, if the tag has one.
-    frames_at: Option<usize>,
-    frames: Option<u64>,
-    /// Samples the decoder trims at the start and at the end.
-    delay: u64,
-    padding: u64,
-}
 
 /// A frame met on the walk.
 #[derive(Debug, Clone, Copy, Default)]
@@ -175,93 +158,6 @@ fn walk(
     Ok(None)
 }
 
-/// The first frame's Xing/Info tag, if it has one, read the way symphonia reads it.
-fn info_frame(
-    file: &(impl ReadAt + ?Sized),
-    at: u64,
-    header: &Header,
-) -> io::Result<Option<InfoFrame>> {
-    let Some(len) = header.len() else {
-        return Ok(None);
-    };
-    let bytes = read_vec(file, at, usize::try_from(len).unwrap_or(0))?;
-    let tag = header.tag_offset();
-    let side_info = 4 + if header.crc { 2 } else { 0 }..tag;
-    let zeroed = bytes
-        .get(side_info)
-        .is_some_and(|s| s.iter().all(|&b| b == 0));
-    if header.layer != 3
-        || !zeroed
-        || !is_tag_frame(header, &bytes)
-        || bytes.get(tag..tag + 4).is_some_and(|t| t == b"VBRI")
-    {
-        return Ok(None);
-    }
-    Ok(Some(parse_tag(bytes, tag, header.crc)))
-}
-
-fn parse_tag(bytes: Vec<u8>, tag: usize, header_crc: bool) -> InfoFrame {
-    let be32 = |at: usize| crate::read::be32(&bytes, at);
-    let flags = be32(tag + 4).unwrap_or(0);
-    let mut at = tag + 8;
-    let frames_at = (flags & 1 != 0).then_some(at);
-    let frames = frames_at.and_then(be32).map(u64::from);
-    at += 4 * usize::from(flags & 1 != 0) + 4 * usize::from(flags & 2 != 0);
-    at += 100 * usize::from(flags & 4 != 0) + 4 * usize::from(flags & 8 != 0);
-    let lame = honoured_lame(&bytes, at, header_crc);
-    let (delay, padding) = lame.map_or((0, 0), |lame| {
-        let trim = u64::from(bytes[lame + 21]) << 16
-            | u64::from(bytes[lame + 22]) << 8
-            | u64::from(bytes[lame + 23]);
-        (
-            DECODER_DELAY + (trim >> 12),
-            (trim & 0xFFF).saturating_sub(DECODER_DELAY),
-        )
-    });
-    InfoFrame {
-        bytes,
-        lame,
-        frames_at,
-        frames,
-        delay,
-        padding,
-    }
-}
-
-/// Where a LAME extension at `at` starts, if a decoder honours it: an encoder it knows, and a
-/// tag CRC that is absent, zero or right. (symphonia, like LAME, reads a CRC only when the
-/// encoder is LAME or the header says there is one.)
-fn honoured_lame(bytes: &[u8], at: usize, header_crc: bool) -> Option<usize> {
-    let encoder = bytes.get(at..at + 4)?;
-    if ![b"LAME", b"Lavf", b"Lavc"].iter().any(|e| *e == encoder) {
-        return None;
-    }
-    bytes.get(at + 24)?;
-    let crc = bytes
-        .get(at + 34..at + 36)
-        .filter(|_| header_crc || encoder == b"LAME");
-    let Some(crc) = crc else {
-        return Some(at);
-    };
-    let crc = u16::from_be_bytes([crc[0], crc[1]]);
-    (crc == 0 || crc == crc16(&bytes[..at + 34])).then_some(at)
-}
-
-/// CRC-16/ARC (polynomial 0x8005, reflected, initial 0): the LAME tag's.
-fn crc16(bytes: &[u8]) -> u16 {
-    bytes.iter().fold(0u16, |mut crc, &b| {
-        crc ^= u16::from(b);
-        for _ in 0..8 {
-            crc = if crc & 1 != 0 {
-                crc >> 1 ^ 0xA001
-            } else {
-                crc >> 1
-            };
-        }
-        crc
-    })
-}
-
 /// The info frame for a stream starting at audio frame `from`: its frame count less the
 /// frames left out, no encoder delay, the same padding, and a zero tag CRC (which decoders
 /// take as "not checked").
@@ -280,15 +176,4 @@ fn patched(info: &InfoFrame, from: u64) -> Vec<u8> {
         }
     }
     bytes
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn crc16_matches_the_reference() {
-        // The check value of CRC-16/ARC for "123456789".
-        assert_eq!(crc16(b"123456789"), 0xBB3D);
-    }
 }

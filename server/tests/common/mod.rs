@@ -118,9 +118,25 @@ impl Client {
 
     /// Plays `id` and returns (port, token, bytes).
     pub async fn play(&mut self, id: u32) -> (u16, String, u64) {
-        match self.command(Command::Play(SongId(id))).await {
-            Reply::Port { port, token, bytes } => (port, token, bytes),
+        match self.command(Command::Play(SongId(id), None)).await {
+            Reply::Port {
+                port, token, bytes, ..
+            } => (port, token, bytes),
             other => panic!("play {id}: {other:?}"),
+        }
+    }
+
+    /// Plays `id` from `ms` and returns (port, token, bytes, skip).
+    pub async fn play_from(&mut self, id: u32, ms: u32) -> Result<(u16, String, u64, u64), String> {
+        match self.command(Command::Play(SongId(id), Some(ms))).await {
+            Reply::Port {
+                port,
+                token,
+                bytes,
+                skip: Some(skip),
+            } => Ok((port, token, bytes, skip)),
+            Reply::Error(reason) => Err(reason),
+            other => panic!("play {id} {ms}: {other:?}"),
         }
     }
 
