@@ -55,13 +55,34 @@ fn the_page_lists_plays_switches_stops_searches_and_recovers() {
     );
     browser.screenshot(&shots.join("2-playing.png"));
 
+    // Seek (the server sends from there), pause (the position holds), resume.
+    browser.run("window.tapedeck.seek(20)");
+    browser.wait_for("song 2 playing from 20 s", STATS, |s| {
+        s["state"] == "playing" && s["song"] == 2 && number(s, "position_s") >= 20.0
+    });
+    browser.click("button.toggle");
+    browser.wait_for("paused", STATS, |s| s["state"] == "paused");
+    // The audio clock stops a moment after the click (suspending is asynchronous); from then
+    // on the position holds.
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let paused = browser.run(STATS);
+    let held = number(&paused, "position_s");
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    let still = browser.run(STATS);
+    assert_eq!(still["state"], "paused");
+    assert!((number(&still, "position_s") - held).abs() < 0.01, "{still} after {paused}");
+    browser.click("button.toggle");
+    browser.wait_for("playing on from where it paused", STATS, |s| {
+        s["state"] == "playing" && number(s, "position_s") > held
+    });
+
     browser.click("tr.song[data-id='3']");
     let switched = browser.wait_for("song 3 playing", STATS, |s| {
         s["state"] == "playing" && s["song"] == 3
     });
     assert_eq!(switched["underruns"], 0, "{switched}");
 
-    browser.click("button.toggle");
+    browser.click("button.stop");
     browser.wait_for("stopped", STATS, |s| {
         s["state"] == "stopped" && s["song"].is_null()
     });
@@ -82,7 +103,7 @@ fn the_page_lists_plays_switches_stops_searches_and_recovers() {
     browser.wait_for(
         "the help overlay",
         "return document.querySelectorAll('.help kbd').length",
-        |v| v == 8,
+        |v| v == 9,
     );
     browser.screenshot(&shots.join("3b-help.png"));
     key("?");

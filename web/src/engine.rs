@@ -13,7 +13,7 @@ use wasm_bindgen::closure::Closure;
 use web_sys::{BinaryType, MessageEvent, WebSocket};
 use yew::Callback;
 
-use crate::player::{Output, Player, Stats};
+use crate::player::{Origin, Output, Player, PlayerError, Stats};
 use crate::state::{Action, Connection, Playback, Progress, Repeat};
 
 /// How often the player is pumped and the progress shown.
@@ -35,6 +35,11 @@ pub struct Engine {
     current: Cell<Option<SongId>>,
     /// When the user asked for the latest play (`performance.now()`), for time to first sound.
     asked_at: Cell<f64>,
+    /// Whether the play asked for last starts paused (a seek while paused stays paused).
+    start_paused: Cell<bool>,
+    /// The current play's stream was given up while paused (more than the player may hold
+    /// would have piled up): resuming asks for the song again from where it stands.
+    dropped: Cell<bool>,
     playback: Cell<Playback>,
     /// What to play at the end of a song: (shuffle, repeat).
     order: Cell<(bool, Repeat)>,
@@ -71,6 +76,8 @@ impl Engine {
             songs: RefCell::default(),
             current: Cell::new(None),
             asked_at: Cell::new(0.0),
+            start_paused: Cell::new(false),
+            dropped: Cell::new(false),
             playback: Cell::new(Playback::Stopped),
             order: Cell::new((false, Repeat::Off)),
             backoff_s: Cell::new(1),
@@ -98,9 +105,48 @@ impl Engine {
     }
 
     pub fn play(&self, id: SongId) {
+        self.play_from(id, None, false);
+    }
+
+    /// Plays `id` from `from_s` seconds (PROTOCOL.md 5.4.1), or from its start; paused there if
+    /// `paused`.
+    fn play_from(&self, id: SongId, from_s: Option<f64>, paused: bool) {
         self.asked_at.set(crate::player::now_ms());
+        self.start_paused.set(paused);
+        self.dropped.set(false);
         self.with_player(Player::stop);
-        self.send(Command::Play(id, None));
+        let ms = from_s.map(|s| (s.max(0.0) * 1000.0).round().min(f64::from(u32::MAX)) as u32);
+        self.send(Command::Play(id, ms));
+    }
+
+    /// Moves the current song to `seconds`, staying paused if it is. The player asks for the
+    /// song from there: the server sends what decodes on its own from that position.
+    pub fn seek(&self, seconds: f64) {
+        let Some(id) = self.current.get() else {
+            return;
+        };
+        let (paused, duration) = {
+            let player = self.player.borrow();
+            (player.is_paused(), player.stats().duration_s)
+        };
+        // Past the end there is nothing to play: the last moment of the song instead.
+        let seconds = duration.map_or(seconds, |d| seconds.min((d - 0.1).max(0.0)));
+        self.play_from(id, Some(seconds), paused);
+    }
+
+    /// Pauses the current song, or resumes it: from the buffered audio when it is still
+    /// there, else by asking for the song again from where it stands.
+    pub fn toggle_pause(&self) {
+        let paused = self.player.borrow().is_paused();
+        match (paused, self.dropped.get(), self.current.get()) {
+            (false, _, Some(_)) => self.with_player(|p| p.set_paused(true)),
+            (true, true, Some(id)) => {
+                let at = self.player.borrow().stats().position_s;
+                self.play_from(id, Some(at), false);
+            }
+            (true, false, Some(_)) => self.with_player(|p| p.set_paused(false)),
+            (_, _, None) => {}
+        }
     }
 
     pub fn stop(&self) {
@@ -108,6 +154,14 @@ impl Engine {
         self.current.set(None);
         self.dispatch.emit(Action::Current(None));
         self.send(Command::Stop);
+    }
+
+    /// Lets the current play's stream go while paused; what was buffered stays, and resuming
+    /// asks for the song again from where it stands.
+    fn drop_stream(&self) {
+        if !self.dropped.replace(true) {
+            self.send(Command::Stop);
+        }
     }
 
     /// Gives up on the current play: silence, the reason shown, the server told to stop
@@ -231,8 +285,10 @@ impl Engine {
         if let Ok(buffer) = data.dyn_into::<js_sys::ArrayBuffer>() {
             let bytes = js_sys::Uint8Array::new(&buffer).to_vec();
             let pushed = self.with_player(|player| player.push(bytes).and_then(|()| player.pump()));
-            if let Err(err) = pushed {
-                self.fail(err.to_string());
+            match pushed {
+                Ok(()) => {}
+                Err(PlayerError::Backlog) if self.player.borrow().is_paused() => self.drop_stream(),
+                Err(err) => self.fail(err.to_string()),
             }
         }
     }
@@ -261,14 +317,20 @@ impl Engine {
                 *self.songs.borrow_mut() = songs.clone();
                 self.dispatch.emit(Action::Library(songs));
             }
-            (Command::Play(id, _), Ok(Reply::Port { .. })) => self.begin(id),
+            (Command::Play(id, ms), Ok(Reply::Port { skip, .. })) => {
+                let origin = Origin {
+                    start_s: ms.map_or(0.0, |ms| f64::from(ms) / 1000.0),
+                    skip: skip.unwrap_or(0),
+                };
+                self.begin(id, origin);
+            }
             (_, Err(err)) => self.dispatch.emit(Action::Error(Some(err.to_string()))),
             _ => {}
         }
     }
 
     /// A play's audio is about to flow: start the player for that song.
-    fn begin(&self, id: SongId) {
+    fn begin(&self, id: SongId, origin: Origin) {
         let (format, duration) = {
             let songs = self.songs.borrow();
             let song = songs.iter().find(|s| s.id == id);
@@ -276,10 +338,11 @@ impl Engine {
             let duration = song.map(|s| s.duration_ms as f64 / 1000.0);
             (format, duration.filter(|d| *d > 0.0))
         };
-        let asked_at = self.asked_at.get();
+        let (asked_at, paused) = (self.asked_at.get(), self.start_paused.get());
         self.with_player(|player| {
-            player.start(format.as_deref(), duration);
+            player.start(format.as_deref(), duration, origin);
             player.requested_at(asked_at);
+            player.set_paused(paused);
         });
         self.current.set(Some(id));
         self.dispatch.emit(Action::Current(Some(id)));
@@ -304,8 +367,13 @@ impl Engine {
                 None => self.stop(),
             };
         }
-        let stats = self.player.borrow().stats();
-        let playback = if stats.playing {
+        let (stats, paused) = {
+            let player = self.player.borrow();
+            (player.stats(), player.is_paused())
+        };
+        let playback = if paused {
+            Playback::Paused
+        } else if stats.playing {
             Playback::Playing
         } else {
             Playback::Buffering

@@ -35,6 +35,8 @@ pub enum Playback {
     Stopped,
     Buffering,
     Playing,
+    /// The listener paused: the song stays where it is, one click from going on.
+    Paused,
 }
 
 impl Playback {
@@ -43,6 +45,7 @@ impl Playback {
             Self::Stopped => "stopped",
             Self::Buffering => "buffering",
             Self::Playing => "playing",
+            Self::Paused => "paused",
         }
     }
 }

@@ -9,11 +9,13 @@ use std::rc::Rc;
 use tapedeck_protocol::{SongId, SongInfo};
 use tapedeck_web::components::library::{Library, LibraryProps};
 use tapedeck_web::components::now_playing::{NowPlaying, NowPlayingProps};
+use tapedeck_web::components::scrubber::{Scrubber, ScrubberProps};
 use tapedeck_web::state::{Column, Playback, Progress, Repeat};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 use web_sys::{
     Element, HtmlElement, HtmlInputElement, InputEvent, KeyboardEvent, KeyboardEventInit,
+    PointerEvent, PointerEventInit,
 };
 use yew::Callback;
 
@@ -117,6 +119,7 @@ async fn the_library_lists_searches_sorts_and_plays() {
 #[wasm_bindgen_test]
 async fn the_now_playing_bar_shows_progress_and_controls() {
     let (on_toggle, toggles) = recorder();
+    let (on_stop, stops) = recorder();
     let (on_next, nexts) = recorder();
     let (on_mute, mutes) = recorder();
     let props = NowPlayingProps {
@@ -129,6 +132,8 @@ async fn the_now_playing_bar_shows_progress_and_controls() {
             ..Progress::default()
         },
         on_toggle,
+        on_stop,
+        on_seek: Callback::noop(),
         on_previous: Callback::noop(),
         on_next,
         on_volume: Callback::noop(),
@@ -164,24 +169,70 @@ async fn the_now_playing_bar_shows_progress_and_controls() {
         find(&root, "button.toggle")
             .get_attribute("aria-label")
             .as_deref(),
-        Some("Stop")
+        Some("Pause")
     );
     find(&root, "button.toggle").click();
+    find(&root, "button.stop").click();
     find(&root, "button[aria-label='Next']").click();
     find(&root, "button[aria-label='Mute']").click();
     assert_eq!(
         (
             toggles.borrow().len(),
+            stops.borrow().len(),
             nexts.borrow().len(),
             mutes.borrow().len()
         ),
-        (1, 1, 1)
+        (1, 1, 1, 1)
     );
     assert!(
         find(&root, "button[aria-label='Repeat: all']")
             .class_name()
             .contains("on")
     );
+}
+
+/// The scrubber: a click at three quarters of its width seeks to three quarters of the song;
+/// while a drag is on, the time under the pointer is shown, and the seek comes on release.
+#[wasm_bindgen_test]
+async fn the_scrubber_seeks_by_click_and_drag() {
+    let (on_seek, seeks) = recorder::<f64>();
+    let props = ScrubberProps {
+        position_s: 10.0,
+        duration_s: 60.0,
+        buffered_s: 5.0,
+        on_seek,
+    };
+    let root = render::<Scrubber>(props).await;
+    let bar = find(&root, ".progress");
+    let pointer = |kind: &str, fraction: f64| {
+        // Where the bar is now (its width follows the page).
+        let rect = bar.get_bounding_client_rect();
+        let init = PointerEventInit::new();
+        init.set_bubbles(true);
+        init.set_client_x((rect.left() + fraction * rect.width()).round() as i32);
+        init.set_pointer_id(1);
+        let event = PointerEvent::new_with_event_init_dict(kind, &init).expect("event");
+        bar.dispatch_event(&event).expect("dispatch");
+    };
+    pointer("pointerdown", 0.25);
+    yew::scheduler::flush().await;
+    pointer("pointermove", 0.5);
+    yew::scheduler::flush().await;
+    assert_eq!(
+        find(&root, ".scrub-time").text_content().as_deref(),
+        Some("0:30"),
+        "the time under the pointer while dragging"
+    );
+    assert!(seeks.borrow().is_empty(), "no seek before the release");
+    pointer("pointerup", 0.75);
+    yew::scheduler::flush().await;
+    let seek = seeks.borrow()[0];
+    assert!(
+        (seek - 45.0).abs() < 0.2,
+        "a click at 3/4 seeks to 45 s, not {seek}"
+    );
+    assert_eq!(seeks.borrow().len(), 1);
+    assert!(root.query_selector(".scrub-time").expect("query").is_none());
 }
 
 /// A panic is reported in the page (what `report_panics` shows), with a way to reload.

@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use tapedeck_web::player::{Output, Player};
+use tapedeck_web::player::{Origin, Output, Player};
 use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 use web_sys::{AudioBuffer, OfflineAudioContext};
@@ -42,7 +42,7 @@ fn tone(hz: f32, seconds: f32) -> (Vec<u8>, Vec<f32>) {
 
 /// Streams `wav` into `player` in `chunk`-byte pieces, pumping after each.
 fn feed(player: &mut Player, wav: &[u8], chunk: usize) {
-    player.start(Some("wav"), None);
+    player.start(Some("wav"), None, Origin::default());
     for piece in wav.chunks(chunk) {
         player.push(piece).expect("push");
         player.pump().expect("pump");
@@ -132,7 +132,7 @@ async fn after_stop_none_of_the_song_is_heard() {
 async fn a_live_context_plays_a_paced_stream_without_underruns() {
     let (wav, _) = tone(330.0, 3.0);
     let mut player = Player::new(Output::Live);
-    player.start(Some("wav"), Some(3.0));
+    player.start(Some("wav"), Some(3.0), Origin::default());
     // About 1.25x real time in 50 ms steps, as the server paces after its burst.
     let per_step = (f64::from(RATE) * 4.0 * 1.25 * 0.05) as usize;
     let (burst, rest) = wav.split_at(wav.len() / 5);
@@ -152,4 +152,97 @@ async fn a_live_context_plays_a_paced_stream_without_underruns() {
     assert_eq!(stats.bytes, wav.len() as u64);
     player.stop();
     assert_eq!(player.stats().position_s, 0.0, "stopped: nothing plays");
+}
+
+/// A stream from a position (PROTOCOL.md 5.4.1): the first `skip` decoded frames are dropped,
+/// the rest plays exactly, and the position counts from the stream's start in the song.
+#[wasm_bindgen_test]
+async fn a_stream_from_a_position_drops_its_skip_and_counts_from_there() {
+    let (wav, expected) = tone(440.0, 1.0);
+    let context = OfflineAudioContext::new_with_number_of_channels_and_length_and_sample_rate(
+        2,
+        RATE * 2,
+        RATE as f32,
+    )
+    .expect("offline context");
+    let mut player = Player::new(Output::Offline(context.clone()));
+    player.start(
+        Some("wav"),
+        Some(6.0),
+        Origin {
+            start_s: 5.0,
+            skip: 1000,
+        },
+    );
+    for piece in wav.chunks(4096) {
+        player.push(piece).expect("push");
+        player.pump().expect("pump");
+    }
+    player.finish();
+    for _ in 0..1000 {
+        player.pump().expect("pump");
+    }
+    assert_eq!(
+        player.stats().position_s,
+        5.0,
+        "nothing played yet, from 5 s"
+    );
+    let rendered: AudioBuffer = JsFuture::from(context.start_rendering().expect("render"))
+        .await
+        .expect("rendered")
+        .into();
+    let left = rendered.get_channel_data(0).expect("channel data");
+    let start = left.iter().position(|s| s.abs() > 1e-6).expect("sound");
+    let rest = &expected[1000..];
+    let worst = rest
+        .iter()
+        .zip(&left[start..])
+        .map(|(e, r)| (e - r).abs())
+        .fold(0.0_f32, f32::max);
+    assert!(
+        worst < 1e-3,
+        "departs from the tone after the skip by {worst}"
+    );
+    assert!(left[start + rest.len()..].iter().all(|s| s.abs() < 1e-6));
+}
+
+/// Pause holds the position where it is, resume goes on from there: nothing lost or repeated.
+#[wasm_bindgen_test]
+async fn pause_holds_the_position_and_resume_goes_on() {
+    let (wav, _) = tone(330.0, 3.0);
+    let mut player = Player::new(Output::Live);
+    player.start(Some("wav"), Some(3.0), Origin::default());
+    player.push(wav.as_slice()).expect("push");
+    player.finish();
+    let wait = |ms| gloo_timers::future::sleep(Duration::from_millis(ms));
+    for _ in 0..10 {
+        player.pump().expect("pump");
+        wait(50).await;
+    }
+    assert!(player.stats().position_s > 0.1, "{:?}", player.stats());
+    player.set_paused(true);
+    wait(100).await;
+    let held = player.stats().position_s;
+    for _ in 0..6 {
+        player.pump().expect("pump");
+        wait(50).await;
+    }
+    assert_eq!(
+        player.stats().position_s,
+        held,
+        "the clock stood still while paused"
+    );
+    assert!(player.is_paused());
+    player.set_paused(false);
+    for _ in 0..6 {
+        player.pump().expect("pump");
+        wait(50).await;
+    }
+    let stats = player.stats();
+    assert!(
+        stats.position_s > held + 0.1,
+        "it went on: {stats:?} after {held}"
+    );
+    assert_eq!(stats.underruns, 0, "{stats:?}");
+    player.stop();
 }

@@ -6,7 +6,7 @@
 #![cfg(target_arch = "wasm32")]
 
 use js_sys::{ArrayBuffer, Function, Promise, Reflect, WebAssembly};
-use tapedeck_web::player::{Output, Player};
+use tapedeck_web::player::{Origin, Output, Player};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
@@ -87,7 +87,7 @@ async fn a_ten_minute_song_plays_in_under_twenty_megabytes() {
     )
     .expect("offline context");
     let mut player = Player::new(Output::Offline(context.clone()));
-    player.start(Some("mp3"), Some(seconds));
+    player.start(Some("mp3"), Some(seconds), Origin::default());
     let (mut sent, mut t, mut peak_audio_buffers) = (0usize, STEP_S, 0.0_f64);
     let mut next = suspend(&context, t);
     let rendering = JsFuture::from(context.start_rendering().expect("render"));

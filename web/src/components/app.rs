@@ -34,13 +34,28 @@ impl Controls {
         })
     }
 
+    /// Pauses or resumes the current song; with none, plays the first one shown.
     fn toggle(&self) -> Callback<()> {
         self.run(|engine, ids, current| match current {
-            Some(_) => engine.stop(),
+            Some(_) => engine.toggle_pause(),
             None => {
                 if let Some(first) = ids.first() {
                     engine.play(*first);
                 }
+            }
+        })
+    }
+
+    fn stop(&self) -> Callback<()> {
+        self.run(|engine, _, _| engine.stop())
+    }
+
+    /// Seeks to a position, in seconds.
+    fn seek(&self) -> Callback<f64> {
+        let engine = self.engine.clone();
+        Callback::from(move |seconds: f64| {
+            if let Some(engine) = &engine {
+                engine.seek(seconds);
             }
         })
     }
@@ -88,11 +103,13 @@ pub fn App() -> Html {
     };
     let keys = MediaKeys {
         play: controls.toggle(),
-        stop: controls.toggle(),
+        pause: controls.toggle(),
+        stop: controls.stop(),
         next: controls.step(1),
         previous: controls.step(-1),
+        seek: controls.seek(),
     };
-    use_media_session(current.clone(), keys);
+    use_media_session(current.clone(), keys, state.progress);
     use_shortcuts(on_shortcut(&controls, &state, dispatch.clone()));
     let on_play = {
         let engine = engine.clone();
@@ -121,7 +138,8 @@ pub fn App() -> Html {
                 <Help on_close={dispatch.reform(|()| Action::ToggleHelp)} />
             }
             <NowPlaying song={current} playback={if stopped { Playback::Stopped } else { state.playback }}
-                progress={state.progress} on_toggle={controls.toggle()}
+                progress={state.progress} on_toggle={controls.toggle()} on_stop={controls.stop()}
+                on_seek={controls.seek()}
                 on_previous={controls.step(-1)} on_next={controls.step(1)}
                 on_volume={dispatch.reform(Action::Volume)} volume={state.volume} muted={state.muted}
                 shuffle={state.shuffle} repeat={state.repeat}
@@ -139,9 +157,11 @@ fn on_shortcut(
     dispatch: Callback<Action>,
 ) -> Callback<Shortcut> {
     let (toggle, previous, next) = (controls.toggle(), controls.step(-1), controls.step(1));
+    let (seek, position) = (controls.seek(), state.progress.position_s);
     let volume = state.volume;
     Callback::from(move |shortcut| match shortcut {
         Shortcut::Toggle => toggle.emit(()),
+        Shortcut::Seek(by) => seek.emit((position + f64::from(by)).max(0.0)),
         Shortcut::Previous => previous.emit(()),
         Shortcut::Next => next.emit(()),
         Shortcut::VolumeUp => dispatch.emit(Action::Volume(volume + 0.1)),

@@ -7,9 +7,10 @@ pub struct HelpProps {
     pub on_close: Callback<()>,
 }
 
-const KEYS: [(&str, &str); 8] = [
-    ("Space", "Play / stop"),
-    ("← / →", "Previous / next song"),
+const KEYS: [(&str, &str); 9] = [
+    ("Space", "Play / pause"),
+    ("← / →", "Back / forward 10 seconds"),
+    ("Shift ← / →, P / N", "Previous / next song"),
     ("↑ / ↓", "Volume up / down"),
     ("M", "Mute"),
     ("/", "Search"),

@@ -5,5 +5,6 @@ pub mod help;
 pub mod library;
 pub mod nerd_stats;
 pub mod now_playing;
+pub mod scrubber;
 pub mod status;
 pub mod visualizer;

@@ -1,11 +1,12 @@
-//! The now-playing bar: the song, elapsed and total time, progress with the buffered part,
-//! play/stop, previous/next and volume.
+//! The now-playing bar: the song, elapsed and total time, the scrubber (progress with the
+//! buffered part, which seeks), play/pause, stop, previous/next and volume.
 
 use tapedeck_protocol::SongInfo;
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
 use crate::components::library::clock;
+use crate::components::scrubber::Scrubber;
 use crate::state::{Playback, Progress, Repeat};
 
 #[derive(Debug, Properties, PartialEq)]
@@ -13,7 +14,11 @@ pub struct NowPlayingProps {
     pub song: Option<SongInfo>,
     pub playback: Playback,
     pub progress: Progress,
+    /// Play (when stopped), pause or resume.
     pub on_toggle: Callback<()>,
+    pub on_stop: Callback<()>,
+    /// Seek to this many seconds into the song.
+    pub on_seek: Callback<f64>,
     pub on_previous: Callback<()>,
     pub on_next: Callback<()>,
     pub on_volume: Callback<f32>,
@@ -35,15 +40,6 @@ pub fn NowPlaying(props: &NowPlayingProps) -> Html {
         buffered_s,
         ..
     } = props.progress;
-    let percent = |s: f64| {
-        if duration_s > 0.0 {
-            (s / duration_s * 100.0).clamp(0.0, 100.0)
-        } else {
-            0.0
-        }
-    };
-    let played = percent(position_s);
-    let buffered = percent(position_s + buffered_s);
     let on_volume = props.on_volume.reform(|e: InputEvent| {
         let value = e
             .target_unchecked_into::<HtmlInputElement>()
@@ -56,11 +52,9 @@ pub fn NowPlaying(props: &NowPlayingProps) -> Html {
         .map_or(("Nothing playing".into(), String::new()), |s| {
             (s.title.clone(), s.artist.clone())
         });
-    let toggle_label = if props.playback == Playback::Stopped {
-        "Play"
-    } else {
-        "Stop"
-    };
+    // Play when stopped or paused, pause otherwise.
+    let can_play = matches!(props.playback, Playback::Stopped | Playback::Paused);
+    let toggle_label = if can_play { "Play" } else { "Pause" };
     html! {
         <footer class="now-playing">
             <div class="song-info">
@@ -70,15 +64,12 @@ pub fn NowPlaying(props: &NowPlayingProps) -> Html {
             <div class="controls">
                 <button aria-label="Previous" onclick={props.on_previous.reform(|_| ())}>{ icon("M6 5h2v14H6zM20 5v14L9 12z") }</button>
                 <button class="toggle" aria-label={toggle_label} onclick={props.on_toggle.reform(|_| ())}>
-                    { icon(if props.playback == Playback::Stopped { "M7 5v14l12-7z" } else { "M6 6h12v12H6z" }) }
+                    { icon(if can_play { "M7 5v14l12-7z" } else { "M6 5h4v14H6zM14 5h4v14h-4z" }) }
                 </button>
+                <button class="stop" aria-label="Stop" onclick={props.on_stop.reform(|_| ())}>{ icon("M6 6h12v12H6z") }</button>
                 <button aria-label="Next" onclick={props.on_next.reform(|_| ())}>{ icon("M16 5h2v14h-2zM4 5v14l11-7z") }</button>
             </div>
-            <div class="progress" role="progressbar" aria-label="Position"
-                aria-valuemin="0" aria-valuemax={format!("{duration_s:.0}")} aria-valuenow={format!("{position_s:.0}")}>
-                <div class="buffered" style={format!("width: {buffered:.1}%")}></div>
-                <div class="played" style={format!("width: {played:.1}%")}></div>
-            </div>
+            <Scrubber {position_s} {duration_s} {buffered_s} on_seek={props.on_seek.clone()} />
             <span class="time">{ format!("{} / {}", clock(position_s), clock(duration_s)) }</span>
             <span class="state">{ props.playback.as_str() }</span>
             <div class="modes">

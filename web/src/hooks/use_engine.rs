@@ -1,5 +1,5 @@
-//! `use_engine`: starts the session with the bridge on mount, exposes `window.tapedeck.stats()`
-//! for automation, and shuts everything down on unmount.
+//! `use_engine`: starts the session with the bridge on mount, exposes `window.tapedeck` for
+//! automation (`stats()`, `seek(seconds)`), and shuts everything down on unmount.
 
 use std::rc::Rc;
 
@@ -31,24 +31,41 @@ pub fn use_engine(dispatch: Callback<Action>) -> Option<Rc<Engine>> {
     (*engine).clone()
 }
 
-/// Defines `window.tapedeck.stats()`, returning a plain object:
-/// `{state, song, position_s, duration_s, buffered_s, underruns, first_sound_ms, bytes}`.
-fn install_stats(engine: &Rc<Engine>) -> Closure<dyn Fn() -> JsValue> {
+/// The functions `window.tapedeck` holds, kept alive while it does.
+struct Api {
+    _stats: Closure<dyn Fn() -> JsValue>,
+    _seek: Closure<dyn Fn(f64)>,
+}
+
+/// Defines `window.tapedeck`: `stats()`, returning a plain object
+/// `{state, song, position_s, duration_s, buffered_s, underruns, first_sound_ms, bytes}`, and
+/// `seek(seconds)`, which moves the current song there.
+fn install_stats(engine: &Rc<Engine>) -> Api {
     let weak = Rc::downgrade(engine);
     let stats = Closure::<dyn Fn() -> JsValue>::new(move || {
         weak.upgrade()
             .map_or(JsValue::NULL, |engine| stats_object(&engine).into())
     });
+    let weak = Rc::downgrade(engine);
+    let seek = Closure::<dyn Fn(f64)>::new(move |seconds: f64| {
+        if let Some(engine) = weak.upgrade().filter(|_| seconds.is_finite()) {
+            engine.seek(seconds);
+        }
+    });
     let api = Object::new();
-    let _ = Reflect::set(
-        &api,
-        &"stats".into(),
-        stats.as_ref().unchecked_ref::<Function>(),
-    );
+    for (name, function) in [
+        ("stats", stats.as_ref().unchecked_ref::<Function>()),
+        ("seek", seek.as_ref().unchecked_ref::<Function>()),
+    ] {
+        let _ = Reflect::set(&api, &name.into(), function);
+    }
     if let Some(window) = web_sys::window() {
         let _ = Reflect::set(&window, &"tapedeck".into(), &api);
     }
-    stats
+    Api {
+        _stats: stats,
+        _seek: seek,
+    }
 }
 
 fn uninstall_stats() {

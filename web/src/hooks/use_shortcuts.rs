@@ -1,5 +1,6 @@
-//! Keyboard shortcuts on the whole page: space play/stop, left/right previous/next, up/down
-//! volume, m mute, / search, ? help. Keys typed into the search box are left to it.
+//! Keyboard shortcuts on the whole page: space play/pause, left/right back/forward 10 s, shift
+//! left/right (or p/n) previous/next, up/down volume, m mute, / search, ? help. Keys typed into
+//! the search box are left to it.
 
 use gloo_events::EventListener;
 use wasm_bindgen::JsCast;
@@ -10,6 +11,8 @@ use yew::prelude::*;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Shortcut {
     Toggle,
+    /// Seek by this many seconds (negative: back).
+    Seek(i8),
     Previous,
     Next,
     VolumeUp,
@@ -19,12 +22,19 @@ pub enum Shortcut {
     Help,
 }
 
-/// The shortcut for a key, if any.
-pub fn shortcut(key: &str) -> Option<Shortcut> {
+/// How far the arrow keys seek, in seconds.
+pub const SEEK_STEP_S: i8 = 10;
+
+/// The shortcut for a key (with Shift held or not), if any.
+pub fn shortcut(key: &str, shift: bool) -> Option<Shortcut> {
     Some(match key {
         " " => Shortcut::Toggle,
-        "ArrowLeft" => Shortcut::Previous,
-        "ArrowRight" => Shortcut::Next,
+        "ArrowLeft" if shift => Shortcut::Previous,
+        "ArrowRight" if shift => Shortcut::Next,
+        "ArrowLeft" => Shortcut::Seek(-SEEK_STEP_S),
+        "ArrowRight" => Shortcut::Seek(SEEK_STEP_S),
+        "p" | "P" => Shortcut::Previous,
+        "n" | "N" => Shortcut::Next,
         "ArrowUp" => Shortcut::VolumeUp,
         "ArrowDown" => Shortcut::VolumeDown,
         "m" | "M" => Shortcut::Mute,
@@ -56,7 +66,7 @@ pub fn use_shortcuts(on_shortcut: Callback<Shortcut>) {
                     if typing || event.ctrl_key() || event.alt_key() || event.meta_key() {
                         return;
                     }
-                    if let Some(shortcut) = shortcut(&event.key()) {
+                    if let Some(shortcut) = shortcut(&event.key(), event.shift_key()) {
                         event.prevent_default();
                         on_shortcut.emit(shortcut);
                     }
@@ -73,10 +83,13 @@ mod tests {
 
     #[wasm_bindgen_test]
     fn keys_map_to_shortcuts() {
-        assert_eq!(shortcut(" "), Some(Shortcut::Toggle));
-        assert_eq!(shortcut("ArrowRight"), Some(Shortcut::Next));
-        assert_eq!(shortcut("M"), Some(Shortcut::Mute));
-        assert_eq!(shortcut("/"), Some(Shortcut::Search));
-        assert_eq!(shortcut("x"), None);
+        assert_eq!(shortcut(" ", false), Some(Shortcut::Toggle));
+        assert_eq!(shortcut("ArrowRight", false), Some(Shortcut::Seek(10)));
+        assert_eq!(shortcut("ArrowLeft", false), Some(Shortcut::Seek(-10)));
+        assert_eq!(shortcut("ArrowRight", true), Some(Shortcut::Next));
+        assert_eq!(shortcut("p", false), Some(Shortcut::Previous));
+        assert_eq!(shortcut("M", false), Some(Shortcut::Mute));
+        assert_eq!(shortcut("/", false), Some(Shortcut::Search));
+        assert_eq!(shortcut("x", false), None);
     }
 }

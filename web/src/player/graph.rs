@@ -68,6 +68,13 @@ impl Graph {
         }
     }
 
+    /// Suspends a live context: its clock, and everything scheduled on it, stands still.
+    pub fn suspend(&self) {
+        if let Some(live) = &self.live {
+            let _ = live.suspend();
+        }
+    }
+
     /// Releases the live context's audio device.
     pub fn close(&self) {
         if let Some(live) = &self.live {

@@ -60,6 +60,16 @@ pub struct Player {
     graph: Option<Graph>,
     volume: f32,
     play: Option<Play>,
+    /// Whether the listener paused: the audio clock is suspended, nothing is lost.
+    paused: bool,
+}
+
+/// Where a stream starts in its song (PROTOCOL.md 5.4.1): a play from a position drops the
+/// first `skip` decoded frames, and what follows plays from `start_s`.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Origin {
+    pub start_s: f64,
+    pub skip: u64,
 }
 
 #[derive(Debug)]
@@ -77,6 +87,10 @@ struct Play {
     pending: Vec<f32>,
     channels: u16,
     rate: u32,
+    /// Decoded frames still to drop before the stream's origin.
+    skip: u64,
+    /// Where in the song the stream starts.
+    start_s: f64,
     /// Set while sound is scheduled; `None` before the first sound and after an underrun.
     timeline: Option<Timeline>,
     /// Scheduled sources and the context time each ends, oldest first.
@@ -96,12 +110,14 @@ impl Player {
             graph: None,
             volume: 1.0,
             play: None,
+            paused: false,
         }
     }
 
     /// Starts a new play (stopping the current one): the stream's file extension helps
-    /// recognise its format, its duration (from `info`) is reported in the stats.
-    pub fn start(&mut self, extension: Option<&str>, duration_s: Option<f64>) {
+    /// recognise its format, its duration (from `info`) is reported in the stats, and `origin`
+    /// says where in the song the stream starts.
+    pub fn start(&mut self, extension: Option<&str>, duration_s: Option<f64>, origin: Origin) {
         self.stop();
         let stats = Stats {
             duration_s,
@@ -117,6 +133,8 @@ impl Player {
             pending: Vec::new(),
             channels: 0,
             rate: 0,
+            skip: origin.skip,
+            start_s: origin.start_s,
             timeline: None,
             sources: VecDeque::new(),
             prebuffer_s: FIRST_PREBUFFER_S,
@@ -165,6 +183,24 @@ impl Player {
                 let _ = source.disconnect();
             }
         }
+        self.set_paused(false);
+    }
+
+    /// Pauses or resumes: the audio clock stops where it is, with everything scheduled and
+    /// buffered kept, and goes on from there.
+    pub fn set_paused(&mut self, paused: bool) {
+        self.paused = paused;
+        if let Some(graph) = &self.graph {
+            if paused {
+                graph.suspend();
+            } else {
+                graph.resume();
+            }
+        }
+    }
+
+    pub fn is_paused(&self) -> bool {
+        self.paused
     }
 
     /// Decodes and schedules what the window allows, starts sound once pre-buffered, and
@@ -189,7 +225,7 @@ impl Player {
             }
         }
         if let Some(graph) = &self.graph {
-            play.advance(graph)?;
+            play.advance(graph, self.paused)?;
         }
         Ok(())
     }
@@ -198,7 +234,10 @@ impl Player {
     pub fn stats(&self) -> Stats {
         match (&self.play, &self.graph) {
             (Some(play), Some(graph)) => play.snapshot(graph.context.current_time()),
-            (Some(play), None) => play.stats.clone(),
+            (Some(play), None) => Stats {
+                position_s: play.start_s,
+                ..play.stats.clone()
+            },
             (None, _) => Stats::default(),
         }
     }
@@ -290,6 +329,10 @@ impl Play {
 
     /// Adds decoded audio, scheduling the pending block first if the format changes.
     fn take(&mut self, pcm: Pcm, graph: &Graph) -> Result<(), PlayerError> {
+        let pcm = self.dropping(pcm);
+        if pcm.samples.is_empty() {
+            return Ok(());
+        }
         if (pcm.channels, pcm.sample_rate) != (self.channels, self.rate) {
             if self.timeline.is_some() {
                 self.schedule(graph)?;
@@ -308,20 +351,32 @@ impl Play {
         Ok(())
     }
 
-    /// Starts sound once pre-buffered, schedules the tail at the end, notices underruns.
-    fn advance(&mut self, graph: &Graph) -> Result<(), PlayerError> {
+    /// `pcm` less the frames still to skip before the stream's origin.
+    fn dropping(&mut self, mut pcm: Pcm) -> Pcm {
+        let frames = pcm.samples.len() / usize::from(pcm.channels.max(1));
+        let drop = usize::try_from(self.skip).unwrap_or(usize::MAX).min(frames);
+        if drop > 0 {
+            self.skip -= drop as u64;
+            pcm.samples.drain(..drop * usize::from(pcm.channels.max(1)));
+        }
+        pcm
+    }
+
+    /// Starts sound once pre-buffered, schedules the tail at the end, notices underruns. While
+    /// paused the clock stands still: nothing runs out, and sound does not start.
+    fn advance(&mut self, graph: &Graph, paused: bool) -> Result<(), PlayerError> {
         let now = graph.context.current_time();
         while self.sources.front().is_some_and(|(_, end)| *end <= now) {
             self.sources.pop_front();
         }
         if let Some(timeline) = &self.timeline {
-            if !self.decoded_all && now >= timeline.end() && self.pending_s() < BLOCK_S {
+            if !paused && !self.decoded_all && now >= timeline.end() && self.pending_s() < BLOCK_S {
                 self.underrun(now);
             }
         }
         let ready =
             self.pending_s() >= self.prebuffer_s || (self.decoded_all && !self.pending.is_empty());
-        if self.timeline.is_none() && ready {
+        if self.timeline.is_none() && ready && !paused {
             self.timeline = Some(Timeline::new(self.rate, now + LEAD_S));
             graph.resume();
             if self.stats.first_sound_ms.is_none() {
@@ -378,7 +433,7 @@ impl Play {
         let timeline = self.timeline.as_ref();
         Stats {
             playing: timeline.is_some_and(|t| now >= t.start() && now < t.end()),
-            position_s: self.played_before + timeline.map_or(0.0, |t| t.played(now)),
+            position_s: self.start_s + self.played_before + timeline.map_or(0.0, |t| t.played(now)),
             buffered_s: timeline.map_or(0.0, |t| t.ahead(now)) + self.pending_s(),
             ..self.stats.clone()
         }
