@@ -70,7 +70,10 @@ fn the_page_lists_plays_switches_stops_searches_and_recovers() {
     std::thread::sleep(std::time::Duration::from_millis(500));
     let still = browser.run(STATS);
     assert_eq!(still["state"], "paused");
-    assert!((number(&still, "position_s") - held).abs() < 0.01, "{still} after {paused}");
+    assert!(
+        (number(&still, "position_s") - held).abs() < 0.01,
+        "{still} after {paused}"
+    );
     browser.click("button.toggle");
     browser.wait_for("playing on from where it paused", STATS, |s| {
         s["state"] == "playing" && number(s, "position_s") > held
@@ -155,7 +158,11 @@ fn the_page_lists_plays_switches_stops_searches_and_recovers() {
     });
     browser.screenshot(&shots.join("5-recovered.png"));
 
-    // The bridge dies mid-song: the page says so, and comes back with it, without a reload.
+    // The bridge dies mid-song: the page says so, plays on what it holds, and once the bridge
+    // is back goes on with the same song from where it is, without a click or a reload.
+    let before = browser.wait_for("song 1 well under way", STATS, |s| {
+        s["song"] == 1 && number(s, "position_s") > 2.0
+    });
     bridge.crash();
     browser.wait_for("the lost bridge to show", STATUS, |v| {
         v.as_str().is_some_and(|t| t.starts_with("Disconnected"))
@@ -166,6 +173,17 @@ fn the_page_lists_plays_switches_stops_searches_and_recovers() {
         v == "Connected"
     });
     browser.wait_for("the library again", ROWS, |v| v == 4);
+    let resumed = browser.wait_for("song 1 going on", STATS, |s| {
+        s["state"] == "playing" && s["song"] == 1
+    });
+    let (was, now) = (
+        number(&before, "position_s"),
+        number(&resumed, "position_s"),
+    );
+    assert!(
+        now >= was && now < was + 15.0,
+        "resumed at {now} s, it was at {was} s"
+    );
     browser.click("tr.song[data-id='4']");
     browser.wait_for("song 4 playing after the bridge returned", STATS, |s| {
         s["state"] == "playing" && s["song"] == 4

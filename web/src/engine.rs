@@ -40,6 +40,9 @@ pub struct Engine {
     /// The current play's stream was given up while paused (more than the player may hold
     /// would have piled up): resuming asks for the song again from where it stands.
     dropped: Cell<bool>,
+    /// The connection dropped during a song: once it is back, the song goes on from where
+    /// the listener is by then (the player plays what it had meanwhile).
+    resume: Cell<bool>,
     playback: Cell<Playback>,
     /// What to play at the end of a song: (shuffle, repeat).
     order: Cell<(bool, Repeat)>,
@@ -78,6 +81,7 @@ impl Engine {
             asked_at: Cell::new(0.0),
             start_paused: Cell::new(false),
             dropped: Cell::new(false),
+            resume: Cell::new(false),
             playback: Cell::new(Playback::Stopped),
             order: Cell::new((false, Repeat::Off)),
             backoff_s: Cell::new(1),
@@ -249,14 +253,21 @@ impl Engine {
             .emit(Action::Connection(Connection::Connected));
         self.dispatch.emit(Action::Error(None));
         self.send(Command::Info(None));
+        if let Some(id) = self.current.get().filter(|_| self.resume.take()) {
+            let (position, paused) = {
+                let player = self.player.borrow();
+                (player.stats().position_s, player.is_paused())
+            };
+            self.play_from(id, Some(position), paused);
+        }
     }
 
+    /// The connection is gone: the song, if one plays, keeps playing what the player holds,
+    /// and goes on from there once the connection is back.
     fn on_close(self: &Rc<Self>) {
         self.socket.borrow_mut().take();
         self.pending.borrow_mut().clear();
-        self.with_player(Player::stop);
-        self.current.set(None);
-        self.dispatch.emit(Action::Current(None));
+        self.resume.set(self.current.get().is_some());
         self.lost();
     }
 
