@@ -414,5 +414,8 @@ async fn a_play_from_a_position_goes_through_whole() {
         assert!(words[4].parse::<u64>().is_ok(), "{reply}");
         assert_eq!(event, Event::End);
     }
-    assert_eq!(browser.ask("play 1 99999").await, "error position past the end");
+    assert_eq!(
+        browser.ask("play 1 99999").await,
+        "error position past the end"
+    );
 }

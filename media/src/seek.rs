@@ -91,6 +91,7 @@ pub fn plan(
         Format::Wav | Format::Aiff => crate::riff::seek(format, file, size, ms),
         Format::Flac => crate::flac::seek(file, size, ms),
         Format::Mp3 => crate::mp3::seek(file, size, ms),
+        Format::Ogg => crate::ogg::seek(file, size, ms),
         other => Err(MediaError::Malformed {
             format: other,
             reason: "cannot start part-way into this container yet",

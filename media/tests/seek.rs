@@ -155,3 +155,17 @@ fn mp3_starts_on_the_sample_anywhere() {
     check(&awkward("vbr-loud-then-quiet.mp3"), &spread);
     check(&awkward("mpeg2-mono.mp3"), &spread);
 }
+
+#[test]
+fn ogg_vorbis_starts_on_the_sample() {
+    check(
+        &demo("03 Paper Boats.ogg"),
+        &[0, 1, 300, 5_000, 12_345, 21_000],
+    );
+    check(
+        &awkward("huge-comment.ogg"),
+        &[0, 26, 19_990, 33_333, 59_900],
+    );
+    let spread: Vec<u64> = (0..30).map(|i| i * 701 + i % 5).collect();
+    check(&demo("03 Paper Boats.ogg"), &spread);
+}

@@ -34,9 +34,10 @@ async fn play_from(server: &TestServer, client: &mut Client, id: u32, ms: u32) -
     (got, skip)
 }
 
-const SONGS: [(u32, &str, &str); 3] = [
+const SONGS: [(u32, &str, &str); 4] = [
     (1, "01 Morning Tape.mp3", "mp3"),
     (2, "02 Night Drive.flac", "flac"),
+    (3, "03 Paper Boats.ogg", "ogg"),
     (4, "04 Small Hours.wav", "wav"),
 ];
 
@@ -46,6 +47,9 @@ async fn positions_are_exact(server: TestServer) {
         let file = std::fs::read(demo_music().join(name)).expect("read");
         let (rate, channels, whole) = decode(&file, ext);
         for ms in [0, 1, 1_234, 9_999, 20_001] {
+            if ms > 20_500 {
+                continue;
+            }
             let (got, skip) = play_from(&server, &mut client, id, ms).await;
             let (_, _, part) = decode(&got, ext);
             let target = ((u64::from(ms) * u64::from(rate) + 500) / 1000) as usize * channels;

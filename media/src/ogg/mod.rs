@@ -3,6 +3,11 @@
 
 use std::io;
 
+mod seek;
+mod vorbis;
+
+pub use seek::seek;
+
 use crate::clock::{Step, Walk};
 use crate::read::{ReadAt, be16, be32, le16, le32, le64, read_vec};
 
