@@ -197,7 +197,7 @@ impl StreamDecoder {
             .ok_or_else(|| {
                 DecodeError::NoTrack("the audio track has no codec parameters".into())
             })?;
-        let decoder = symphonia::default::get_codecs()
+        let decoder = crate::opus::codecs()
             .make_audio_decoder(params, &AudioDecoderOptions::default())
             .map_err(|err| {
                 let codec = codec_name(params.codec);
@@ -224,6 +224,8 @@ fn codec_name(id: symphonia::core::codecs::audio::AudioCodecId) -> String {
         codec::CODEC_ID_AC3 => "AC-3",
         codec::CODEC_ID_WMA => "WMA",
         codec::CODEC_ID_MUSEPACK => "Musepack",
+        codec::CODEC_ID_ADPCM_IMA_WAV | codec::CODEC_ID_ADPCM_IMA_QT => "IMA ADPCM",
+        codec::CODEC_ID_ADPCM_MS => "Microsoft ADPCM",
         _ => return format!("codec {id}"),
     };
     name.to_owned()
