@@ -110,7 +110,7 @@ fn frame_at(
         }
         best = next;
     }
-    let holds = target < best.first + u64::from(best.block);
+    let holds = (best.first..best.first.saturating_add(u64::from(best.block))).contains(&target);
     Ok(holds.then_some(best))
 }
 
@@ -131,6 +131,9 @@ fn next_frame(
                 continue;
             }
             let at = from + i as u64;
+            if at >= limit {
+                return Ok(None);
+            }
             let head = if i + 16 <= window.len() {
                 window[i..i + 16].to_vec()
             } else {
