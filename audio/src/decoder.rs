@@ -9,6 +9,7 @@ use symphonia::core::meta::MetadataOptions;
 
 use crate::Container;
 use crate::error::DecodeError;
+use crate::mp4::{Index, Trim};
 use crate::source::Input;
 
 /// Bytes that must be buffered beyond what symphonia has read before it may read a packet, so
@@ -66,6 +67,8 @@ struct Decoding {
     track: u32,
     /// Undecodable packets in a row.
     bad: u32,
+    /// The decoded frames that are sound, where the container says (mp4's AAC priming).
+    trim: Option<Trim>,
 }
 
 /// Decodes one stream pushed in chunks of any size. Output does not depend on the chunking.
@@ -149,25 +152,49 @@ impl StreamDecoder {
     }
 
     /// Bytes needed before probing: the margin, after the whole of a leading ID3v2 tag (which
-    /// may hold megabytes of cover art); for mp4, the whole file (see [`Self::source`]).
+    /// may hold megabytes of cover art); for mp4, after the whole index, or the whole file
+    /// when the index comes last (see [`Self::source`]).
     fn probe_needs(&self) -> usize {
         self.input.with(|shared| {
             let head = shared.head(Container::SNIFF_LEN);
             if Container::sniff(&head) == Some(Container::Mp4) {
-                return usize::MAX;
+                return match crate::mp4::index(&shared.unread) {
+                    Index::First(payload) => payload.end + MARGIN,
+                    Index::Unknown(need) => need,
+                    Index::Last => usize::MAX,
+                };
             }
             id3v2_len(&head).unwrap_or(0) + MARGIN
         })
     }
 
-    /// What symphonia reads. An mp4 file written without "faststart" keeps its index at the
-    /// end, and its reader must seek: mp4 is decoded once the whole file has arrived, from a
-    /// seekable copy of it. Every other format streams from the growing buffer.
+    /// The payload of an mp4 stream's index (first in the stream, or anywhere in a whole
+    /// file), read before symphonia reads it.
+    fn mp4_index(&self) -> Option<Vec<u8>> {
+        self.input.with(|shared| {
+            let head = shared.head(Container::SNIFF_LEN);
+            if Container::sniff(&head) != Some(Container::Mp4) {
+                return None;
+            }
+            let payload = match crate::mp4::index(&shared.unread) {
+                Index::First(payload) => payload,
+                _ if shared.finished => crate::mp4::index_anywhere(&shared.unread)?,
+                _ => return None,
+            };
+            Some(shared.unread.range(payload).copied().collect())
+        })
+    }
+
+    /// What symphonia reads. An mp4 file whose index comes after its media data (written
+    /// without "faststart", and not sent by a Tapedeck server, which moves the index first)
+    /// can only be read by seeking: it is decoded once the whole file has arrived, from a
+    /// seekable copy of it. Every other stream is read from the growing buffer.
     fn source(&self) -> Box<dyn MediaSource> {
         let whole = self.input.with(|shared| {
             let head = shared.head(Container::SNIFF_LEN);
-            (shared.finished && Container::sniff(&head) == Some(Container::Mp4))
-                .then(|| shared.unread.drain(..).collect::<Vec<u8>>())
+            let late = Container::sniff(&head) == Some(Container::Mp4)
+                && !matches!(crate::mp4::index(&shared.unread), Index::First(_));
+            (shared.finished && late).then(|| shared.unread.drain(..).collect::<Vec<u8>>())
         });
         match whole {
             Some(bytes) => Box::new(std::io::Cursor::new(bytes)),
@@ -176,6 +203,7 @@ impl StreamDecoder {
     }
 
     fn start(&self, hint: &Hint) -> Result<Decoding, DecodeError> {
+        let index = self.mp4_index();
         let options = MediaSourceStreamOptions::default();
         let stream = MediaSourceStream::new(self.source(), options);
         let probe = symphonia::default::get_probe();
@@ -203,12 +231,22 @@ impl StreamDecoder {
                 let codec = codec_name(params.codec);
                 DecodeError::NoTrack(format!("no decoder for {codec} audio here ({err})"))
             })?;
+        // Symphonia reads an mp4 edit list but does not apply it: AAC priming and padding
+        // are cut here. (Opus in mp4 trims its pre-skip itself.)
+        use symphonia::core::codecs::audio::well_known::{CODEC_ID_AAC, CODEC_ID_ALAC};
+        let trim = match (index, params.sample_rate) {
+            (Some(index), Some(rate)) if [CODEC_ID_AAC, CODEC_ID_ALAC].contains(&params.codec) => {
+                Trim::from_index(&index, rate)
+            }
+            _ => None,
+        };
         let track = track.id;
         Ok(Decoding {
             format,
             decoder,
             track,
             bad: 0,
+            trim,
         })
     }
 }
@@ -262,6 +300,14 @@ fn decode_next(decoding: &mut Decoding, input: &Input) -> Result<Next, DecodeErr
                 let (sample_rate, channels) = (spec.rate(), spec.channels().count());
                 let mut samples = Vec::new();
                 buffer.copy_to_vec_interleaved(&mut samples);
+                if let Some(trim) = &mut decoding.trim {
+                    let sound = trim.next(samples.len() / channels.max(1));
+                    samples.truncate(sound.end * channels);
+                    samples.drain(..sound.start * channels);
+                    if samples.is_empty() && trim.done() {
+                        return Ok(Next::End);
+                    }
+                }
                 if samples.is_empty() {
                     continue;
                 }

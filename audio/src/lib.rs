@@ -6,6 +6,7 @@
 
 mod decoder;
 mod error;
+mod mp4;
 mod opus;
 mod sniff;
 mod source;

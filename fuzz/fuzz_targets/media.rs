@@ -1,9 +1,11 @@
-//! The container parsers on arbitrary bytes: layout, counted duration and the clock, fed in
-//! arbitrary pieces. No panic, and the clock's times are finite, never negative and never go
+//! The container parsers on arbitrary bytes: layout, counted duration, plans of plays from a
+//! position and from the start, and the clock, fed in arbitrary pieces. No panic; plans send
+//! only octets the file holds; the clock's times are finite, never negative and never go
 //! back.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
+use tapedeck_media::seek::Part;
 use tapedeck_media::{Clock, Format};
 
 const FORMATS: [Format; 7] = [
@@ -22,6 +24,19 @@ fuzz_target!(|data: &[u8]| {
     let size = bytes.len() as u64;
     let _ = tapedeck_media::layout(format, bytes, size);
     let _ = tapedeck_media::exact_duration(format, bytes, size);
+    let within = |parts: &[Part]| {
+        parts.iter().all(|p| match p {
+            Part::File(range) => range.start <= range.end && range.end <= size,
+            Part::Made(_) => true,
+        })
+    };
+    if let Ok(parts) = tapedeck_media::seek::whole(Some(format), bytes, size) {
+        assert!(within(&parts), "{parts:?}");
+    }
+    let ms = u64::from(split) * 37;
+    if let Ok(plan) = tapedeck_media::seek::plan(format, bytes, size, ms) {
+        assert!(within(&plan.parts), "{plan:?}");
+    }
     let Ok(mut clock) = Clock::open(format, bytes, size) else { return };
     let mut last = 0.0;
     let mut offset = 0u64;

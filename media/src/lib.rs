@@ -13,7 +13,7 @@ mod adts;
 mod clock;
 mod flac;
 mod mp3;
-mod mp4;
+pub mod mp4;
 mod ogg;
 pub mod read;
 mod riff;
@@ -107,7 +107,8 @@ pub fn layout(
 /// better than a tag reader's estimate: MPEG audio whose Xing/LAME tag counts its frames (less
 /// the encoder delay and padding), and raw streams whose length only counting tells (ADTS AAC;
 /// MPEG audio without a header whose frames vary in bitrate: counted frame by frame, reading
-/// the whole file). `None` for every other file.
+/// the whole file; mp4, whose index counts it, less the priming and padding its edit list or
+/// iTunes tag states). `None` for every other file.
 pub fn exact_duration(
     format: Format,
     file: &(impl ReadAt + ?Sized),
@@ -126,9 +127,23 @@ pub fn exact_duration(
             }
             Box::new(mp3::Walker::default())
         }
+        Format::Mp4 => return mp4_duration(file, size),
         _ => return Ok(None),
     };
     Ok(clock::count(walk, file, size)?)
+}
+
+fn mp4_duration(file: &(impl ReadAt + ?Sized), size: u64) -> Result<Option<f64>, MediaError> {
+    let boxes = mp4::top_level(file, size)?;
+    let Some(moov) = boxes.iter().find(|b| &b.kind == b"moov") else {
+        return Ok(None);
+    };
+    let len = moov.end - moov.payload;
+    if len > mp4::MAX_MOOV {
+        return Ok(None);
+    }
+    let moov = read::read_vec(file, moov.payload, len as usize)?;
+    Ok(mp4::gapless(&moov).map(|g| g.frames as f64 / f64::from(g.timescale)))
 }
 
 /// The average bitrate in bits per second of `octets` of audio lasting `duration_ms`; 0 when

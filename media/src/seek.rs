@@ -80,6 +80,20 @@ pub fn target_frame(ms: u64, rate: u32) -> u64 {
     u64::try_from((exact + 500) / 1000).unwrap_or(u64::MAX)
 }
 
+/// What a play from the start sends: the whole file, as it is; except an mp4 file whose
+/// index follows its media data, which is sent with the index first (a player can then
+/// decode from the first octets on, see `mp4::faststart`).
+pub fn whole(
+    format: Option<Format>,
+    file: &(impl ReadAt + ?Sized),
+    size: u64,
+) -> std::io::Result<Vec<Part>> {
+    match format {
+        Some(Format::Mp4) => crate::mp4::faststart(file, size),
+        _ => Ok(vec![Part::File(0..size)]),
+    }
+}
+
 /// Plans a stream of the song `file` (of `size` octets, in `format`) starting at `ms`.
 pub fn plan(
     format: Format,
@@ -92,6 +106,7 @@ pub fn plan(
         Format::Flac => crate::flac::seek(file, size, ms),
         Format::Mp3 => crate::mp3::seek(file, size, ms),
         Format::Ogg => crate::ogg::seek(file, size, ms),
+        Format::Mp4 => crate::mp4::seek(file, size, ms),
         other => Err(MediaError::Malformed {
             format: other,
             reason: "cannot start part-way into this container yet",

@@ -1,6 +1,6 @@
 //! What one play sends: octets the server made up (a rewritten header) and ranges of the song
-//! file, in order. A plain play is the whole file; a play from a position is what
-//! `tapedeck_media::seek` planned.
+//! file, in order, as `tapedeck_media::seek` planned them: for a plain play the whole file
+//! (an mp4 with its index moved first), for a play from a position what decodes from there.
 
 use std::io;
 
@@ -16,14 +16,6 @@ pub struct Body {
 }
 
 impl Body {
-    /// The whole file of `size` octets.
-    pub fn whole(file: std::fs::File, size: u64) -> Self {
-        Self {
-            file,
-            parts: vec![Part::File(0..size)],
-        }
-    }
-
     /// The octets in all: what the `port` reply announces.
     pub fn len(&self) -> u64 {
         self.parts.iter().map(Part::len).sum()

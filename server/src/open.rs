@@ -1,6 +1,6 @@
 //! Opening a song for a play, in one trip to the blocking pool (the play path's latency is
-//! mostly such trips): the file, what to send from it (all of it, or from a position), and
-//! the media clock that paces it.
+//! mostly such trips): the file, what to send from it (all of it, an mp4 with its index
+//! moved first, or from a position), and the media clock that paces it.
 
 use std::path::PathBuf;
 
@@ -52,7 +52,10 @@ pub async fn open(
         let file = std::fs::File::open(&path)?;
         let size = file.metadata()?.len();
         let (body, skip) = match from_ms {
-            None => (Body::whole(file, size), None),
+            None => {
+                let parts = seek::whole(format, &file, size)?;
+                (Body { file, parts }, None)
+            }
             Some(ms) => positioned(file, size, format, ms)?,
         };
         let clock = format.map_or_else(

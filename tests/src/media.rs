@@ -109,9 +109,14 @@ const FILES: &[(&str, &[&str])] = &[
         "loud-then-quiet.opus",
         &["-map", "[a]", "-c:a", "libopus", "-b:a", "160k"],
     ),
+    // ffmpeg's AAC encoder codes noise-like bands as noise (PNS), which a decoder fills
+    // from a random generator: such bands differ with where decoding started. These two
+    // files are coded without it, so that seeks can be checked to the sample.
     (
         "moov-last.m4a",
-        &["-map", "[a]", "-c:a", "aac", "-b:a", "192k"],
+        &[
+            "-map", "[a]", "-c:a", "aac", "-b:a", "192k", "-aac_pns", "0",
+        ],
     ),
     (
         "faststart.m4a",
@@ -122,9 +127,15 @@ const FILES: &[(&str, &[&str])] = &[
             "aac",
             "-b:a",
             "192k",
+            "-aac_pns",
+            "0",
             "-movflags",
             "+faststart",
         ],
+    ),
+    (
+        "noise-coded.m4a",
+        &["-map", "[a]", "-c:a", "aac", "-b:a", "128k"],
     ),
     ("alac.m4a", &["-map", "[s]", "-c:a", "alac"]),
     (

@@ -5,6 +5,14 @@ use std::io;
 
 use crate::read::{ReadAt, be32, be64, read_vec};
 
+mod remux;
+mod table;
+pub mod tree;
+mod trim;
+
+pub use remux::{faststart, seek};
+pub use trim::{Gapless, gapless};
+
 /// Top-level boxes walked at most.
 const MAX_BOXES: usize = 4096;
 
@@ -38,7 +46,7 @@ pub fn top_level(file: &(impl ReadAt + ?Sized), size: u64) -> io::Result<Vec<Box
 }
 
 /// The box whose header starts `head` (read at `at`), inside a parent ending at `limit`.
-fn parse_box(head: &[u8], at: u64, limit: u64) -> Option<BoxAt> {
+pub fn parse_box(head: &[u8], at: u64, limit: u64) -> Option<BoxAt> {
     let size32 = be32(head, 0)?;
     let kind: [u8; 4] = head.get(4..8)?.try_into().ok()?;
     let (len, header) = match size32 {
@@ -67,7 +75,7 @@ pub fn audio(file: &(impl ReadAt + ?Sized), size: u64) -> io::Result<Option<(u64
 }
 
 /// The children of a box payload, as (type, payload).
-fn children(payload: &[u8]) -> impl Iterator<Item = ([u8; 4], &[u8])> {
+pub(crate) fn children(payload: &[u8]) -> impl Iterator<Item = ([u8; 4], &[u8])> {
     let mut at = 0usize;
     std::iter::from_fn(move || {
         let found = parse_box(payload.get(at..)?, 0, (payload.len() - at) as u64)?;
@@ -80,12 +88,19 @@ fn children(payload: &[u8]) -> impl Iterator<Item = ([u8; 4], &[u8])> {
     })
 }
 
-fn child<'a>(payload: &'a [u8], kind: &[u8; 4]) -> Option<&'a [u8]> {
+pub(crate) fn child<'a>(payload: &'a [u8], kind: &[u8; 4]) -> Option<&'a [u8]> {
     children(payload).find(|(k, _)| k == kind).map(|(_, p)| p)
 }
 
-/// The sample table of the first sound track in a `moov` payload, and its timescale.
-fn sound_table(moov: &[u8]) -> Option<(&[u8], u32)> {
+/// The first sound track in a `moov` payload.
+pub(crate) struct Track<'a> {
+    pub trak: &'a [u8],
+    pub mdia: &'a [u8],
+    /// Units per second of the track's times (the sample rate, in every sane file).
+    pub timescale: u32,
+}
+
+pub(crate) fn sound_track(moov: &[u8]) -> Option<Track<'_>> {
     children(moov)
         .filter(|(k, _)| k == b"trak")
         .find_map(|(_, trak)| {
@@ -100,13 +115,23 @@ fn sound_table(moov: &[u8]) -> Option<(&[u8], u32)> {
             } else {
                 be32(mdhd, 12)?
             };
-            let stbl = child(child(mdia, b"minf")?, b"stbl")?;
-            (timescale > 0).then_some((stbl, timescale))
+            (timescale > 0).then_some(Track {
+                trak,
+                mdia,
+                timescale,
+            })
         })
 }
 
+/// The sample table of the first sound track in a `moov` payload, and its timescale.
+fn sound_table(moov: &[u8]) -> Option<(&[u8], u32)> {
+    let track = sound_track(moov)?;
+    let stbl = child(child(track.mdia, b"minf")?, b"stbl")?;
+    Some((stbl, track.timescale))
+}
+
 /// `count` entries of `width` octets after a full box's version, flags and entry count.
-fn entries(table: &[u8], width: usize) -> Option<impl Iterator<Item = &[u8]>> {
+pub(crate) fn entries(table: &[u8], width: usize) -> Option<impl Iterator<Item = &[u8]>> {
     let count = usize::try_from(be32(table, 4)?).ok()?;
     let body = table.get(8..)?;
     (count <= body.len() / width).then(|| body.chunks_exact(width).take(count))
@@ -134,13 +159,13 @@ pub fn chunk_times(
 const GRID: u64 = 1024;
 
 /// Sample sizes from `stsz`: one size for all, or a table.
-enum Sizes<'a> {
+pub(crate) enum Sizes<'a> {
     All(u64),
     Each(std::slice::ChunksExact<'a, u8>),
 }
 
 impl Sizes<'_> {
-    fn parse(stsz: &[u8]) -> Option<Sizes<'_>> {
+    pub(crate) fn parse(stsz: &[u8]) -> Option<Sizes<'_>> {
         let (all, count) = (be32(stsz, 4)?, usize::try_from(be32(stsz, 8)?).ok()?);
         if all != 0 {
             return Some(Sizes::All(u64::from(all)));
@@ -149,7 +174,7 @@ impl Sizes<'_> {
         (count <= body.len() / 4).then(|| Sizes::Each(body[..count * 4].chunks_exact(4)))
     }
 
-    fn next(&mut self) -> Option<u64> {
+    pub(crate) fn next(&mut self) -> Option<u64> {
         match self {
             Sizes::All(size) => Some(*size),
             Sizes::Each(sizes) => sizes.next().and_then(|b| be32(b, 0)).map(u64::from),
@@ -249,6 +274,16 @@ pub(crate) mod tests {
     /// A moov with one sound track at 1000 units per second: 3 chunks of 2 samples of 10 units
     /// and 50 octets.
     pub fn moov(offsets: [u32; 3]) -> Vec<u8> {
+        moov_with_offsets(offsets, &[], &[], &[])
+    }
+
+    /// [`moov`] at offsets 100, 300 and 500, with `mvhd` first, `edts` in the track and `udta`
+    /// last.
+    pub fn moov_with(mvhd: &[u8], edts: &[u8], udta: &[u8]) -> Vec<u8> {
+        moov_with_offsets([100, 300, 500], mvhd, edts, udta)
+    }
+
+    fn moov_with_offsets(offsets: [u32; 3], mvhd: &[u8], edts: &[u8], udta: &[u8]) -> Vec<u8> {
         let mut hdlr = vec![0; 8];
         hdlr.extend(b"soun");
         hdlr.resize(24, 0);
@@ -262,7 +297,8 @@ pub(crate) mod tests {
         .concat();
         let minf = boxed(b"minf", &boxed(b"stbl", &stbl));
         let mdia = boxed(b"mdia", &[mdhd, boxed(b"hdlr", &hdlr), minf].concat());
-        boxed(b"moov", &boxed(b"trak", &mdia))
+        let trak = boxed(b"trak", &[edts, &mdia].concat());
+        boxed(b"moov", &[mvhd, &trak, udta].concat())
     }
 
     #[test]
