@@ -1,8 +1,12 @@
 //! AAC in ADTS frames (`.aac` files): each frame says its length and holds 1024 samples per
-//! raw data block.
+//! raw data block. A stream from a position is the file from the frame before the one that
+//! holds the target (AAC's transform overlaps the frame before): frames need nothing else.
 
 use crate::clock::{Step, Walk};
-use crate::tags::id3v2_len;
+use crate::read::{ReadAt, read_vec};
+use crate::seek::{Part, Plan, SeekError, target_frame};
+use crate::tags::{self, id3v2_len};
+use crate::{Format, MediaError};
 
 const RATES: [u32; 13] = [
     96_000, 88_200, 64_000, 48_000, 44_100, 32_000, 24_000, 22_050, 16_000, 12_000, 11_025, 8_000,
@@ -76,6 +80,42 @@ impl Walk for Walker {
             len: header.len,
         }
     }
+}
+
+/// A play of the ADTS file from `ms` milliseconds (PROTOCOL.md 5.4.1): frames are walked
+/// from the first, header by header.
+pub fn seek(file: &(impl ReadAt + ?Sized), size: u64, ms: u64) -> Result<Plan, SeekError> {
+    let start = tags::leading(file, size)?;
+    let end = size - tags::trailing(file, size)?;
+    let first = read_vec(file, start, 9)?;
+    let rate = Header::parse(&first)
+        .ok_or(MediaError::Malformed {
+            format: Format::Adts,
+            reason: "no ADTS frame where the audio starts",
+        })?
+        .sample_rate;
+    let target = target_frame(ms, rate);
+    // (offset, first sample) of the frame before the one being looked at.
+    let (mut before, mut at, mut sample) = ((start, 0u64), start, 0u64);
+    loop {
+        let head = read_vec(file, at, 9)?;
+        let header = match Header::parse(&head) {
+            Some(h) if h.sample_rate == rate && at + h.len <= end => h,
+            _ => return Err(SeekError::PastEnd),
+        };
+        let next = sample + u64::from(header.samples);
+        if target < next {
+            break;
+        }
+        before = (at, sample);
+        (at, sample) = (at + header.len, next);
+    }
+    let (from, first_out) = if sample == 0 { (start, 0) } else { before };
+    Ok(Plan {
+        parts: vec![Part::File(from..end)],
+        skip: target - first_out,
+        rate,
+    })
 }
 
 #[cfg(test)]

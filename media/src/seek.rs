@@ -107,11 +107,7 @@ pub fn plan(
         Format::Mp3 => crate::mp3::seek(file, size, ms),
         Format::Ogg => crate::ogg::seek(file, size, ms),
         Format::Mp4 => crate::mp4::seek(file, size, ms),
-        other => Err(MediaError::Malformed {
-            format: other,
-            reason: "cannot start part-way into this container yet",
-        }
-        .into()),
+        Format::Adts => crate::adts::seek(file, size, ms),
     }
 }
 

@@ -1,17 +1,24 @@
-//! Ogg Vorbis streams that start part-way in: the identification and setup headers again
-//! (with an empty comment header in place of one that may carry megabytes of cover art), then
-//! the file from a page boundary shortly before the target.
+//! Ogg Vorbis and Opus streams that start part-way in: the header packets again (with an
+//! empty comment header in place of one that may carry megabytes of cover art), then the file
+//! from a page boundary shortly before the target.
 //!
-//! A decoder that starts at page `Q` (one that does not continue a packet) outputs nothing for
-//! the first packet, and from the second on the samples after the end of that first packet:
-//! the granule position of page `Q - 1` (the end of the packet before) plus what the first
-//! packet adds, a quarter of its block and of the block before it. From there the output is
-//! the whole song's, sample for sample (each packet overlaps only the one before).
+//! Vorbis: a decoder that starts at page `Q` (one that does not continue a packet) outputs
+//! nothing for the first packet, and from the second on the samples after the end of that
+//! first packet: the granule position of page `Q - 1` (the end of the packet before) plus what
+//! the first packet adds, a quarter of its block and of the block before it. From there the
+//! output is the whole song's, sample for sample (each packet overlaps only the one before).
+//!
+//! Opus: the identification header gets a pre-skip of 0 (the reply's skip counts it), and a
+//! decoder that starts at page `Q` outputs every packet whole, from the granule position of
+//! page `Q - 1` on. Opus decoders carry state from packet to packet (CELT's energy
+//! prediction, SILK's filters) that only converges on the whole decode's: the stream starts
+//! at least 80 ms (RFC 7845, 4.6) before the target, after which the difference is far below
+//! the codec's own noise, but not nothing.
 
 use std::io;
 
 use super::vorbis::Blocks;
-use super::{FIXED, Page};
+use super::{Codec, FIXED, Page};
 use crate::read::{ReadAt, read_vec};
 use crate::seek::{Part, Plan, SeekError, target_frame};
 use crate::{Format, MediaError};
@@ -24,15 +31,24 @@ const MAX_HEADER_PAGES: usize = 16 * 1024;
 /// Octets scanned for a page's capture pattern in one read.
 const WINDOW: usize = 64 * 1024;
 
-/// The first logical stream's header packets, where the audio starts, and its block sizes.
+/// Opus frames decoded before the target at least: 80 ms at 48 kHz.
+const OPUS_PREROLL: u64 = 3840;
+
+/// The first logical stream's header packets, and where the audio starts.
 #[derive(Debug)]
 struct Headers {
     serial: u32,
     id: Vec<u8>,
-    setup: Vec<u8>,
     audio_start: u64,
     rate: u32,
-    blocks: Blocks,
+    kind: Kind,
+}
+
+/// What the codec needs to find where a decoder's output starts.
+#[derive(Debug)]
+enum Kind {
+    Vorbis { setup: Vec<u8>, blocks: Blocks },
+    Opus { pre_skip: u64 },
 }
 
 /// A verified page in the file.
@@ -49,14 +65,24 @@ pub fn seek(file: &(impl ReadAt + ?Sized), size: u64, ms: u64) -> Result<Plan, S
         format: Format::Ogg,
         reason,
     };
-    let headers = headers(file, size)?.ok_or_else(|| unsupported("not a Vorbis stream"))?;
+    let headers = headers(file, size)?.ok_or_else(|| unsupported("not a Vorbis or Opus stream"))?;
     let target = target_frame(ms, headers.rate);
+    // Granule positions count Opus's pre-skip; the whole decode starts after it.
+    let (raw, preroll) = match headers.kind {
+        Kind::Vorbis { .. } => (target, 0),
+        Kind::Opus { pre_skip } => (target + pre_skip, OPUS_PREROLL),
+    };
     let last =
         last_page(file, size, headers.serial)?.ok_or_else(|| unsupported("no audio pages"))?;
-    if last.page.granule.is_none_or(|end| target >= end) {
+    if last.page.granule.is_none_or(|end| raw >= end) {
         return Err(SeekError::PastEnd);
     }
-    let Some((start, first_out)) = start_page(file, size, &headers, target)? else {
+    let latest = raw.checked_sub(preroll);
+    let start = match latest {
+        Some(latest) => start_page(file, size, &headers, latest)?,
+        None => None,
+    };
+    let Some((start, first_out)) = start else {
         // Too close to the start for a cut: the whole song, and the target's place in it.
         return Ok(Plan {
             parts: vec![Part::File(0..size)],
@@ -68,7 +94,7 @@ pub fn seek(file: &(impl ReadAt + ?Sized), size: u64, ms: u64) -> Result<Plan, S
     let head = header_pages(&headers).map_or(Part::File(0..headers.audio_start), Part::Made);
     Ok(Plan {
         parts: vec![head, Part::File(start..size)],
-        skip: target - first_out,
+        skip: raw - first_out,
         rate: headers.rate,
     })
 }
@@ -97,7 +123,8 @@ fn headers(file: &(impl ReadAt + ?Sized), size: u64) -> io::Result<Option<Header
             body += u64::from(lace);
             if lace < 255 {
                 index += 1;
-                if index == 3 {
+                let opus = packets[0].starts_with(b"OpusHead");
+                if index == 3 || (index == 2 && opus) {
                     return Ok(finish_headers(packets, serial, at));
                 }
             }
@@ -111,25 +138,44 @@ fn headers(file: &(impl ReadAt + ?Sized), size: u64) -> io::Result<Option<Header
 
 fn finish_headers(packets: [Vec<u8>; 3], serial: u32, audio_start: u64) -> Option<Headers> {
     let [id, _, setup] = packets;
-    let rate = crate::read::le32(&id, 12).filter(|&r| r > 0)?;
-    let blocks = Blocks::parse(&id, &setup)?;
+    let (rate, kind) = match Codec::identify(&id) {
+        Codec::Vorbis { rate } => {
+            let blocks = Blocks::parse(&id, &setup)?;
+            (rate, Kind::Vorbis { setup, blocks })
+        }
+        Codec::Opus { pre_skip } => (48_000, Kind::Opus { pre_skip }),
+        _ => return None,
+    };
     Some(Headers {
         serial,
         id,
-        setup,
         audio_start,
         rate,
-        blocks,
+        kind,
     })
 }
 
 /// The headers again as pages: the identification packet alone on the first (beginning of
-/// stream), then an empty comment header and the setup header. `None` if they do not fit.
+/// stream), then an empty comment header and (Vorbis) the setup header. Opus's gets a
+/// pre-skip of 0. `None` if they do not fit.
 fn header_pages(headers: &Headers) -> Option<Vec<u8>> {
-    let comment = b"\x03vorbis\0\0\0\0\0\0\0\0\x01".to_vec();
-    let mut out = page_of(headers.serial, 0, Page::BOS, &[&headers.id])?;
-    out.extend(page_of(headers.serial, 1, 0, &[&comment, &headers.setup])?);
-    Some(out)
+    let serial = headers.serial;
+    match &headers.kind {
+        Kind::Vorbis { setup, .. } => {
+            let comment = b"\x03vorbis\0\0\0\0\0\0\0\0\x01".to_vec();
+            let mut out = page_of(serial, 0, Page::BOS, &[&headers.id])?;
+            out.extend(page_of(serial, 1, 0, &[&comment, setup])?);
+            Some(out)
+        }
+        Kind::Opus { .. } => {
+            let mut id = headers.id.clone();
+            id.get_mut(10..12)?.fill(0);
+            let tags = b"OpusTags\0\0\0\0\0\0\0\0".to_vec();
+            let mut out = page_of(serial, 0, Page::BOS, &[&id])?;
+            out.extend(page_of(serial, 1, 0, &[&tags])?);
+            Some(out)
+        }
+    }
 }
 
 /// One page holding `packets` whole, granule 0; `None` if they need more than 255 segments.
@@ -257,7 +303,7 @@ fn start_page(
         if page.page.flags & Page::EOS != 0 {
             break;
         }
-        if let Some(out) = first_output(file, &before, &page, &headers.blocks)? {
+        if let Some(out) = first_output(file, &before, &page, &headers.kind)? {
             if out > target {
                 break;
             }
@@ -269,19 +315,23 @@ fn start_page(
 }
 
 /// The first frame a decoder outputs when it starts at `page`, which follows `before`: the
-/// end of the last packet on `before`, plus what `page`'s first packet adds. `None` if that
-/// cannot be told (`page` continues a packet, or `before` ends none whole).
+/// end of the last packet on `before`, plus (Vorbis) what `page`'s first packet adds. `None`
+/// if that cannot be told (`page` continues a packet, or `before` ends none whole).
 fn first_output(
     file: &(impl ReadAt + ?Sized),
     before: &Located,
     page: &Located,
-    blocks: &Blocks,
+    kind: &Kind,
 ) -> io::Result<Option<u64>> {
     if page.page.flags & 1 != 0 {
         return Ok(None);
     }
     let Some(end) = before.page.granule else {
         return Ok(None);
+    };
+    let blocks = match kind {
+        Kind::Vorbis { blocks, .. } => blocks,
+        Kind::Opus { .. } => return Ok(Some(end)),
     };
     // The last packet on `before` starts after the packet before it ends, on the same page.
     let ends: Vec<usize> = (0..before.lacing.len())
