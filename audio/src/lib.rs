@@ -8,9 +8,11 @@ mod decoder;
 mod error;
 mod mp4;
 mod opus;
+mod resample;
 mod sniff;
 mod source;
 
 pub use decoder::{Next, Pcm, StreamDecoder};
 pub use error::DecodeError;
+pub use resample::Resampler;
 pub use sniff::Container;

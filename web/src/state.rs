@@ -5,6 +5,8 @@ use std::rc::Rc;
 use tapedeck_protocol::{SongId, SongInfo};
 use yew::Reducible;
 
+use crate::order::Mode;
+
 /// The link to the bridge, as the page says it.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Connection {
@@ -115,6 +117,8 @@ pub struct State {
     pub volume: f32,
     pub muted: bool,
     pub shuffle: bool,
+    /// The shuffle's order, fixed while shuffle stays on (see [`crate::order`]).
+    pub seed: u64,
     pub repeat: Repeat,
     pub help: bool,
     pub nerd_stats: bool,
@@ -134,6 +138,7 @@ impl Default for State {
             volume: 1.0,
             muted: false,
             shuffle: false,
+            seed: 0,
             repeat: Repeat::Off,
             help: false,
             nerd_stats: false,
@@ -154,7 +159,8 @@ pub enum Action {
     /// Sets the volume (clamped to 0.0..=1.0) and unmutes.
     Volume(f32),
     ToggleMute,
-    ToggleShuffle,
+    /// Turns shuffle on, in a new order (from the seed given), or off.
+    ToggleShuffle(u64),
     CycleRepeat,
     ToggleHelp,
     ToggleNerdStats,
@@ -178,7 +184,7 @@ impl Reducible for State {
             Action::Error(error) => next.error = error,
             Action::Volume(volume) => (next.volume, next.muted) = (volume.clamp(0.0, 1.0), false),
             Action::ToggleMute => next.muted = !next.muted,
-            Action::ToggleShuffle => next.shuffle = !next.shuffle,
+            Action::ToggleShuffle(seed) => (next.shuffle, next.seed) = (!next.shuffle, seed),
             Action::CycleRepeat => next.repeat = next.repeat.next(),
             Action::ToggleHelp => next.help = !next.help,
             Action::ToggleNerdStats => next.nerd_stats = !next.nerd_stats,
@@ -221,6 +227,14 @@ pub fn select(songs: &[SongInfo], query: &str, sort: (Column, bool)) -> Vec<Song
 }
 
 impl State {
+    /// How the play order goes: shuffled or not, and the repeat mode.
+    pub fn mode(&self) -> Mode {
+        Mode {
+            shuffle: self.shuffle.then_some(self.seed),
+            repeat: self.repeat,
+        }
+    }
+
     /// The gain to apply: the volume, or silence when muted.
     pub fn gain(&self) -> f32 {
         if self.muted { 0.0 } else { self.volume }

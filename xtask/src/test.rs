@@ -5,7 +5,12 @@ use crate::run::build_page;
 use crate::tools::{self, Need};
 
 /// Crates built for the browser, checked with clippy for wasm32 too.
-const WASM_CRATES: &[&str] = &["tapedeck-protocol", "tapedeck-audio", "tapedeck-web"];
+const WASM_CRATES: &[&str] = &[
+    "tapedeck-protocol",
+    "tapedeck-media",
+    "tapedeck-audio",
+    "tapedeck-web",
+];
 
 pub fn test() -> anyhow::Result<()> {
     let tools = tools::ensure(Need::Everything)?;

@@ -2,7 +2,7 @@
 
 use std::rc::Rc;
 
-use tapedeck_protocol::SongId;
+use tapedeck_protocol::{SongId, SongInfo};
 use yew::prelude::*;
 
 use crate::components::help::Help;
@@ -13,41 +13,51 @@ use crate::components::status::Status;
 use crate::components::visualizer::Visualizer;
 use crate::engine::Engine;
 use crate::hooks::{MediaKeys, Shortcut, use_engine, use_media_session, use_shortcuts};
+use crate::order::{Mode, Step, following};
 use crate::state::{Action, Playback, State, select};
 use crate::storage;
 
-/// What the player controls do, given the engine and the songs in the order shown.
+/// What the player controls do, given the engine, the songs in the order shown and the
+/// play order's mode.
 #[derive(Clone)]
 struct Controls {
     engine: Option<Rc<Engine>>,
+    songs: Rc<Vec<SongInfo>>,
     ids: Rc<Vec<SongId>>,
     current: Option<SongId>,
+    mode: Mode,
 }
 
 impl Controls {
-    fn run(&self, f: impl Fn(&Engine, &[SongId], Option<SongId>) + 'static) -> Callback<()> {
+    fn run(&self, f: impl Fn(&Engine, &Controls) + 'static) -> Callback<()> {
         let this = self.clone();
         Callback::from(move |()| {
             if let Some(engine) = &this.engine {
-                f(engine, &this.ids, this.current);
+                f(engine, &this);
             }
         })
     }
 
-    /// Pauses or resumes the current song; with none, plays the first one shown.
+    /// The song the order gives for `step`.
+    fn song(&self, step: Step) -> Option<SongInfo> {
+        let id = following(&self.ids, self.current, self.mode, step)?;
+        self.songs.iter().find(|s| s.id == id).cloned()
+    }
+
+    /// Pauses or resumes the current song; with none, plays the first of the order.
     fn toggle(&self) -> Callback<()> {
-        self.run(|engine, ids, current| match current {
+        self.run(|engine, this| match this.current {
             Some(_) => engine.toggle_pause(),
             None => {
-                if let Some(first) = ids.first() {
-                    engine.play(*first);
+                if let Some(first) = this.song(Step::Next) {
+                    engine.play(&first);
                 }
             }
         })
     }
 
     fn stop(&self) -> Callback<()> {
-        self.run(|engine, _, _| engine.stop())
+        self.run(|engine, _| engine.stop())
     }
 
     /// Seeks to a position, in seconds.
@@ -60,15 +70,11 @@ impl Controls {
         })
     }
 
-    fn step(&self, by: isize) -> Callback<()> {
-        self.run(move |engine, ids, current| {
-            if ids.is_empty() {
-                return;
+    fn step(&self, step: Step) -> Callback<()> {
+        self.run(move |engine, this| {
+            if let Some(song) = this.song(step) {
+                engine.play(&song);
             }
-            let at = current
-                .and_then(|c| ids.iter().position(|&id| id == c))
-                .map_or(0, |i| i as isize + by);
-            engine.play(ids[at.rem_euclid(ids.len() as isize) as usize]);
         })
     }
 }
@@ -98,24 +104,34 @@ pub fn App() -> Html {
         .and_then(|id| state.songs.iter().find(|s| s.id == id).cloned());
     let controls = Controls {
         engine: engine.clone(),
+        songs: songs.clone(),
         ids,
         current: state.current,
+        mode: state.mode(),
     };
+    // Asked on every render (each progress tick): computed only when its inputs change.
+    let upcoming = use_memo(
+        (controls.ids.clone(), state.current, state.mode()),
+        |(ids, current, mode)| following(ids, *current, *mode, Step::End),
+    );
+    let upcoming = (*upcoming).and_then(|id| songs.iter().find(|s| s.id == id).cloned());
+    use_upcoming(engine.clone(), upcoming);
     let keys = MediaKeys {
         play: controls.toggle(),
         pause: controls.toggle(),
         stop: controls.stop(),
-        next: controls.step(1),
-        previous: controls.step(-1),
+        next: controls.step(Step::Next),
+        previous: controls.step(Step::Previous),
         seek: controls.seek(),
     };
     use_media_session(current.clone(), keys, state.progress);
     use_shortcuts(on_shortcut(&controls, &state, dispatch.clone()));
     let on_play = {
-        let engine = engine.clone();
-        Callback::from(move |id| {
-            if let Some(engine) = &engine {
-                engine.play(id);
+        let (engine, songs) = (engine.clone(), songs.clone());
+        Callback::from(move |id: SongId| {
+            let song = songs.iter().find(|s| s.id == id);
+            if let (Some(engine), Some(song)) = (&engine, song) {
+                engine.play(song);
             }
         })
     };
@@ -140,11 +156,11 @@ pub fn App() -> Html {
             <NowPlaying song={current} playback={if stopped { Playback::Stopped } else { state.playback }}
                 progress={state.progress} on_toggle={controls.toggle()} on_stop={controls.stop()}
                 on_seek={controls.seek()}
-                on_previous={controls.step(-1)} on_next={controls.step(1)}
+                on_previous={controls.step(Step::Previous)} on_next={controls.step(Step::Next)}
                 on_volume={dispatch.reform(Action::Volume)} volume={state.volume} muted={state.muted}
                 shuffle={state.shuffle} repeat={state.repeat}
                 on_mute={dispatch.reform(|()| Action::ToggleMute)}
-                on_shuffle={dispatch.reform(|()| Action::ToggleShuffle)}
+                on_shuffle={dispatch.reform(|()| Action::ToggleShuffle(random_seed()))}
                 on_repeat={dispatch.reform(|()| Action::CycleRepeat)}
                 on_stats={dispatch.reform(|()| Action::ToggleNerdStats)} />
         </main>
@@ -156,7 +172,11 @@ fn on_shortcut(
     state: &State,
     dispatch: Callback<Action>,
 ) -> Callback<Shortcut> {
-    let (toggle, previous, next) = (controls.toggle(), controls.step(-1), controls.step(1));
+    let (toggle, previous, next) = (
+        controls.toggle(),
+        controls.step(Step::Previous),
+        controls.step(Step::Next),
+    );
     let (seek, position) = (controls.seek(), state.progress.position_s);
     let volume = state.volume;
     Callback::from(move |shortcut| match shortcut {
@@ -183,8 +203,22 @@ fn focus_search() {
     }
 }
 
-/// Loads the volume and mute once, then keeps the engine and localStorage in step with them
-/// and with the shuffle and repeat modes.
+/// A seed for a new shuffle order.
+fn random_seed() -> u64 {
+    (js_sys::Math::random() * 2f64.powi(53)) as u64
+}
+
+/// Tells the engine which song comes after the current one, whenever the answer changes.
+#[hook]
+fn use_upcoming(engine: Option<Rc<Engine>>, upcoming: Option<SongInfo>) {
+    use_effect_with((engine, upcoming), |(engine, upcoming)| {
+        if let Some(engine) = engine {
+            engine.set_upcoming(upcoming.clone());
+        }
+    });
+}
+
+/// Loads the volume and mute once, then keeps the engine and localStorage in step with them.
 #[hook]
 fn use_settings(state: &State, engine: Option<Rc<Engine>>, dispatch: Callback<Action>) {
     use_effect_with((), move |()| {
@@ -194,17 +228,10 @@ fn use_settings(state: &State, engine: Option<Rc<Engine>>, dispatch: Callback<Ac
             dispatch.emit(Action::ToggleMute);
         }
     });
-    let settings = (
-        engine,
-        state.volume,
-        state.muted,
-        state.shuffle,
-        state.repeat,
-    );
-    use_effect_with(settings, |(engine, volume, muted, shuffle, repeat)| {
+    let settings = (engine, state.volume, state.muted);
+    use_effect_with(settings, |(engine, volume, muted)| {
         if let Some(engine) = engine {
             engine.set_volume(if *muted { 0.0 } else { *volume });
-            engine.set_order(*shuffle, *repeat);
         }
         storage::save_volume(*volume, *muted);
     });

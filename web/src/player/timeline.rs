@@ -24,6 +24,21 @@ impl Timeline {
         }
     }
 
+    /// A timeline whose first frame plays at context frame `frame`: right after another
+    /// timeline's [`Timeline::end_frame`], with no gap and no overlap.
+    pub fn from_frame(rate: u32, frame: u64) -> Self {
+        Self {
+            rate: f64::from(rate),
+            first: frame,
+            frames: 0,
+        }
+    }
+
+    /// The context frame after the last one scheduled.
+    pub fn end_frame(&self) -> u64 {
+        self.first + self.frames
+    }
+
     /// Appends `frames` and returns the context time at which they start.
     pub fn push(&mut self, frames: usize) -> f64 {
         let at = self.end();
@@ -80,5 +95,11 @@ mod tests {
         assert_eq!(t.ahead(0.5), t.ahead(1.0), "nothing plays before the start");
         assert_eq!(t.played(0.0), 0.0);
         assert_eq!(t.played(100.0), 18_820.0 / 44_100.0);
+        let after = Timeline::from_frame(44_100, t.end_frame());
+        assert_eq!(
+            after.start(),
+            t.end(),
+            "the next timeline starts where this one ends"
+        );
     }
 }

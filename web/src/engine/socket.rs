@@ -1,0 +1,207 @@
+//! The engine's WebSocket: connecting with backoff, sending commands and matching each reply
+//! to its command, and routing a play's binary messages to the player.
+
+use std::rc::Rc;
+
+use tapedeck_protocol::{Command, Event, Reply, SongInfo};
+use wasm_bindgen::JsCast;
+use wasm_bindgen::closure::Closure;
+use web_sys::{BinaryType, MessageEvent, WebSocket};
+
+use super::{Engine, with};
+use crate::player::{Origin, Player, PlayerError};
+use crate::state::{Action, Connection};
+
+/// The longest wait between reconnection attempts.
+const MAX_BACKOFF_S: u32 = 10;
+
+/// A socket event handler, kept alive as long as its socket.
+pub type Handler = Closure<dyn FnMut(MessageEvent)>;
+
+/// A command sent, waiting for its reply.
+#[derive(Debug)]
+pub struct Sent {
+    command: Command,
+    /// The song a `play` plays.
+    song: Option<SongInfo>,
+    /// A `play` of the song queued to follow the current one.
+    pub queued: bool,
+    /// A later command ended this play before its reply came: the reply starts nothing.
+    superseded: bool,
+}
+
+impl Engine {
+    pub(super) fn send(&self, command: Command, song: Option<SongInfo>, queued: bool) {
+        let socket = self.socket.borrow().clone();
+        let Some(socket) = socket.filter(|s| s.ready_state() == WebSocket::OPEN) else {
+            return self
+                .dispatch
+                .emit(Action::Error(Some("not connected".into())));
+        };
+        if socket.send_with_str(&command.to_string()).is_err() {
+            return;
+        }
+        let mut pending = self.pending.borrow_mut();
+        if command.ends_play() {
+            self.accepting.set(false);
+            pending.iter_mut().for_each(|sent| sent.superseded = true);
+        }
+        pending.push_back(Sent {
+            command,
+            song,
+            queued,
+            superseded: false,
+        });
+    }
+
+    pub(super) fn connect(self: &Rc<Self>) {
+        self.dispatch
+            .emit(Action::Connection(Connection::Connecting));
+        let Some(url) = socket_url() else { return };
+        let Ok(socket) = WebSocket::new(&url) else {
+            return self.lost();
+        };
+        socket.set_binary_type(BinaryType::Arraybuffer);
+        let weak = Rc::downgrade(self);
+        let on_message = Handler::new({
+            let weak = weak.clone();
+            move |event: MessageEvent| with(&weak, |e| e.on_message(&event))
+        });
+        let on_open = Handler::new({
+            let weak = weak.clone();
+            move |_| with(&weak, Engine::on_open)
+        });
+        let on_close = Handler::new(move |_| {
+            if let Some(engine) = weak.upgrade() {
+                engine.on_close();
+            }
+        });
+        socket.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+        socket.set_onopen(Some(on_open.as_ref().unchecked_ref()));
+        socket.set_onclose(Some(on_close.as_ref().unchecked_ref()));
+        *self.handlers.borrow_mut() = vec![on_message, on_open, on_close];
+        *self.socket.borrow_mut() = Some(socket);
+    }
+
+    fn on_open(&self) {
+        self.backoff_s.set(1);
+        self.pending.borrow_mut().clear();
+        self.dispatch
+            .emit(Action::Connection(Connection::Connected));
+        self.dispatch.emit(Action::Error(None));
+        self.send(Command::Info(None), None, false);
+        let song = self.current.borrow().clone();
+        if let Some(song) = song.filter(|_| self.resume.take()) {
+            let (position, paused) = {
+                let player = self.player.borrow();
+                (player.stats().position_s, player.is_paused())
+            };
+            self.play_from(&song, Some(position), paused);
+        }
+    }
+
+    /// The connection is gone: the song, if one plays, keeps playing what the player holds,
+    /// and goes on from there once the connection is back. A queued song is forgotten.
+    fn on_close(self: &Rc<Self>) {
+        self.socket.borrow_mut().take();
+        self.pending.borrow_mut().clear();
+        self.queued.borrow_mut().take();
+        self.with_player(Player::drop_next);
+        self.resume.set(self.current.borrow().is_some());
+        self.lost();
+    }
+
+    /// Waits, then tries again; the wait doubles up to [`MAX_BACKOFF_S`].
+    fn lost(self: &Rc<Self>) {
+        let wait = self.backoff_s.get();
+        self.backoff_s.set((wait * 2).min(MAX_BACKOFF_S));
+        self.dispatch
+            .emit(Action::Connection(Connection::Disconnected {
+                retry_s: wait,
+            }));
+        let weak = Rc::downgrade(self);
+        let retry = gloo_timers::callback::Timeout::new(wait * 1000, move || {
+            if let Some(engine) = weak.upgrade() {
+                engine.connect();
+            }
+        });
+        *self.retry.borrow_mut() = Some(retry);
+    }
+
+    fn on_message(&self, event: &MessageEvent) {
+        let data = event.data();
+        if let Some(text) = data.as_string() {
+            return self.on_text(&text);
+        }
+        if let Ok(buffer) = data.dyn_into::<js_sys::ArrayBuffer>() {
+            if !self.accepting.get() {
+                return;
+            }
+            let bytes = js_sys::Uint8Array::new(&buffer).to_vec();
+            let pushed = self.with_player(|player| player.push(bytes).and_then(|()| player.pump()));
+            match pushed {
+                Ok(()) => {}
+                Err(PlayerError::Backlog) if self.player.borrow().is_paused() => self.drop_stream(),
+                Err(err) => self.fail(err.to_string()),
+            }
+        }
+    }
+
+    fn on_text(&self, text: &str) {
+        match Event::parse(text) {
+            // The end of a play that was ended already (PROTOCOL.md 16.4: it comes, if at
+            // all, before the reply of the command that ended it).
+            Some(Event::End) if !self.accepting.get() => {}
+            Some(Event::End) => self.with_player(Player::finish),
+            Some(Event::Error(reason)) => {
+                // A play cut short: play what came, then end (no more will come).
+                if self.accepting.get() {
+                    self.with_player(Player::finish);
+                }
+                self.dispatch.emit(Action::Error(Some(reason)));
+            }
+            None => {
+                let sent = self.pending.borrow_mut().pop_front();
+                if let Some(sent) = sent {
+                    self.on_reply(sent, text);
+                }
+            }
+        }
+    }
+
+    fn on_reply(&self, sent: Sent, line: &str) {
+        match (Reply::parse(&sent.command, line), sent.song) {
+            (Ok(Reply::Error(reason)), _) => {
+                if sent.queued {
+                    self.queued.borrow_mut().take();
+                }
+                self.dispatch.emit(Action::Error(Some(reason)));
+            }
+            (Ok(Reply::Info(songs)), _) => self.dispatch.emit(Action::Library(songs)),
+            (Ok(Reply::Port { skip, .. }), Some(song)) if !sent.superseded => {
+                let start_s = match sent.command {
+                    Command::Play(_, Some(ms)) => f64::from(ms) / 1000.0,
+                    _ => 0.0,
+                };
+                let origin = Origin {
+                    start_s,
+                    skip: skip.unwrap_or(0),
+                };
+                self.begin(song, origin, sent.queued);
+            }
+            (Err(err), _) => self.dispatch.emit(Action::Error(Some(err.to_string()))),
+            _ => {}
+        }
+    }
+}
+
+/// `ws://<this page's host>/ws` (`wss` under https).
+fn socket_url() -> Option<String> {
+    let location = web_sys::window()?.location();
+    let scheme = if location.protocol().ok()? == "https:" {
+        "wss"
+    } else {
+        "ws"
+    };
+    Some(format!("{scheme}://{}/ws", location.host().ok()?))
+}
