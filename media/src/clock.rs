@@ -1,6 +1,10 @@
 //! The media time of a stream's octets: for each octet, the time at which a player needs it
 //! (the start time of the frame it belongs to). Pacing sends every octet before that.
 //!
+//! Times count from the stream's first frame, whatever that frame's time in the song: a
+//! stream that starts at a position (a seek) is needed from its first octet just like a
+//! whole song, so it gets the same burst.
+//!
 //! Raw streams (mp3, ADTS, FLAC, Ogg) are walked frame by frame as their octets go by; PCM
 //! (WAV, AIFF) is arithmetic; mp4 keeps its index apart from the audio, so its chunks' times
 //! are read up front.
@@ -103,7 +107,11 @@ impl Clock {
                 None => Kind::Unknown,
             },
             Format::Mp4 => match mp4::chunk_times(file, size)? {
-                Some(points) => Kind::Table { points, cursor: 0 },
+                Some(mut points) => {
+                    let origin = points.first().map_or(0.0, |p| p.1);
+                    points.iter_mut().for_each(|p| p.1 -= origin);
+                    Kind::Table { points, cursor: 0 }
+                }
                 None => Kind::Unknown,
             },
         };
@@ -162,6 +170,8 @@ struct Timeline {
     points: VecDeque<(u64, f64)>,
     /// The latest time recorded, so times never go back (a chained or odd stream).
     latest: f64,
+    /// The song time of the stream's first frame: times are recorded from it.
+    origin: Option<f64>,
 }
 
 impl Timeline {
@@ -169,7 +179,7 @@ impl Timeline {
         if !time.is_finite() || self.points.len() >= MAX_POINTS {
             return;
         }
-        let time = time.max(self.latest);
+        let time = (time - *self.origin.get_or_insert(time)).max(self.latest);
         match self.points.back() {
             Some(&(last, _)) if at < last + GRID => {}
             _ => {

@@ -25,6 +25,7 @@ struct Page {
     /// `None` when no packet ends on the page.
     granule: Option<u64>,
     serial: u32,
+    sequence: u32,
     /// Header plus segment table.
     header_len: usize,
     body_len: u64,
@@ -48,6 +49,7 @@ impl Page {
             flags: b[5],
             granule: (granule != u64::MAX).then_some(granule),
             serial: le32(b, 14)?,
+            sequence: le32(b, 18)?,
             header_len: FIXED + count,
             body_len: lacing.iter().map(|&l| u64::from(l)).sum(),
             packets_ended: lacing.iter().filter(|&&l| l < 255).count(),
@@ -139,7 +141,12 @@ pub fn audio(file: &(impl ReadAt + ?Sized), size: u64) -> io::Result<Option<(u64
 }
 
 /// Walks the pages of the first logical stream (and of streams chained after it); a page's
-/// time is that of the last granule position before it.
+/// time is that of the last granule position before it, counted from the stream's start.
+///
+/// A stream sent from a position (PROTOCOL.md 5.4.1) is its header pages followed by audio
+/// pages from the middle of the file: the page sequence jumps. Its times then count from the
+/// end of its first audio page (the start of that page is not written anywhere), which makes
+/// them earlier by at most a page: pacing sends sooner, never later.
 #[derive(Debug)]
 pub struct Walker {
     /// The current logical stream and its codec.
@@ -150,6 +157,10 @@ pub struct Walker {
     time: f64,
     /// The duration of earlier chained streams.
     base: f64,
+    /// The sequence number of the first stream's last page.
+    sequence: Option<u32>,
+    /// The song time the first stream's times count from, once its first audio page is seen.
+    origin: Option<f64>,
 }
 
 impl Default for Walker {
@@ -159,6 +170,8 @@ impl Default for Walker {
             ended: true,
             time: 0.0,
             base: 0.0,
+            sequence: None,
+            origin: None,
         }
     }
 }
@@ -188,9 +201,18 @@ impl Walk for Walker {
         let Some((_, codec)) = self.stream.filter(|s| s.0 == page.serial) else {
             return Step::Skip(page.len());
         };
-        let time = self.base + self.time;
+        let time = (self.base + self.time - self.origin.unwrap_or(0.0)).max(0.0);
         if let Some(end) = page.granule.and_then(|g| codec.time(g)) {
+            if self.origin.is_none() && self.base == 0.0 && end > 0.0 {
+                let follows = self
+                    .sequence
+                    .is_some_and(|s| page.sequence == s.wrapping_add(1));
+                self.origin = Some(if follows { 0.0 } else { end });
+            }
             self.time = self.time.max(end);
+        }
+        if self.base == 0.0 {
+            self.sequence = Some(page.sequence);
         }
         self.ended = page.flags & Page::EOS != 0;
         Step::Frame {
@@ -236,27 +258,45 @@ pub(crate) mod tests {
         assert_eq!(audio(&file, size).expect("read"), Some((start, size)));
     }
 
+    /// `page` numbered `sequence`, padded to a walker's window.
+    fn numbered(mut page: Vec<u8>, sequence: u32) -> Vec<u8> {
+        page[18..22].copy_from_slice(&sequence.to_le_bytes());
+        page.resize(400, 0);
+        page
+    }
+
+    fn time(walker: &mut Walker, page: &[u8]) -> f64 {
+        let Step::Frame { time, .. } = walker.step(0, page) else {
+            panic!("not a page")
+        };
+        time
+    }
+
     #[test]
     fn pages_take_the_time_of_the_granule_before() {
         let mut walker = Walker::default();
-        let mut id = page(Page::BOS, 0, 7, &[&vorbis_id()]);
-        id.resize(400, 0);
-        assert!(matches!(walker.step(0, &id), Step::Frame { time: 0.0, .. }));
-        let mut audio = page(0, 44_100, 7, &[&[0u8; 100]]);
-        audio.resize(400, 0);
-        assert!(matches!(
-            walker.step(100, &audio),
-            Step::Frame { time: 0.0, .. }
-        ));
-        let Step::Frame { time, .. } = walker.step(300, &audio) else {
-            panic!("page")
-        };
-        assert!((time - 1.0).abs() < 1e-12);
+        let id = numbered(page(Page::BOS, 0, 7, &[&vorbis_id()]), 0);
+        assert_eq!(time(&mut walker, &id), 0.0);
+        let audio = |granule, sequence| numbered(page(0, granule, 7, &[&[0u8; 100]]), sequence);
+        assert_eq!(time(&mut walker, &audio(44_100, 1)), 0.0);
+        assert!((time(&mut walker, &audio(88_200, 2)) - 1.0).abs() < 1e-12);
         let mut other = page(0, 999_999, 8, &[&[0u8; 10]]);
         other.resize(400, 0);
         assert!(
             matches!(walker.step(500, &other), Step::Skip(_)),
             "another stream"
         );
+    }
+
+    #[test]
+    fn a_stream_from_a_position_counts_from_its_first_audio_page() {
+        let mut walker = Walker::default();
+        let id = numbered(page(Page::BOS, 0, 7, &[&vorbis_id()]), 0);
+        assert_eq!(time(&mut walker, &id), 0.0);
+        let audio = |granule, sequence| numbered(page(0, granule, 7, &[&[0u8; 100]]), sequence);
+        // Sequence 1 is not followed: the file's pages 1 to 499 were left out.
+        assert_eq!(time(&mut walker, &audio(44_100 * 60, 500)), 0.0);
+        assert_eq!(time(&mut walker, &audio(44_100 * 61, 501)), 0.0);
+        assert!((time(&mut walker, &audio(44_100 * 62, 502)) - 1.0).abs() < 1e-12);
     }
 }
