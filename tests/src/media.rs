@@ -221,7 +221,8 @@ fn piped_wav(path: &Path) {
     std::fs::write(path, out.stdout).expect("write piped wav");
 }
 
-fn ffmpeg(args: &[&str], out: &Path) {
+/// Runs ffmpeg with `args`, writing `out` (overwritten).
+pub fn ffmpeg(args: &[&str], out: &Path) {
     let status = Command::new("ffmpeg")
         .args(["-hide_banner", "-loglevel", "error", "-y"])
         .args(args)

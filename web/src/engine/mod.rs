@@ -223,6 +223,11 @@ impl Engine {
         self.player.borrow_mut().set_volume(volume);
     }
 
+    /// Records `seconds` of what the page outputs (`window.tapedeck.capture`).
+    pub fn capture(&self, seconds: f64) -> js_sys::Promise {
+        self.player.borrow().capture(seconds)
+    }
+
     /// The analyser tap of the current audio graph, for a visualizer.
     pub fn analyser(&self) -> Option<web_sys::AnalyserNode> {
         self.player.borrow().analyser()

@@ -1,5 +1,6 @@
 //! `use_engine`: starts the session with the bridge on mount, exposes `window.tapedeck` for
-//! automation (`stats()`, `seek(seconds)`), and shuts everything down on unmount.
+//! automation (`stats()`, `seek(seconds)`, `capture(seconds)`), and shuts everything down on
+//! unmount.
 
 use std::rc::Rc;
 
@@ -35,11 +36,13 @@ pub fn use_engine(dispatch: Callback<Action>) -> Option<Rc<Engine>> {
 struct Api {
     _stats: Closure<dyn Fn() -> JsValue>,
     _seek: Closure<dyn Fn(f64)>,
+    _capture: Closure<dyn Fn(f64) -> js_sys::Promise>,
 }
 
 /// Defines `window.tapedeck`: `stats()`, returning a plain object
-/// `{state, song, position_s, duration_s, buffered_s, underruns, first_sound_ms, bytes}`, and
-/// `seek(seconds)`, which moves the current song there.
+/// `{state, song, position_s, duration_s, buffered_s, underruns, first_sound_ms, bytes}`;
+/// `seek(seconds)`, which moves the current song there; and `capture(seconds)`, a promise of
+/// `{rate, samples}`: the page's output, first channel, recorded in real time from the call.
 fn install_stats(engine: &Rc<Engine>) -> Api {
     let weak = Rc::downgrade(engine);
     let stats = Closure::<dyn Fn() -> JsValue>::new(move || {
@@ -52,10 +55,21 @@ fn install_stats(engine: &Rc<Engine>) -> Api {
             engine.seek(seconds);
         }
     });
+    let weak = Rc::downgrade(engine);
+    let capture = Closure::<dyn Fn(f64) -> js_sys::Promise>::new(move |seconds: f64| {
+        match weak
+            .upgrade()
+            .filter(|_| seconds.is_finite() && seconds >= 0.0)
+        {
+            Some(engine) => engine.capture(seconds),
+            None => js_sys::Promise::reject(&"capture(seconds) takes a number of seconds".into()),
+        }
+    });
     let api = Object::new();
     for (name, function) in [
         ("stats", stats.as_ref().unchecked_ref::<Function>()),
         ("seek", seek.as_ref().unchecked_ref::<Function>()),
+        ("capture", capture.as_ref().unchecked_ref::<Function>()),
     ] {
         let _ = Reflect::set(&api, &name.into(), function);
     }
@@ -65,6 +79,7 @@ fn install_stats(engine: &Rc<Engine>) -> Api {
     Api {
         _stats: stats,
         _seek: seek,
+        _capture: capture,
     }
 }
 

@@ -11,6 +11,7 @@
 //! its first frame scheduled on the context frame after the current one's last: no gap, no
 //! overlap. When the current one has played out, the queued one takes its place.
 
+mod capture;
 mod graph;
 mod play;
 mod stats;
@@ -283,6 +284,15 @@ impl Player {
         self.volume = volume.max(0.0);
         if let Some(graph) = &self.graph {
             graph.gain.gain().set_value(self.volume);
+        }
+    }
+
+    /// Records `seconds` of the output, after the gain (see `capture.rs`): a promise of
+    /// `{rate, samples}`, rejected when nothing has played yet (there is no output).
+    pub fn capture(&self, seconds: f64) -> js_sys::Promise {
+        match &self.graph {
+            Some(graph) => capture::capture(graph.context.clone(), graph.gain.clone(), seconds),
+            None => js_sys::Promise::reject(&"nothing has played yet: there is no output".into()),
         }
     }
 

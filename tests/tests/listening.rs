@@ -1,0 +1,224 @@
+//! What the page really outputs, recorded with `window.tapedeck.capture` in headless Chromium
+//! on the real audio clock: two queued songs join without a seam, a seek lands on its sample
+//! and nothing of the earlier play follows it, pause and resume lose and repeat nothing.
+//!
+//! The songs are tones made for the purpose, so that a lost, repeated or foreign sample shows:
+//! a pure sine obeys `x[n+1] + x[n-1] = 2 cos(w) x[n]` at every sample, and a seam breaks it.
+
+use std::f64::consts::PI;
+use std::path::Path;
+use std::time::Duration;
+
+use serde_json::Value;
+use tapedeck_tests::media::ffmpeg;
+use tapedeck_tests::system::{System, free_port};
+use tapedeck_tests::webdriver::Browser;
+
+const STATS: &str = "return window.tapedeck ? window.tapedeck.stats() : null";
+const RATE: u32 = 48_000;
+/// The split sine: 1 kHz, its first 4 s in song 1 (FLAC), the next 6 s in song 2 (WAV).
+const SINE_HZ: f64 = 1000.0;
+const AMPLITUDE: f64 = 0.5;
+/// Song 3's second `k` is a tone of `310 + 200 k` Hz for 0.9 s, then 0.1 s of silence.
+const STEP_HZ: [f64; 2] = [310.0, 200.0];
+
+fn library(dir: &Path) {
+    let sine = format!("sine=frequency={SINE_HZ}:sample_rate={RATE}:duration=10");
+    let gain = "volume=4"; // ffmpeg's sine has amplitude 1/8
+    ffmpeg(
+        &[
+            "-f",
+            "lavfi",
+            "-i",
+            &sine,
+            "-af",
+            &format!("{gain},atrim=end_sample=192000"),
+        ],
+        &dir.join("1 first half.flac"),
+    );
+    ffmpeg(
+        &[
+            "-f",
+            "lavfi",
+            "-i",
+            &sine,
+            "-af",
+            &format!("{gain},atrim=start_sample=192000,asetpts=N/SR/TB"),
+            "-c:a",
+            "pcm_s16le",
+        ],
+        &dir.join("2 second half.wav"),
+    );
+    let [base, step] = STEP_HZ;
+    let steps = format!(
+        "aevalsrc='{AMPLITUDE}*sin(2*PI*({base}+{step}*floor(t))*t)*lt(mod(t\\,1)\\,0.9)':s={RATE}:d=10"
+    );
+    ffmpeg(&["-f", "lavfi", "-i", &steps], &dir.join("3 steps.flac"));
+}
+
+/// A started system on the tone library and a browser on its page.
+fn start() -> (tempfile::TempDir, System, Browser) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    library(dir.path());
+    let system = System::start_on(dir.path());
+    let browser = Browser::start(free_port());
+    browser.go(&system.page);
+    browser.wait_for(
+        "the tone library",
+        "return document.querySelectorAll('tr.song').length",
+        |v| v == 3,
+    );
+    (dir, system, browser)
+}
+
+/// Starts a capture of `seconds`; [`collect`] waits for it.
+fn begin_capture(browser: &Browser, seconds: f64) {
+    browser.run(&format!(
+        "window.captured = null; window.tapedeck.capture({seconds}).then(\
+         c => window.captured = {{rate: c.rate, samples: Array.from(c.samples)}},\
+         e => window.captured = {{error: String(e)}}); return null"
+    ));
+}
+
+/// The finished capture: its rate and samples.
+fn collect(browser: &Browser) -> (f64, Vec<f64>) {
+    let captured = browser.wait_for("the capture", "return window.captured", |v| !v.is_null());
+    assert!(captured["error"].is_null(), "capture failed: {captured}");
+    let rate = captured["rate"].as_f64().expect("rate");
+    let samples = captured["samples"]
+        .as_array()
+        .expect("samples")
+        .iter()
+        .map(|s| s.as_f64().unwrap_or(f64::NAN))
+        .collect();
+    (rate, samples)
+}
+
+/// How far each sample strays from a sine of `hz` through its neighbours.
+fn residual(samples: &[f64], hz: f64, rate: f64) -> Vec<f64> {
+    let c = 2.0 * (2.0 * PI * hz / rate).cos();
+    let mut out = vec![0.0; samples.len()];
+    for n in 1..samples.len().saturating_sub(1) {
+        out[n] = (samples[n + 1] + samples[n - 1] - c * samples[n]).abs();
+    }
+    out
+}
+
+fn playing(browser: &Browser, song: u64, from: f64) -> Value {
+    browser.wait_for(&format!("song {song} past {from} s"), STATS, |s| {
+        s["state"] == "playing" && s["song"] == song && s["position_s"].as_f64() > Some(from)
+    })
+}
+
+/// A seam a sample wide (one lost or repeated) moves the residual by about `A w`: 0.065 here.
+const SEAM: f64 = 0.01;
+
+#[test]
+fn two_queued_songs_join_continuous_in_phase_and_level() {
+    let (_dir, _system, browser) = start();
+    browser.click("tr.song[data-id='1']");
+    playing(&browser, 1, 1.5);
+    // From 1.5 s into the 4 s song to about 2 s into the next one: the join is in the middle.
+    begin_capture(&browser, 4.5);
+    let (rate, samples) = collect(&browser);
+    let stats = browser.run(STATS);
+    assert_eq!(stats["song"], 2, "the queued song took over: {stats}");
+    assert_eq!(stats["underruns"], 0, "{stats}");
+    assert_eq!(
+        rate,
+        f64::from(RATE),
+        "the context runs at the songs' rate here"
+    );
+    let worst = residual(&samples, SINE_HZ, rate)
+        .iter()
+        .enumerate()
+        .skip(1)
+        .take(samples.len() - 2)
+        .fold((0, 0.0), |w, (n, &r)| if r > w.1 { (n, r) } else { w });
+    assert!(
+        worst.1 < SEAM,
+        "a seam at sample {} of {}: residual {}",
+        worst.0,
+        samples.len(),
+        worst.1
+    );
+    for (i, block) in samples.chunks_exact(480).enumerate() {
+        let rms = (block.iter().map(|s| s * s).sum::<f64>() / 480.0).sqrt();
+        let want = AMPLITUDE / 2f64.sqrt();
+        assert!(
+            (rms - want).abs() < 0.01 * want,
+            "level {rms} in block {i} (want {want})"
+        );
+    }
+}
+
+#[test]
+fn pause_and_resume_lose_and_repeat_nothing() {
+    let (_dir, _system, browser) = start();
+    browser.click("tr.song[data-id='2']");
+    playing(&browser, 2, 0.3);
+    begin_capture(&browser, 2.0);
+    std::thread::sleep(Duration::from_millis(600));
+    browser.click("button.toggle");
+    browser.wait_for("paused", STATS, |s| s["state"] == "paused");
+    std::thread::sleep(Duration::from_millis(700));
+    browser.click("button.toggle");
+    browser.wait_for("playing again", STATS, |s| s["state"] == "playing");
+    let (rate, samples) = collect(&browser);
+    let residuals = residual(&samples, SINE_HZ, rate);
+    let worst = residuals[1..samples.len() - 1]
+        .iter()
+        .copied()
+        .fold(0.0, f64::max);
+    assert!(worst < SEAM, "a seam across the pause: residual {worst}");
+    let quiet = samples.iter().filter(|s| s.abs() < 1e-6).count();
+    assert!(
+        quiet < 4,
+        "{quiet} silent samples: the pause was recorded as a gap"
+    );
+}
+
+#[test]
+fn a_seek_lands_on_its_sample_and_nothing_earlier_follows() {
+    let (_dir, _system, browser) = start();
+    browser.click("tr.song[data-id='3']");
+    playing(&browser, 3, 1.2);
+    begin_capture(&browser, 2.0);
+    browser.run("window.tapedeck.seek(7.37)");
+    let (rate, samples) = collect(&browser);
+    let [base, step] = STEP_HZ;
+    let (seven, eight) = (base + 7.0 * step, base + 8.0 * step);
+    // The new sound: the first stretch of 100 samples that is a clean tone of second 7.
+    let tone = residual(&samples, seven, rate);
+    let clean = |n: usize| tone[n] < SEAM && samples[n].abs() > 1e-6;
+    let found = (1..samples.len() - 100)
+        .find(|&n| (n..n + 100).all(clean))
+        .expect("the tone of second 7 after the seek");
+    let onset = (1..=found)
+        .rev()
+        .take_while(|&n| clean(n))
+        .last()
+        .unwrap_or(found);
+    // Second 7's tone ends at 7.9 s: 0.53 s after the seek's position, to the sample.
+    let end = (onset..samples.len())
+        .find(|&n| samples[n..].iter().take(48).all(|s| s.abs() < 1e-6))
+        .expect("the silence at 7.9 s");
+    let want = (0.53 * rate).round() as usize;
+    let lasted = end - onset;
+    assert!(
+        lasted.abs_diff(want) <= 1,
+        "the tone of second 7 lasted {lasted} samples from the seek, want {want}"
+    );
+    // After the onset, only seconds 7 and 8 sound: nothing of the play before the seek.
+    let after = residual(&samples, eight, rate);
+    for n in onset + 1..samples.len() - 1 {
+        let silent = samples[n].abs() < 1e-6;
+        let ours = tone[n] < SEAM || after[n] < SEAM;
+        let edge = (n as isize - end as isize).abs() <= 1 || samples[n - 1].abs() < 1e-6;
+        assert!(
+            silent || ours || edge,
+            "sample {n} ({}) after the seek's onset at {onset} is neither {seven} nor {eight} Hz",
+            samples[n]
+        );
+    }
+}
