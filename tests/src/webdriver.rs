@@ -76,6 +76,33 @@ impl Browser {
         self.call("POST", "/url", Some(&json!({ "url": url })));
     }
 
+    /// Resizes the window so that the page's viewport is `width` x `height` CSS pixels.
+    pub fn set_viewport(&self, width: u32, height: u32) {
+        self.call(
+            "POST",
+            "/window/rect",
+            Some(&json!({ "width": width, "height": height })),
+        );
+        // The window's frame, if any, takes from the viewport: grow the window by the
+        // difference.
+        let inner = self.run("return [window.innerWidth, window.innerHeight]");
+        let (w, h) = (
+            inner[0].as_u64().unwrap_or(0),
+            inner[1].as_u64().unwrap_or(0),
+        );
+        if (w, h) != (u64::from(width), u64::from(height)) {
+            let (dw, dh) = (
+                u64::from(width).saturating_sub(w),
+                u64::from(height).saturating_sub(h),
+            );
+            self.call(
+                "POST",
+                "/window/rect",
+                Some(&json!({ "width": u64::from(width) + dw, "height": u64::from(height) + dh })),
+            );
+        }
+    }
+
     pub fn refresh(&self) {
         self.call("POST", "/refresh", Some(&json!({})));
     }
