@@ -118,3 +118,79 @@ async fn bad_positions_get_clear_errors_and_the_connection_stays_usable() {
     assert!(client.ask("list").await.starts_with('{'));
     server.stop().await;
 }
+
+/// A seek storm: one client asks for 300 plays from a position at 100 a second (good ones,
+/// past the end, malformed; a few claimed and dropped part-way), while another listens. Every
+/// storm reply is a well-formed `port` or a clear `error`; the listener's stream is complete
+/// and intact, and its control connection answers during the storm; afterwards the server
+/// holds no more tasks (connections, plays) than before it.
+#[tokio::test]
+async fn a_seek_storm_gets_clear_replies_and_disturbs_no_one_else() {
+    let mut config = Config::new(&demo_music());
+    config.pacing = Some(tapedeck_server::Pacing {
+        burst: std::time::Duration::from_secs(1),
+        speed: 8.0,
+    });
+    let server = TestServer::start(config).await;
+    let mut calm = server.client().await;
+    let (port, token, _) = calm.play(1).await;
+    let reference = common::sha256(&read_all(&mut claim(server.addr, port, &token).await).await);
+    // The server runs on this test's runtime: its tasks are the connections and plays it
+    // holds. (Open files are the process's, shared with the other tests of this binary.)
+    let tasks = tokio::runtime::Handle::current()
+        .metrics()
+        .num_alive_tasks();
+
+    let listening = {
+        let addr = server.addr;
+        tokio::spawn(async move {
+            let mut listener = Client::connect(addr).await;
+            let (port, token, bytes) = listener.play(1).await;
+            let mut data = claim(addr, port, &token).await;
+            let reading = tokio::spawn(async move { read_all(&mut data).await });
+            tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+            assert!(
+                listener.ask("list").await.starts_with('{'),
+                "list mid-storm"
+            );
+            let got = reading.await.expect("reader");
+            assert_eq!(got.len() as u64, bytes);
+            common::sha256(&got)
+        })
+    };
+
+    let mut storm = server.client().await;
+    let mut ticks = tokio::time::interval(std::time::Duration::from_millis(10));
+    for i in 0..300u32 {
+        ticks.tick().await;
+        let id = 1 + i % 4;
+        let line = match i % 10 {
+            7 => format!("play {id} 99999999"),
+            8 => format!("play {id} -{i}"),
+            _ => format!("play {id} {}", (i * 737) % 20_000),
+        };
+        let reply = storm.ask(&line).await;
+        let fields: Vec<&str> = reply.split(' ').collect();
+        match (i % 10, fields.as_slice()) {
+            (7, _) => assert_eq!(reply, "error position past the end"),
+            (8, _) => assert_eq!(reply, "error invalid position"),
+            (_, ["port", port, token, _octets, _skip]) if i % 10 == 3 => {
+                let mut data = claim(server.addr, port.parse().expect("port"), token).await;
+                let mut some = [0; 4096];
+                let _ = tokio::io::AsyncReadExt::read(&mut data, &mut some).await;
+            }
+            (_, ["port", _, _, _, _]) => {}
+            _ => panic!("{line}: {reply}"),
+        }
+    }
+    assert_eq!(
+        listening.await.expect("listener"),
+        reference,
+        "the listener's song"
+    );
+    assert_eq!(storm.ask("stop").await, "stopped");
+    drop(storm);
+    drop(calm);
+    common::settle_to(usize::MAX, tasks).await;
+    server.stop().await;
+}
