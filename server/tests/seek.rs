@@ -126,7 +126,7 @@ async fn bad_positions_get_clear_errors_and_the_connection_stays_usable() {
 /// holds no more tasks (connections, plays) than before it.
 #[tokio::test]
 async fn a_seek_storm_gets_clear_replies_and_disturbs_no_one_else() {
-    let mut config = Config::new(&demo_music());
+    let mut config = Config::new(demo_music());
     config.pacing = Some(tapedeck_server::Pacing {
         burst: std::time::Duration::from_secs(1),
         speed: 8.0,
