@@ -194,3 +194,38 @@ async fn a_seek_storm_gets_clear_replies_and_disturbs_no_one_else() {
     common::settle_to(usize::MAX, tasks).await;
     server.stop().await;
 }
+
+/// Songs cut short after the scan (the index still has their old length): a position beyond
+/// what is left gets a clear error, one within it still plays from there, and the connection
+/// stays usable throughout.
+#[tokio::test]
+async fn seeks_into_a_file_cut_short_since_the_scan_get_clear_errors() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    for (_, name, _) in SONGS {
+        std::fs::copy(demo_music().join(name), dir.path().join(name)).expect("copy");
+    }
+    let server = TestServer::unpaced(dir.path()).await;
+    let mut client = server.client().await;
+    for (id, name, ext) in SONGS {
+        let path = dir.path().join(name);
+        let file = std::fs::read(&path).expect("read");
+        std::fs::write(&path, &file[..file.len() / 2]).expect("cut");
+        let reply = client.play_from(id, 18_000).await;
+        assert!(
+            matches!(
+                reply.as_ref().map_err(String::as_str),
+                Err("position past the end" | "cannot start this song at a position")
+            ),
+            "{name}: {reply:?}"
+        );
+        let (got, skip) = play_from(&server, &mut client, id, 2_000).await;
+        let (rate, channels, part) = decode(&got, ext);
+        let expected = (rate as usize * channels) * 3;
+        assert!(
+            part.len() >= skip as usize * channels + expected,
+            "{name}: a play from 2 s of a cut file holds at least 3 s"
+        );
+    }
+    assert!(client.ask("list").await.starts_with('{'));
+    server.stop().await;
+}
