@@ -222,3 +222,32 @@ fn a_seek_lands_on_its_sample_and_nothing_earlier_follows() {
         );
     }
 }
+
+/// Repeat one: song 1 (4 s of a 1 kHz sine at 48 kHz, exactly 4,000 periods) loops into
+/// itself without a seam.
+#[test]
+fn repeat_one_loops_without_a_seam() {
+    let (_dir, _system, browser) = start();
+    let repeat = "button.mode[aria-label^='Repeat']";
+    browser.click(repeat);
+    browser.click(repeat);
+    browser.wait_for(
+        "repeat one",
+        &format!("return document.querySelector(\"{repeat}\").textContent"),
+        |v| v == "Repeat: one",
+    );
+    browser.click("tr.song[data-id='1']");
+    playing(&browser, 1, 2.0);
+    begin_capture(&browser, 3.0);
+    let (rate, samples) = collect(&browser);
+    let stats = browser.run(STATS);
+    assert_eq!(stats["song"], 1, "{stats}");
+    assert!(stats["position_s"].as_f64() < Some(3.5), "looped: {stats}");
+    let worst = residual(&samples, SINE_HZ, rate)[1..samples.len() - 1]
+        .iter()
+        .copied()
+        .fold(0.0, f64::max);
+    assert!(worst < SEAM, "a seam in the loop: residual {worst}");
+    let quiet = samples.iter().filter(|s| s.abs() < 1e-6).count();
+    assert!(quiet < 4, "{quiet} silent samples: a gap in the loop");
+}
