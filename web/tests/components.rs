@@ -193,6 +193,8 @@ async fn the_now_playing_bar_shows_progress_and_controls() {
 
 /// The scrubber: a click at three quarters of its width seeks to three quarters of the song;
 /// while a drag is on, the time under the pointer is shown, and the seek comes on release.
+/// (Before the fix, positions were taken on Yew's root element: right only where the bar
+/// happened to span the page.)
 #[wasm_bindgen_test]
 async fn the_scrubber_seeks_by_click_and_drag() {
     let (on_seek, seeks) = recorder::<f64>();
@@ -204,6 +206,10 @@ async fn the_scrubber_seeks_by_click_and_drag() {
     };
     let root = render::<Scrubber>(props).await;
     let bar = find(&root, ".progress");
+    // The bar narrower than the app and off its left edge, as in the page: positions are the
+    // bar's, not those of the element Yew listens on.
+    bar.set_attribute("style", "margin-left: 30%; width: 40%")
+        .expect("style");
     let pointer = |kind: &str, fraction: f64| {
         // Where the bar is now (its width follows the page).
         let rect = bar.get_bounding_client_rect();

@@ -2,7 +2,6 @@
 //! dragging, and the song moves there on release). Keyboard users seek with the arrow keys
 //! (page-wide shortcuts); to assistive technology it is a slider.
 
-use wasm_bindgen::JsCast;
 use web_sys::{Element, PointerEvent};
 use yew::prelude::*;
 
@@ -24,6 +23,9 @@ pub fn Scrubber(props: &ScrubberProps) -> Html {
     // handlers (a state handle's value is that of the render that made the handler).
     let dragging = use_state(|| None::<f64>);
     let active = use_mut_ref(|| false);
+    // The bar itself: Yew delegates events, so an event's `current_target` is the app's root,
+    // not the element whose handler runs.
+    let bar = use_node_ref();
     let duration = props.duration_s;
     let percent = |s: f64| {
         if duration > 0.0 {
@@ -34,35 +36,33 @@ pub fn Scrubber(props: &ScrubberProps) -> Html {
     };
     let shown = dragging.unwrap_or(props.position_s);
     let on_down = {
-        let (dragging, active) = (dragging.clone(), active.clone());
+        let (dragging, active, bar) = (dragging.clone(), active.clone(), bar.clone());
         Callback::from(move |e: PointerEvent| {
-            if duration > 0.0 {
-                if let Some(bar) = e
-                    .current_target()
-                    .and_then(|t| t.dyn_into::<Element>().ok())
-                {
-                    let _ = bar.set_pointer_capture(e.pointer_id());
-                }
+            if let Some(element) = bar.cast::<Element>().filter(|_| duration > 0.0) {
+                // Later moves and the release come to the bar even off it.
+                let _ = element.set_pointer_capture(e.pointer_id());
                 *active.borrow_mut() = true;
-                dragging.set(Some(time_at(&e, duration)));
+                dragging.set(Some(time_at(&e, &element, duration)));
             }
         })
     };
     let on_move = {
-        let (dragging, active) = (dragging.clone(), active.clone());
+        let (dragging, active, bar) = (dragging.clone(), active.clone(), bar.clone());
         Callback::from(move |e: PointerEvent| {
-            if *active.borrow() {
-                dragging.set(Some(time_at(&e, duration)));
+            if let Some(element) = bar.cast::<Element>().filter(|_| *active.borrow()) {
+                dragging.set(Some(time_at(&e, &element, duration)));
             }
         })
     };
     let on_up = {
-        let (dragging, active) = (dragging.clone(), active.clone());
+        let (dragging, active, bar) = (dragging.clone(), active.clone(), bar.clone());
         let on_seek = props.on_seek.clone();
         Callback::from(move |e: PointerEvent| {
             if active.replace(false) {
                 dragging.set(None);
-                on_seek.emit(time_at(&e, duration));
+                if let Some(element) = bar.cast::<Element>() {
+                    on_seek.emit(time_at(&e, &element, duration));
+                }
             }
         })
     };
@@ -74,7 +74,7 @@ pub fn Scrubber(props: &ScrubberProps) -> Html {
         })
     };
     html! {
-        <div class={classes!("progress", dragging.is_some().then_some("dragging"))} role="slider"
+        <div ref={bar} class={classes!("progress", dragging.is_some().then_some("dragging"))} role="slider"
             aria-label="Position" tabindex="-1"
             aria-valuemin="0" aria-valuemax={format!("{duration:.0}")} aria-valuenow={format!("{shown:.0}")}
             aria-valuetext={format!("{} of {}", clock(shown), clock(duration))}
@@ -88,14 +88,8 @@ pub fn Scrubber(props: &ScrubberProps) -> Html {
     }
 }
 
-/// The song time under the pointer of `e`, on the bar it targets.
-fn time_at(e: &PointerEvent, duration: f64) -> f64 {
-    let Some(bar) = e
-        .current_target()
-        .and_then(|t| t.dyn_into::<Element>().ok())
-    else {
-        return 0.0;
-    };
+/// The song time under the pointer of `e`, on `bar`.
+fn time_at(e: &PointerEvent, bar: &Element, duration: f64) -> f64 {
     let rect = bar.get_bounding_client_rect();
     if rect.width() <= 0.0 {
         return 0.0;
