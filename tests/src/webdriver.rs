@@ -122,6 +122,30 @@ impl Browser {
         self.call("POST", &format!("/element/{id}/click"), Some(&json!({})));
     }
 
+    /// Presses and releases the mouse on the first element matching `selector`, at `fraction`
+    /// of its width from its left edge (half way up): a real pointer, through WebDriver's
+    /// actions.
+    pub fn click_at(&self, selector: &str, fraction: f64) {
+        let rect = self.run(&format!(
+            "const r = document.querySelector(\"{selector}\").getBoundingClientRect(); \
+             return [r.left, r.top, r.width, r.height]"
+        ));
+        let at = |i: usize| rect[i].as_f64().unwrap_or_else(|| panic!("no {selector}"));
+        let x = (at(0) + fraction * at(2)).round() as i64;
+        let y = (at(1) + at(3) / 2.0).round() as i64;
+        let pointer = json!({
+            "type": "pointer",
+            "id": "mouse",
+            "parameters": { "pointerType": "mouse" },
+            "actions": [
+                { "type": "pointerMove", "origin": "viewport", "x": x, "y": y },
+                { "type": "pointerDown", "button": 0 },
+                { "type": "pointerUp", "button": 0 }
+            ]
+        });
+        self.call("POST", "/actions", Some(&json!({ "actions": [pointer] })));
+    }
+
     /// Types `text` into the first element matching `selector`.
     pub fn type_into(&self, selector: &str, text: &str) {
         let id = self.element(selector);
