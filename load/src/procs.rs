@@ -68,7 +68,7 @@ pub async fn server(music: &Path, clients: usize) -> anyhow::Result<(Spawned, So
     let limit = (clients + 64).to_string();
     let listen = addr.to_string();
     let music = music.to_str().context("a UTF-8 music path")?;
-    let args = ["--music", music, "--listen", &listen];
+    let args = ["--music", music, "--listen", &listen, "--db", "memory"];
     let mut child = start(
         "tapedeck-server",
         &[&args[..], &["--max-connections", &limit]].concat(),

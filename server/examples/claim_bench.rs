@@ -58,6 +58,7 @@ fn start_server(port: u16) -> Server {
     let music = concat!(env!("CARGO_MANIFEST_DIR"), "/../music");
     let child = Command::new(bin)
         .args(["--music", music, "--listen", &format!("127.0.0.1:{port}")])
+        .args(["--db", "memory"])
         .env(
             "RUST_LOG",
             std::env::var("BENCH_SERVER_LOG").unwrap_or_else(|_| "warn".into()),

@@ -296,6 +296,7 @@ async fn tapedeck(args: &Args, music: &Path, count: usize, extra: &[&str]) -> Ou
             .arg("--music")
             .arg(music)
             .args(["--listen", &format!("127.0.0.1:{port}"), "--no-pacing"])
+            .args(["--db", "memory"])
             .args(extra)
             .env("RUST_LOG", "warn")
             .spawn()

@@ -87,6 +87,8 @@ fn start_server(music: &Path, port: u16) -> Child {
             music.to_str().expect("path"),
             "--listen",
             &format!("127.0.0.1:{port}"),
+            "--db",
+            "memory",
         ])
         .args(["--max-connections", "4096"])
         .env("RUST_LOG", "warn")

@@ -9,6 +9,10 @@ use std::time::Duration;
 pub struct Config {
     /// The directory whose audio files are served.
     pub music_dir: PathBuf,
+    /// Where the library index is kept (SQLite); `None` keeps it in memory, so every start
+    /// scans and ids count from 1 in order of name. Default: `None` (the binary's default is
+    /// a file: see `--db`).
+    pub db: Option<PathBuf>,
     /// Control connections served at once; one more is answered `error server busy`.
     pub max_connections: usize,
     /// A control connection that sends no command for this long while nothing streams is
@@ -49,6 +53,7 @@ impl Config {
     pub fn new(music_dir: impl Into<PathBuf>) -> Self {
         Self {
             music_dir: music_dir.into(),
+            db: None,
             max_connections: 1024,
             idle_timeout: Duration::from_secs(300),
             line_timeout: Duration::from_secs(10),

@@ -14,8 +14,8 @@ use tokio::time::{Instant, sleep_until, timeout};
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, instrument};
 
-use crate::server::Shared;
 use crate::session::{Answer, Session};
+use crate::shared::Shared;
 
 /// Room for small replies; large rendered replies (`info`) bypass the buffer.
 const WRITE_BUFFER: usize = 2048;

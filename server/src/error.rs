@@ -18,6 +18,9 @@ pub enum LibraryError {
     /// The directory holds no audio file the server can read.
     #[error("no audio files found in {dir} (looked for {extensions})")]
     Empty { dir: PathBuf, extensions: String },
+    /// Not even an index in memory could be made.
+    #[error("cannot index the library: {0}")]
+    Index(String),
 }
 
 /// Why [`crate::run`] stopped with an error.

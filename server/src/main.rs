@@ -16,6 +16,13 @@ struct Args {
     /// The music directory (default: the bundled demo library).
     #[arg(long, value_name = "DIR")]
     music: Option<PathBuf>,
+    /// The library index (SQLite): song ids stay the same across restarts, and a restart
+    /// serves at once instead of reading every tag again. One file may index several music
+    /// folders. `memory` keeps it in memory only. Default: `$XDG_DATA_HOME/tapedeck/
+    /// tapedeck.sqlite3`, else `~/.local/share/tapedeck/tapedeck.sqlite3` (outside the music
+    /// folder, which may be read-only).
+    #[arg(long, value_name = "PATH|memory")]
+    db: Option<PathBuf>,
     /// The control address to listen on.
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:55353")]
     listen: SocketAddr,
@@ -74,6 +81,14 @@ fn port_range(text: &str) -> Result<PortChoice, String> {
 impl Args {
     fn config(&self) -> anyhow::Result<Config> {
         let mut config = Config::new(self.music.clone().unwrap_or_else(bundled_music));
+        config.db = match &self.db {
+            Some(path) if path.as_os_str() == "memory" => None,
+            Some(path) => Some(path.clone()),
+            None => Some(
+                default_db()
+                    .context("no home folder for the index: give --db PATH (or --db memory)")?,
+            ),
+        };
         config.max_connections = self.max_connections.max(1);
         config.idle_timeout = Duration::from_secs(self.idle_timeout);
         config.claim_timeout = Duration::from_secs(self.claim_timeout);
@@ -100,6 +115,17 @@ impl Args {
         };
         Ok(config)
     }
+}
+
+/// Where the index is kept unless `--db` says: the XDG data folder.
+fn default_db() -> Option<PathBuf> {
+    let data = std::env::var_os("XDG_DATA_HOME")
+        .map(PathBuf::from)
+        .filter(|p| p.is_absolute())
+        .or_else(|| {
+            std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".local/share"))
+        })?;
+    Some(data.join("tapedeck").join("tapedeck.sqlite3"))
 }
 
 /// `music/` in the working directory if there is one, else the demo library beside the

@@ -8,56 +8,48 @@ use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
-use tokio_util::task::TaskTracker;
 use tracing::{error, info, warn};
 
 use crate::config::Config;
 use crate::error::ServerError;
-use crate::library::Library;
-use crate::ports::DataPorts;
-
-/// What every connection shares.
-#[derive(Debug)]
-pub struct Shared {
-    pub config: Config,
-    pub library: Arc<Library>,
-    /// Every connection and stream task, so shutdown can wait for them all.
-    pub tracker: TaskTracker,
-    /// Where each play's data port comes from.
-    pub data_ports: DataPorts,
-}
+use crate::shared::Shared;
+use crate::startup::{Rescan, start_index};
 
 /// The longest pause between retries after `accept` fails (for example when file descriptors
 /// run out): the server waits, then serves again, and never gives up.
 const MAX_ACCEPT_BACKOFF: Duration = Duration::from_secs(1);
 
-/// Scans `config.music_dir`, then serves the Tapedeck protocol on `listener` until `shutdown`
-/// completes; then tells every client, stops every stream and returns once all tasks are done.
+/// Opens the index of `config.music_dir` (a warm start serves what it holds at once and
+/// compares it with the disk meanwhile; a cold one scans first), then serves the Tapedeck
+/// protocol on `listener` until `shutdown` completes; then tells every client, stops every
+/// stream and returns once all tasks are done.
 pub async fn run(
     listener: TcpListener,
     config: Config,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), ServerError> {
-    let dir = config.music_dir.clone();
-    let library = tokio::task::spawn_blocking(move || Library::scan(&dir)).await??;
+    let (dir, db) = (config.music_dir.clone(), config.db.clone());
+    let started = tokio::task::spawn_blocking(move || start_index(&dir, db.as_deref())).await??;
     let addr = listener
         .local_addr()
         .map(|a| a.to_string())
         .unwrap_or_default();
-    info!(songs = library.songs().len(), dir = %config.music_dir.display(), %addr, "serving");
+    let songs = started.library.songs().len();
+    info!(songs, dir = %config.music_dir.display(), %addr, "serving");
     let limit = Arc::new(Semaphore::new(config.max_connections));
-    let shared = Arc::new(Shared {
-        data_ports: DataPorts::new(config.data_ports.clone(), config.data_ports_only),
-        config,
-        library: Arc::new(library),
-        tracker: TaskTracker::new(),
-    });
+    let shared = Arc::new(Shared::new(config, started.library));
+    let rescan = started
+        .index
+        .map(|index| Rescan::spawn(index, shared.clone()));
     let cancel = CancellationToken::new();
     tokio::select! {
         () = accept_loop(&listener, &shared, &limit, &cancel) => {}
         () = shutdown => info!("shutting down"),
     }
     cancel.cancel();
+    if let Some(rescan) = rescan {
+        rescan.stop().await;
+    }
     shared.tracker.close();
     shared.tracker.wait().await;
     Ok(())

@@ -12,7 +12,7 @@ use tracing::warn;
 use crate::claim::new_token;
 use crate::open::open;
 use crate::pace::Pacer;
-use crate::server::Shared;
+use crate::shared::Shared;
 use crate::stream::{self, Play};
 
 /// One control connection's state.
@@ -63,7 +63,7 @@ impl Session {
 
     /// Carries out `command` and says what to answer.
     pub async fn handle(&mut self, command: Command) -> Answer {
-        let library = &self.shared.library;
+        let library = self.shared.library();
         match command {
             Command::List => Answer::Rendered(library.list_line().clone()),
             Command::Info(None) => Answer::Rendered(library.info_line().clone()),
@@ -97,7 +97,8 @@ impl Session {
 
     async fn play(&mut self, id: SongId, from_ms: Option<u32>) -> Answer {
         self.stop().await;
-        let Some(song) = self.shared.library.get(id) else {
+        let library = self.shared.library();
+        let Some(song) = library.get(id) else {
             return error("no such song");
         };
         let (play, reply) = match self.prepare(song, from_ms).await {

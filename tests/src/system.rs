@@ -22,12 +22,13 @@ pub fn free_port() -> u16 {
     probe.local_addr().expect("addr").port()
 }
 
-/// `tapedeck-server` on `music`, listening on `listen`.
+/// `tapedeck-server` on `music`, listening on `listen`, its index in memory (ids from 1 in
+/// order of name, as every test here expects).
 pub fn server(music: &Path, listen: &str) -> Process {
     let music = music.to_str().expect("utf-8 path");
     Process::start(
         &binary("tapedeck-server"),
-        &["--listen", listen, "--music", music],
+        &["--listen", listen, "--music", music, "--db", "memory"],
     )
 }
 

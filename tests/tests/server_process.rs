@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use tapedeck_tests::{PATIENCE, Process, binary, repo};
 
+/// The server on the demo library, its index in memory unless `extra` names one.
 fn start_server(extra: &[&str]) -> Process {
     let music = repo().join("music");
     let mut args = vec![
@@ -14,6 +15,9 @@ fn start_server(extra: &[&str]) -> Process {
         "--music",
         music.to_str().expect("utf-8 path"),
     ];
+    if !extra.contains(&"--db") {
+        args.extend(["--db", "memory"]);
+    }
     args.extend_from_slice(extra);
     Process::start(&binary("tapedeck-server"), &args)
 }
@@ -76,4 +80,32 @@ fn a_missing_music_directory_is_a_clear_error() {
         log.contains("cannot read the music directory /nonexistent/music"),
         "{log}"
     );
+}
+
+/// The binary with an index file (`--db`): the first start scans, the next one serves what the
+/// index holds at once, with the same ids.
+#[test]
+fn a_restart_serves_the_index_with_the_same_ids() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let db = dir.path().join("state").join("tapedeck.sqlite3");
+    let db = db.to_str().expect("utf-8 path");
+    let list = |server: &Process| {
+        let (mut stream, mut reader) = connect(server);
+        stream.write_all(b"list\n").expect("list");
+        line(&mut reader)
+    };
+    let mut first = start_server(&["--db", db]);
+    assert!(
+        first.wait_for("cold start").is_some(),
+        "a first start scans"
+    );
+    let before = list(&first);
+    first.terminate();
+    first.child.wait().expect("exit");
+    let second = start_server(&["--db", db]);
+    assert!(
+        second.wait_for("warm start").is_some(),
+        "a restart serves the index"
+    );
+    assert_eq!(list(&second), before);
 }

@@ -1,4 +1,5 @@
-//! Reads one file's tags and audio properties with lofty.
+//! Reads one file's tags and audio properties: lofty, and `tapedeck_media` where the
+//! container says it better.
 
 use std::error::Error as _;
 use std::path::Path;
@@ -7,10 +8,24 @@ use lofty::file::{AudioFile, TaggedFileExt};
 use lofty::probe::Probe;
 use lofty::tag::Accessor;
 use tapedeck_media::{Format, average_bitrate};
-use tapedeck_protocol::{SongId, SongInfo};
 use tracing::debug;
 
-use crate::library::extension;
+use super::scan::extension;
+
+/// What a file's tags and audio say: a song but for its id and name, which the index gives.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Facts {
+    pub title: String,
+    pub artist: String,
+    pub album: String,
+    pub duration_ms: u64,
+    /// The lower-case extension (`mp3`, `flac`, ...).
+    pub format: String,
+    pub sample_rate: u32,
+    pub channels: u8,
+    /// Average bits per second of the audio alone.
+    pub bitrate: u32,
+}
 
 /// Why a file's metadata could not be read: the file is skipped.
 #[derive(Debug, thiserror::Error)]
@@ -23,10 +38,8 @@ pub enum MetadataError {
     Parse(#[from] lofty::error::FileParseError),
 }
 
-/// Reads the metadata of the file at `path`, to be listed as `name`. The id is left 0 for the
-/// library to assign.
-pub fn read(name: &str, path: &Path) -> Result<SongInfo, MetadataError> {
-    let size = std::fs::metadata(path)?.len();
+/// Reads the tags and audio properties of the file at `path`, `size` octets long.
+pub fn read(path: &Path, size: u64) -> Result<Facts, MetadataError> {
     if size == 0 {
         return Err(MetadataError::Empty);
     }
@@ -45,9 +58,7 @@ pub fn read(name: &str, path: &Path) -> Result<SongInfo, MetadataError> {
     let title = Some(text(|t| t.title()))
         .filter(|t| !t.is_empty())
         .unwrap_or_else(|| stem(path));
-    Ok(SongInfo {
-        id: SongId(0),
-        name: name.to_owned(),
+    Ok(Facts {
         title,
         artist: text(|t| t.artist()),
         album: text(|t| t.album()),
@@ -58,7 +69,6 @@ pub fn read(name: &str, path: &Path) -> Result<SongInfo, MetadataError> {
         bitrate: audio
             .octets
             .map_or(0, |octets| average_bitrate(octets, duration_ms)),
-        size,
     })
 }
 

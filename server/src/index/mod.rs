@@ -1,0 +1,180 @@
+//! The library index: every song of the music folder with its facts, kept in a store so that
+//! ids stay the same across restarts and rescans, and a restart need not read every tag again.
+//!
+//! The one place that builds a whole [`Song`]: a stored row, or a file found on disk with its
+//! tags, and the id the store gave it.
+
+mod scan;
+mod store;
+mod tags;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use tracing::{debug, info, warn};
+
+use crate::error::LibraryError;
+use crate::library::{Library, Song};
+pub use scan::EXTENSIONS;
+pub use store::StoreError;
+use store::{Row, Store};
+pub(crate) use tags::Facts;
+
+/// A cold scan logs its progress this often.
+const PROGRESS_EVERY: Duration = Duration::from_secs(2);
+
+/// The index of one music folder.
+#[derive(Debug)]
+pub struct Index {
+    store: Store,
+    /// The canonical music folder.
+    root: PathBuf,
+    /// How the folder is known in the store.
+    key: String,
+}
+
+impl Index {
+    /// Opens the index of `music_dir` kept at `db`, or in memory when `db` is `None`. An index
+    /// file that cannot be used (corrupt, of a newer schema, not writable) is left as it is:
+    /// the server says why and indexes in memory, so it still serves. Fails only when the
+    /// music folder itself cannot be read.
+    pub fn open(music_dir: &Path, db: Option<&Path>) -> Result<Self, LibraryError> {
+        let root = canonical_dir(music_dir)?;
+        let store = match db.map(Store::open).transpose() {
+            Ok(Some(store)) => store,
+            Ok(None) => in_memory()?,
+            Err(err) => {
+                warn!(error = %err, "the index is kept in memory until this is fixed (move the \
+                       file away to start a new one): ids will not survive a restart");
+                in_memory()?
+            }
+        };
+        let key = root.to_string_lossy().into_owned();
+        Ok(Self { store, root, key })
+    }
+
+    /// Where the index is kept.
+    pub fn path(&self) -> &Path {
+        self.store.path()
+    }
+
+    /// The songs as stored, without looking at the disk: what a warm start serves at once.
+    pub fn stored(&self) -> Result<Library, StoreError> {
+        let rows = self.store.songs(&self.key)?;
+        Ok(Library::from_songs(rows.into_iter().map(song).collect()))
+    }
+
+    /// Compares the store with the disk (name, size, modification time), reads the tags of new
+    /// and changed files only, records the differences, and returns the library as it now is.
+    /// Stops early, changing nothing, once `cancel` is set.
+    pub fn reconcile(&mut self, cancel: &AtomicBool) -> Result<Library, StoreError> {
+        let stored: HashMap<String, Row> = self
+            .store
+            .songs(&self.key)?
+            .into_iter()
+            .map(|row| (row.found.name.clone(), row))
+            .collect();
+        let found = scan::walk(&self.root, cancel);
+        let mut progress = Progress::new(found.len());
+        let mut upserts = Vec::new();
+        let mut seen = HashMap::with_capacity(found.len());
+        for file in found {
+            if cancel.load(Ordering::Relaxed) {
+                return self.stored();
+            }
+            let known = stored.get(&file.name);
+            seen.insert(file.name.clone(), ());
+            if known.is_some_and(|row| row.found == file) {
+                continue;
+            }
+            progress.read();
+            match tags::read(&file.path, file.size) {
+                Ok(facts) => {
+                    debug!(song = %file.name, "scanned");
+                    upserts.push((file, facts));
+                }
+                Err(err) => {
+                    warn!(song = %file.name, error = %err, "skipping a file that cannot be read");
+                    seen.remove(&file.name);
+                }
+            }
+        }
+        let removed: Vec<String> = stored
+            .into_keys()
+            .filter(|name| !seen.contains_key(name))
+            .collect();
+        if !upserts.is_empty() || !removed.is_empty() {
+            info!(
+                read = upserts.len(),
+                removed = removed.len(),
+                index = %self.path().display(),
+                "index updated"
+            );
+            self.store.apply(&self.key, &upserts, &removed)?;
+        }
+        self.stored()
+    }
+}
+
+/// An index in memory, where a file cannot be used.
+fn in_memory() -> Result<Store, LibraryError> {
+    Store::in_memory().map_err(|err| LibraryError::Index(err.to_string()))
+}
+
+/// The canonical path of the music folder, which must be a readable directory.
+fn canonical_dir(dir: &Path) -> Result<PathBuf, LibraryError> {
+    let root = dir
+        .canonicalize()
+        .map_err(|source| LibraryError::Unreadable {
+            dir: dir.to_owned(),
+            source,
+        })?;
+    if !root.is_dir() {
+        return Err(LibraryError::NotADirectory {
+            dir: dir.to_owned(),
+        });
+    }
+    Ok(root)
+}
+
+/// A whole song from its stored row.
+fn song(row: Row) -> Song {
+    let Row { id, found, facts } = row;
+    Song::new(id, found.name, found.path, found.size, facts)
+}
+
+/// Tags read so far in a scan, logged every [`PROGRESS_EVERY`].
+struct Progress {
+    files: usize,
+    read: usize,
+    since: Instant,
+    last: Instant,
+}
+
+impl Progress {
+    fn new(files: usize) -> Self {
+        let now = Instant::now();
+        Self {
+            files,
+            read: 0,
+            since: now,
+            last: now,
+        }
+    }
+
+    fn read(&mut self) {
+        self.read += 1;
+        if self.last.elapsed() >= PROGRESS_EVERY {
+            self.last = Instant::now();
+            let rate = self.read as f64 / self.since.elapsed().as_secs_f64().max(1e-3);
+            info!(
+                read = self.read,
+                files = self.files,
+                per_second = rate.round(),
+                "reading tags"
+            );
+        }
+    }
+}

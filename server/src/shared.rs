@@ -1,0 +1,45 @@
+//! What every connection shares: the config, the library as served, the task tracker and the
+//! data ports.
+
+use std::sync::{Arc, PoisonError, RwLock};
+
+use tokio_util::task::TaskTracker;
+
+use crate::config::Config;
+use crate::library::Library;
+use crate::ports::DataPorts;
+
+#[derive(Debug)]
+pub struct Shared {
+    pub config: Config,
+    /// The library as served; a rescan replaces it whole.
+    library: RwLock<Arc<Library>>,
+    /// Every connection and stream task, so shutdown can wait for them all.
+    pub tracker: TaskTracker,
+    /// Where each play's data port comes from.
+    pub data_ports: DataPorts,
+}
+
+impl Shared {
+    pub fn new(config: Config, library: Library) -> Self {
+        Self {
+            data_ports: DataPorts::new(config.data_ports.clone(), config.data_ports_only),
+            config,
+            library: RwLock::new(Arc::new(library)),
+            tracker: TaskTracker::new(),
+        }
+    }
+
+    /// The library as it is now. A command keeps the snapshot it took, whatever replaces it.
+    pub fn library(&self) -> Arc<Library> {
+        self.library
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Serves `library` from now on.
+    pub fn replace_library(&self, library: Library) {
+        *self.library.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(library);
+    }
+}

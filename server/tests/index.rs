@@ -1,0 +1,199 @@
+//! The library index (SQLite, a real file in a temporary folder): ids survive restarts and
+//! rescans, a removed song's id is never given again, a restart serves what the index holds,
+//! and an index file the server cannot use is left as it is while the server still serves.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use common::{PATIENCE, TestServer, demo_music};
+use tapedeck_server::Config;
+
+/// `list` as name → id.
+async fn ids(server: &TestServer) -> BTreeMap<String, u64> {
+    let mut client = server.client().await;
+    let reply = client.ask("list").await;
+    let list: serde_json::Value = serde_json::from_str(&reply).expect("a JSON object");
+    list.as_object()
+        .expect("an object")
+        .iter()
+        .map(|(name, id)| (name.clone(), id.as_u64().expect("an id")))
+        .collect()
+}
+
+/// `list` once it satisfies `done` (a warm start compares the index with the disk in the
+/// background; what it finds replaces what is served).
+async fn ids_once(
+    server: &TestServer,
+    done: impl Fn(&BTreeMap<String, u64>) -> bool,
+) -> BTreeMap<String, u64> {
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    loop {
+        let now = ids(server).await;
+        if done(&now) {
+            return now;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the index never became {now:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+async fn serve(music: &Path, db: &Path) -> TestServer {
+    let mut config = Config::new(music);
+    config.db = Some(db.to_owned());
+    config.pacing = None;
+    TestServer::start(config).await
+}
+
+/// A music folder with copies of the demo songs (copies: the tests change them).
+fn music() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let music = dir.path().join("music");
+    std::fs::create_dir(&music).expect("music folder");
+    for entry in std::fs::read_dir(demo_music()).expect("demo") {
+        let path = entry.expect("entry").path();
+        if path.extension().is_some_and(|e| e != "sh") {
+            std::fs::copy(&path, music.join(path.file_name().expect("name"))).expect("copy");
+        }
+    }
+    (dir, music)
+}
+
+#[tokio::test]
+async fn ids_survive_restarts_and_a_removed_songs_id_is_never_given_again() {
+    let (dir, music) = music();
+    let db = dir.path().join("state").join("index.sqlite3");
+    let server = serve(&music, &db).await;
+    let first = ids(&server).await;
+    assert_eq!(first.values().copied().collect::<Vec<_>>(), [1, 2, 3, 4]);
+    server.stop().await;
+
+    // While the server is down: one song goes, one comes, one changes.
+    std::fs::remove_file(music.join("02 Night Drive.flac")).expect("remove");
+    std::fs::copy(
+        demo_music().join("02 Night Drive.flac"),
+        music.join("05 New Song.flac"),
+    )
+    .expect("add");
+    let mut changed = std::fs::read(music.join("01 Morning Tape.mp3")).expect("read");
+    changed.extend([0u8; 1000]);
+    std::fs::write(music.join("01 Morning Tape.mp3"), &changed).expect("change");
+
+    let server = serve(&music, &db).await;
+    let second = ids_once(&server, |now| now.contains_key("05 New Song.flac")).await;
+    assert_eq!(second["01 Morning Tape.mp3"], first["01 Morning Tape.mp3"]);
+    assert_eq!(second["03 Paper Boats.ogg"], first["03 Paper Boats.ogg"]);
+    assert_eq!(second["04 Small Hours.wav"], first["04 Small Hours.wav"]);
+    assert_eq!(
+        second["05 New Song.flac"], 5,
+        "a new id, not the removed song's 2"
+    );
+    assert!(!second.contains_key("02 Night Drive.flac"));
+    let mut client = server.client().await;
+    assert_eq!(client.ask("info 2").await, "error no such song");
+    let info = client.ask("info 1").await;
+    let song: serde_json::Value = serde_json::from_str(&info).expect("json");
+    assert_eq!(
+        song["size"],
+        changed.len(),
+        "the changed file's facts were read again"
+    );
+    server.stop().await;
+
+    // The removed song's id stays retired, even when its name comes back.
+    std::fs::remove_file(music.join("05 New Song.flac")).expect("remove");
+    std::fs::copy(
+        demo_music().join("02 Night Drive.flac"),
+        music.join("02 Night Drive.flac"),
+    )
+    .expect("put back");
+    let server = serve(&music, &db).await;
+    let third = ids_once(&server, |now| !now.contains_key("05 New Song.flac")).await;
+    assert_eq!(third.get("02 Night Drive.flac"), Some(&6), "{third:?}");
+    assert_eq!(third.len(), 4);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn a_new_index_file_is_readable_by_its_owner_only_and_names_are_data() {
+    let (dir, music) = music();
+    // SQL in a name is a name.
+    let odd = "O'Brien\"; DROP TABLE songs; --.mp3";
+    std::fs::copy(demo_music().join("01 Morning Tape.mp3"), music.join(odd)).expect("copy");
+    let db = dir.path().join("index.sqlite3");
+    let server = serve(&music, &db).await;
+    let before = ids(&server).await;
+    assert_eq!(before.len(), 5);
+    server.stop().await;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&db).expect("index").permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "mode {mode:o}");
+    }
+    let server = serve(&music, &db).await;
+    assert_eq!(ids(&server).await, before);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn an_index_file_the_server_cannot_use_is_left_as_it_is_and_the_server_serves() {
+    let (dir, music) = music();
+    // Not a database at all.
+    let corrupt = dir.path().join("corrupt.sqlite3");
+    let garbage: Vec<u8> = (0..8192u32).map(|i| (i * 7 + 3) as u8).collect();
+    std::fs::write(&corrupt, &garbage).expect("write");
+    let server = serve(&music, &corrupt).await;
+    assert_eq!(ids(&server).await.len(), 4);
+    server.stop().await;
+    assert_eq!(
+        std::fs::read(&corrupt).expect("read"),
+        garbage,
+        "left as it was"
+    );
+
+    // A database a newer server wrote.
+    let newer = dir.path().join("newer.sqlite3");
+    {
+        let conn = rusqlite::Connection::open(&newer).expect("create");
+        conn.execute_batch("CREATE TABLE future (x); PRAGMA user_version = 99;")
+            .expect("write");
+    }
+    let before = std::fs::read(&newer).expect("read");
+    let server = serve(&music, &newer).await;
+    assert_eq!(ids(&server).await.len(), 4);
+    server.stop().await;
+    let conn = rusqlite::Connection::open(&newer).expect("open");
+    let version: i64 = conn
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .expect("version");
+    assert_eq!(version, 99);
+    let tables: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM sqlite_master WHERE name = 'songs'",
+            [],
+            |r| r.get(0),
+        )
+        .expect("query");
+    assert_eq!(tables, 0, "no table of ours was added");
+    drop(conn);
+    assert_eq!(std::fs::read(&newer).expect("read").len(), before.len());
+}
+
+#[tokio::test]
+async fn an_empty_folder_is_still_an_error_with_an_index() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut config = Config::new(dir.path());
+    config.db = Some(dir.path().join("index.sqlite3"));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let result = tapedeck_server::run(listener, config, std::future::pending()).await;
+    let err = result.expect_err("no songs");
+    assert!(err.to_string().contains("no audio files found"), "{err}");
+}
