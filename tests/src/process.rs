@@ -13,7 +13,11 @@ pub const PATIENCE: Duration = Duration::from_secs(30);
 
 /// The repository root.
 pub fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+    // Cargo sets it at run time for tests and examples; the path compiled in is the fallback
+    // (a target directory shared by two checkouts may hold a binary built in the other one).
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from)
+        .join("..")
 }
 
 /// A workspace binary of the same profile as this test (built by `cargo xtask test`, or by

@@ -1,6 +1,6 @@
 //! Running commands loudly: every command is printed before it runs, and a failure says which.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::Command;
 
 use anyhow::{Context as _, bail};
@@ -55,7 +55,11 @@ pub fn cargo() -> Command {
 
 /// The repository root.
 pub fn repo() -> PathBuf {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    // Cargo says at run time where the package is; the path compiled in is only a fallback (a
+    // target directory shared by two checkouts may hold a binary built in the other one).
+    let manifest = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from);
+    let root = manifest.join("..");
     root.canonicalize().unwrap_or(root)
 }
 
