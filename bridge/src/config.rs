@@ -22,6 +22,9 @@ pub struct Config {
     pub connect_timeout: Duration,
     /// A browser that takes no message for this long is given up.
     pub stall_timeout: Duration,
+    /// The longest reply forwarded to a browser (at most [`crate::MAX_REPLY_LEN`]); a longer
+    /// one is answered `error reply too large (over N octets)` in its place.
+    pub max_reply_len: usize,
 }
 
 impl Config {
@@ -38,6 +41,7 @@ impl Config {
             max_sessions: 1024,
             connect_timeout: Duration::from_secs(5),
             stall_timeout: Duration::from_secs(60),
+            max_reply_len: crate::MAX_REPLY_LEN,
         }
     }
 

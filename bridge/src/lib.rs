@@ -28,6 +28,7 @@ mod upgrade;
 
 pub use browser::rejection;
 pub use config::Config;
+pub use replies::MAX_REPLY_LEN;
 
 /// What every session shares.
 #[derive(Debug)]

@@ -31,6 +31,10 @@ struct Args {
     /// Seconds a browser may take no data before its session is closed.
     #[arg(long, value_name = "SECS", default_value_t = 60)]
     stall_timeout: u64,
+    /// The longest reply forwarded to a browser, in octets (at most 16 MiB, the default); a
+    /// longer one is answered `error reply too large` in its place.
+    #[arg(long, value_name = "OCTETS", default_value_t = tapedeck_bridge::MAX_REPLY_LEN)]
+    max_reply_len: usize,
 }
 
 #[tokio::main]
@@ -52,6 +56,7 @@ async fn main() -> anyhow::Result<()> {
     config.allowed_origins.extend(args.allow_origin);
     config.max_sessions = args.max_sessions.max(1);
     config.stall_timeout = Duration::from_secs(args.stall_timeout);
+    config.max_reply_len = args.max_reply_len;
     tracing::info!(%addr, web = %args.web.display(), server = %args.server, "bridge listening");
     tapedeck_bridge::serve(listener, config, tapedeck_cli::shutdown_signal()).await?;
     Ok(())

@@ -17,7 +17,9 @@ use crate::browser::{MAX_PENDING, Pending};
 use crate::data::{self, Claim};
 use crate::outbox::Out;
 
-/// The longest reply line the bridge accepts (an `info` of about 50,000 songs).
+/// The longest reply line the bridge forwards (an `info` of about 50,000 songs); a longer one
+/// is answered as an error in its place (PROTOCOL.md 16.3). [`crate::Config::max_reply_len`]
+/// may lower it.
 pub const MAX_REPLY_LEN: usize = 16 << 20;
 
 /// Why the server side ended.
@@ -27,7 +29,7 @@ pub enum ServerEnd {
     Closed,
     /// The browser said `quit` and the server said `bye`.
     Quit,
-    /// The server sent a line over [`MAX_REPLY_LEN`] or broke the connection.
+    /// The server broke the connection, or sent a line nothing asked for over the limit.
     Broken,
     /// The browser side is gone.
     BrowserGone,
@@ -48,6 +50,10 @@ pub struct Replies {
     connect_timeout: Duration,
     /// The current play's data pump; dropping it closes the data connection.
     play: Option<PlayFuture>,
+    /// The longest reply forwarded.
+    limit: usize,
+    /// Whether the rest of an over-long reply is being read and dropped.
+    discarding: bool,
 }
 
 impl Replies {
@@ -57,6 +63,7 @@ impl Replies {
         out: mpsc::Sender<Out>,
         server: IpAddr,
         connect_timeout: Duration,
+        limit: usize,
     ) -> Self {
         let reader = BufReader::new(reader);
         let pending = VecDeque::new();
@@ -68,6 +75,8 @@ impl Replies {
             server,
             connect_timeout,
             play: None,
+            limit: limit.min(MAX_REPLY_LEN),
+            discarding: false,
         }
     }
 
@@ -75,10 +84,13 @@ impl Replies {
         let mut line = Vec::new();
         loop {
             let step = tokio::select! {
-                read = read_reply(&mut self.reader, &mut line) => match read {
-                    Ok(true) => self.on_reply(std::mem::take(&mut line)).await,
-                    Ok(false) => Err(ServerEnd::Closed),
-                    Err(_) => Err(ServerEnd::Broken),
+                read = read_reply(&mut self.reader, &mut line, self.limit, &mut self.discarding) => {
+                    match read {
+                        Ok(Read::Line) => self.on_reply(std::mem::take(&mut line)).await,
+                        Ok(Read::Dropped) => self.on_too_long().await,
+                        Ok(Read::End) => Err(ServerEnd::Closed),
+                        Err(_) => Err(ServerEnd::Broken),
+                    }
                 },
                 entry = self.incoming.recv(), if self.pending.len() < MAX_PENDING => match entry {
                     Some(entry) => {
@@ -146,6 +158,22 @@ impl Replies {
         self.answer_local().await
     }
 
+    /// A reply over the limit, read and dropped: its command is answered with an error in its
+    /// place, and the session goes on.
+    async fn on_too_long(&mut self) -> Result<(), ServerEnd> {
+        self.catch_up().await?;
+        let Some(Pending::Server { command, .. }) = self.pending.pop_front() else {
+            return Err(ServerEnd::Broken);
+        };
+        if command.is_some_and(|c| c.ends_play()) {
+            self.play = None;
+        }
+        let reason = format!("reply too large (over {} octets)", self.limit);
+        self.send(Out::Text(Reply::Error(reason).to_string()))
+            .await?;
+        self.answer_local().await
+    }
+
     /// A line that answers no command: the server's last words before it closes.
     async fn unprompted(&mut self, line: String) -> Result<(), ServerEnd> {
         let reason = line.strip_prefix("error ").unwrap_or(&line);
@@ -183,22 +211,65 @@ impl Replies {
     }
 }
 
-/// Reads one reply line into `line` (cancel-safe: a partial line stays in `line`). `Ok(false)`
-/// at end of stream.
+/// What reading a reply line gave.
+enum Read {
+    /// A whole line, in the buffer.
+    Line,
+    /// A line over the limit, read to its end and dropped.
+    Dropped,
+    /// The server closed the connection between lines.
+    End,
+}
+
+/// Reads one reply line of at most `limit` octets into `line`; a longer one is read to its
+/// end and dropped (`discarding` says one is being dropped). Cancel-safe: a partial line stays
+/// in `line`, and a drop in progress goes on at the next call.
 async fn read_reply(
     reader: &mut BufReader<OwnedReadHalf>,
     line: &mut Vec<u8>,
-) -> std::io::Result<bool> {
-    let room = (MAX_REPLY_LEN + 1).saturating_sub(line.len()) as u64;
-    let n = (&mut *reader).take(room).read_until(b'\n', line).await?;
-    if line.last() == Some(&b'\n') {
-        return Ok(true);
+    limit: usize,
+    discarding: &mut bool,
+) -> std::io::Result<Read> {
+    if !*discarding {
+        let room = (limit + 1).saturating_sub(line.len()) as u64;
+        let n = (&mut *reader).take(room).read_until(b'\n', line).await?;
+        if line.last() == Some(&b'\n') {
+            return Ok(Read::Line);
+        }
+        if n == 0 && line.is_empty() {
+            return Ok(Read::End);
+        }
+        if line.len() <= limit {
+            return Err(std::io::Error::other("reply cut off"));
+        }
+        *line = Vec::new();
+        *discarding = true;
     }
-    if n == 0 && line.is_empty() {
-        return Ok(false);
+    if discard_line(reader).await? {
+        *discarding = false;
+        Ok(Read::Dropped)
+    } else {
+        Ok(Read::End)
     }
-    // Only the limit or the end of the stream stop `read_until` short of a line feed.
-    Err(std::io::Error::other("reply too long or cut off"))
+}
+
+/// Reads and drops the rest of a line, through its line feed; `Ok(false)` if the stream ends
+/// first. Cancel-safe: what was dropped stays dropped, and a new call goes on.
+async fn discard_line(reader: &mut BufReader<OwnedReadHalf>) -> std::io::Result<bool> {
+    loop {
+        let buf = reader.fill_buf().await?;
+        if buf.is_empty() {
+            return Ok(false);
+        }
+        let (used, done) = match buf.iter().position(|&b| b == b'\n') {
+            Some(at) => (at + 1, true),
+            None => (buf.len(), false),
+        };
+        reader.consume(used);
+        if done {
+            return Ok(true);
+        }
+    }
 }
 
 async fn poll_play(play: &mut Option<PlayFuture>) {

@@ -64,6 +64,7 @@ pub async fn run(socket: WebSocket, shared: Arc<Shared>) {
         out.clone(),
         config.server.ip(),
         config.connect_timeout,
+        config.max_reply_len,
     );
     tokio::pin!(browser);
     let closing = tokio::select! {

@@ -419,3 +419,29 @@ async fn a_play_from_a_position_goes_through_whole() {
         "error position past the end"
     );
 }
+
+/// A reply over the bridge's limit (here 500 octets: the demo library's `info` is about 960,
+/// one song's about 250) is answered as an error in its place, pipelined commands around it keep their
+/// order, and the session goes on (PROTOCOL.md 16.3). Before, the bridge dropped the session
+/// and the page reconnected, asked again, and looped.
+#[tokio::test]
+async fn a_reply_over_the_limit_is_an_error_in_its_place_and_the_session_goes_on() {
+    let mut config = tapedeck_server::Config::new(demo_music());
+    config.pacing = None;
+    let stack = Stack::start_with(config, |bridge| bridge.max_reply_len = 500).await;
+    let mut browser = stack.browser().await;
+    for line in ["list", "info", "info 2", "info", "list"] {
+        browser.send(line).await;
+    }
+    let list = browser.text().await;
+    assert!(list.starts_with('{'), "{list}");
+    let too_large = "error reply too large (over 500 octets)";
+    assert_eq!(browser.text().await, too_large);
+    assert!(browser.text().await.contains("\"title\":\"Night Drive\""));
+    assert_eq!(browser.text().await, too_large);
+    assert_eq!(browser.text().await, list);
+    let (reply, bytes, event) = browser.play_whole(1).await;
+    assert!(reply.starts_with("port "), "{reply}");
+    assert!(!bytes.is_empty());
+    assert_eq!(event, Event::End);
+}

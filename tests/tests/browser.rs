@@ -196,3 +196,42 @@ fn server_on(addr: &str) -> Process {
     restarted.addr("serving");
     restarted
 }
+
+/// A library whose `info` is over the bridge's limit (here lowered to 500 octets): the page
+/// shows the error and stays connected, instead of reconnecting and asking again forever.
+#[test]
+fn a_reply_too_large_for_the_bridge_is_shown_not_retried() {
+    let server = server(&repo().join("music"), "127.0.0.1:0");
+    let server_addr = server.addr("serving").to_string();
+    let dist = system::dist();
+    let web = dist.to_str().expect("utf-8 path");
+    let args = [
+        "--listen",
+        "127.0.0.1:0",
+        "--server",
+        &server_addr,
+        "--web",
+        web,
+        "--max-reply-len",
+        "500",
+    ];
+    let bridge = Process::start(&tapedeck_tests::binary("tapedeck-bridge"), &args);
+    let page = format!("http://{}/", bridge.addr("bridge listening"));
+    let browser = Browser::start(free_port());
+    browser.go(&page);
+    let error = "return (document.querySelector('.error') || {}).textContent || null";
+    browser.wait_for("the error", error, |v| {
+        v.as_str()
+            .is_some_and(|t| t.contains("reply too large (over 500 octets)"))
+    });
+    // Connected all along: no reconnection, so no second session and no second `info`.
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    assert_eq!(browser.run(STATUS), "Connected");
+    assert!(
+        browser
+            .run(error)
+            .as_str()
+            .is_some_and(|t| t.contains("too large"))
+    );
+    assert_eq!(browser.run(ROWS), 0);
+}
