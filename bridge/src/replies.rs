@@ -118,6 +118,10 @@ impl Replies {
         let Ok(line) = String::from_utf8(line) else {
             return Err(ServerEnd::Broken);
         };
+        // An event of the server's (PROTOCOL.md 6.6) answers nothing: forwarded as it is.
+        if Event::parse(&line).is_some() {
+            return self.send(Out::Text(line)).await;
+        }
         self.catch_up().await?;
         let Some(Pending::Server {
             command,

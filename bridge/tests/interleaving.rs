@@ -103,6 +103,9 @@ impl Listener<'_> {
                     self.now = None;
                 }
                 Some(Event::Error(reason)) => panic!("unexpected error event: {reason}"),
+                Some(other @ (Event::LibraryChanged | Event::Other(_))) => {
+                    panic!("the library does not change here: {other:?}")
+                }
                 None => self.reply(&text),
             },
             Got::Closed(code) => panic!("closed: {code:?}"),

@@ -445,3 +445,23 @@ async fn a_reply_over_the_limit_is_an_error_in_its_place_and_the_session_goes_on
     assert!(!bytes.is_empty());
     assert_eq!(event, Event::End);
 }
+
+/// The server's `event library changed` reaches the browser as an event, between replies
+/// (PROTOCOL.md 6.6, 16.3).
+#[tokio::test]
+async fn the_servers_library_events_are_forwarded() {
+    let dir = long_library();
+    let mut config = tapedeck_server::Config::new(dir.path());
+    config.pacing = None;
+    config.follow = Some(tapedeck_server::Follow {
+        watch: true,
+        debounce: Duration::from_millis(100),
+        rescan_every: None,
+    });
+    let stack = Stack::start(config).await;
+    let mut browser = stack.browser().await;
+    assert!(!browser.ask("list").await.contains("added.wav"));
+    common::write_wav(&dir.path().join("added.wav"), 1);
+    assert_eq!(browser.text().await, "event library changed");
+    assert!(browser.ask("list").await.contains("added.wav"));
+}

@@ -7,7 +7,9 @@ use tapedeck_protocol::{Command, Event, Reply, SongId};
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else { return };
-    let _ = Event::parse(text);
+    if let Some(event) = Event::parse(text) {
+        assert_eq!(event.to_string(), text, "an event prints back to itself");
+    }
     let commands = [Command::List, Command::Info(None), Command::Info(Some(SongId(1))), Command::Play(SongId(1), None), Command::Play(SongId(1), Some(5)), Command::Stop, Command::Quit];
     for command in commands {
         if let Ok(reply) = Reply::parse(&command, text) {

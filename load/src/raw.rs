@@ -47,16 +47,21 @@ impl Raw {
             .write_all(format!("{line}\n").as_bytes())
             .await
             .context("send command")?;
-        let mut reply = String::new();
-        let n = (&mut self.replies)
-            .take(64 * 1024 * 1024)
-            .read_line(&mut reply)
-            .await
-            .context("read reply")?;
-        if n == 0 {
-            bail!("server closed the control connection");
+        loop {
+            let mut reply = String::new();
+            let n = (&mut self.replies)
+                .take(64 * 1024 * 1024)
+                .read_line(&mut reply)
+                .await
+                .context("read reply")?;
+            if n == 0 {
+                bail!("server closed the control connection");
+            }
+            // Events (PROTOCOL.md 6.6) come between replies; none concerns a listener.
+            if tapedeck_protocol::Event::parse(reply.trim_end()).is_none() {
+                return Ok(reply.trim_end().to_owned());
+            }
         }
-        Ok(reply.trim_end().to_owned())
     }
 
     /// Plays `id`: returns the song's length once the data port is claimed.

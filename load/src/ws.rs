@@ -86,20 +86,30 @@ impl Ws {
     }
 
     pub async fn next(&mut self) -> anyhow::Result<Incoming> {
-        match self.receive().await? {
+        loop {
+            if let Some(incoming) = self.incoming().await? {
+                return Ok(incoming);
+            }
+        }
+    }
+
+    /// The next message that concerns the play (`None` for an event that does not).
+    async fn incoming(&mut self) -> anyhow::Result<Option<Incoming>> {
+        Ok(Some(match self.receive().await? {
+            Got::Event(Event::LibraryChanged | Event::Other(_)) => return Ok(None),
             Got::Audio(n) => {
                 self.got += n as u64;
-                Ok(Incoming::Audio(n))
+                Incoming::Audio(n)
             }
             // The song is complete only if every announced byte came, none more.
-            Got::Event(Event::End) if self.got == self.octets => Ok(Incoming::End),
-            Got::Event(Event::End) => Ok(Incoming::Cut(format!(
+            Got::Event(Event::End) if self.got == self.octets => Incoming::End,
+            Got::Event(Event::End) => Incoming::Cut(format!(
                 "`event end` after {} of {} bytes",
                 self.got, self.octets
-            ))),
-            Got::Event(Event::Error(reason)) => Ok(Incoming::Cut(reason)),
+            )),
+            Got::Event(Event::Error(reason)) => Incoming::Cut(reason),
             Got::Reply(reply) => bail!("a reply nobody asked for: {reply:?}"),
-        }
+        }))
     }
 
     /// Stops. Audio before `stopped` was queued before it; none may follow (section 16.4),

@@ -13,6 +13,9 @@ pub struct Config {
     /// scans and ids count from 1 in order of name. Default: `None` (the binary's default is
     /// a file: see `--db`).
     pub db: Option<PathBuf>,
+    /// How the library follows the disk while the server runs; `None`: it does not (what it
+    /// was at start is served). Default: `None` (the binary's default follows).
+    pub follow: Option<Follow>,
     /// Control connections served at once; one more is answered `error server busy`.
     pub max_connections: usize,
     /// A control connection that sends no command for this long while nothing streams is
@@ -38,6 +41,27 @@ pub struct Config {
     pub data_ports_only: bool,
 }
 
+/// How the library follows the disk (see `follow.rs`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Follow {
+    /// Whether filesystem notifications trigger a rescan.
+    pub watch: bool,
+    /// A rescan waits for this long without notifications (a copy of an album in progress).
+    pub debounce: Duration,
+    /// A rescan every this long, for filesystems without notifications; `None`: never.
+    pub rescan_every: Option<Duration>,
+}
+
+impl Default for Follow {
+    fn default() -> Self {
+        Self {
+            watch: true,
+            debounce: Duration::from_secs(1),
+            rescan_every: Some(Duration::from_secs(15 * 60)),
+        }
+    }
+}
+
 /// A burst first, then a little faster than real time: enough to pre-buffer and never starve,
 /// little enough that `stop` really ends the transmission early.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -54,6 +78,7 @@ impl Config {
         Self {
             music_dir: music_dir.into(),
             db: None,
+            follow: None,
             max_connections: 1024,
             idle_timeout: Duration::from_secs(300),
             line_timeout: Duration::from_secs(10),

@@ -6,10 +6,11 @@ use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use tapedeck_protocol::{Command, LineBuffer, MAX_LINE_LEN, Reply};
+use tapedeck_protocol::{Command, Event, LineBuffer, MAX_LINE_LEN, Reply};
 use tokio::io::{AsyncReadExt, AsyncWriteExt, BufWriter};
 use tokio::net::TcpStream;
 use tokio::net::tcp::{OwnedReadHalf, OwnedWriteHalf};
+use tokio::sync::watch;
 use tokio::time::{Instant, sleep_until, timeout};
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, instrument};
@@ -43,6 +44,9 @@ struct Connection {
     last_command: Instant,
     /// When the unfinished line in `lines` began (for the line timeout).
     partial_since: Option<Instant>,
+    /// Changes of the library, told to the client between replies; `None` once the server
+    /// stops making them.
+    changes: Option<watch::Receiver<u64>>,
 }
 
 /// Serves one client until it leaves, misbehaves, idles out or the server shuts down; then
@@ -65,6 +69,7 @@ pub async fn serve(
         writer: BufWriter::with_capacity(WRITE_BUFFER, writer),
         lines: LineBuffer::new(MAX_LINE_LEN),
         session: Session::new(shared.clone(), peer, local, cancel.clone()),
+        changes: Some(shared.library_changes()),
         shared,
         last_command: Instant::now(),
         partial_since: None,
@@ -98,6 +103,14 @@ impl Connection {
                         return end;
                     }
                 }
+                changed = changed(&mut self.changes) => match changed {
+                    Ok(()) => {
+                        if let Err(err) = self.tell(&Event::LibraryChanged).await {
+                            return End::Io(err);
+                        }
+                    }
+                    Err(_) => self.changes = None,
+                },
             }
         }
     }
@@ -181,6 +194,18 @@ impl Connection {
         Ok(quit)
     }
 
+    /// Sends an event line (PROTOCOL.md 6.6), between replies.
+    async fn tell(&mut self, event: &Event) -> io::Result<()> {
+        let line = format!("{event}\n");
+        timeout(
+            self.shared.config.stall_timeout,
+            self.writer.write_all(line.as_bytes()),
+        )
+        .await
+        .map_err(stalled)??;
+        self.flush().await
+    }
+
     async fn flush(&mut self) -> io::Result<()> {
         timeout(self.shared.config.stall_timeout, self.writer.flush())
             .await
@@ -203,6 +228,16 @@ impl Connection {
             self.writer.shutdown().await
         };
         let _ = timeout(std::time::Duration::from_secs(1), goodbye).await;
+    }
+}
+
+/// The next change of the library; never, once changes have ended.
+async fn changed(
+    changes: &mut Option<watch::Receiver<u64>>,
+) -> Result<(), watch::error::RecvError> {
+    match changes {
+        Some(changes) => changes.changed().await,
+        None => std::future::pending().await,
     }
 }
 

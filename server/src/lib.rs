@@ -2,7 +2,8 @@
 //! protocol (see `PROTOCOL.md`) on a listener the caller bound, until a shutdown signal.
 //!
 //! Layers, one per module: `index` (the songs, kept in SQLite: the walk, the tags, the store),
-//! `library` (the snapshot served), `startup` (warm and cold starts), `server` (accept loop and
+//! `library` (the snapshot served), `startup` (warm and cold starts), `follow` (rescans on
+//! notifications and periodically), `server` (accept loop and
 //! shutdown), `shared`, `connection` (framing and replies), `session` (per-client state and
 //! commands), `stream`, `claim` and `pace` (one play's data port).
 
@@ -11,6 +12,7 @@ mod claim;
 mod config;
 mod connection;
 mod error;
+mod follow;
 mod index;
 mod library;
 mod open;
@@ -24,7 +26,7 @@ mod source;
 mod startup;
 mod stream;
 
-pub use config::{Config, Pacing};
+pub use config::{Config, Follow, Pacing};
 pub use error::{LibraryError, ServerError};
 pub use index::{EXTENSIONS, StoreError};
 pub use library::{Library, Song};

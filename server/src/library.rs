@@ -72,7 +72,7 @@ impl Library {
     /// followed out. Blocking: call it from a blocking context.
     pub fn scan(dir: &Path) -> Result<Self, LibraryError> {
         let mut index = Index::open(dir, None)?;
-        let library = index
+        let (library, _) = index
             .reconcile(&AtomicBool::new(false))
             .map_err(|err| LibraryError::Index(err.to_string()))?;
         library.non_empty(dir)

@@ -23,6 +23,13 @@ struct Args {
     /// folder, which may be read-only).
     #[arg(long, value_name = "PATH|memory")]
     db: Option<PathBuf>,
+    /// Do not follow filesystem notifications (the periodic rescan still runs).
+    #[arg(long)]
+    no_watch: bool,
+    /// Seconds between rescans of the music folder, for filesystems that do not notify
+    /// (network shares); 0: never. Notifications are followed within about a second.
+    #[arg(long, value_name = "SECS", default_value_t = 900)]
+    rescan_interval: u64,
     /// The control address to listen on.
     #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:55353")]
     listen: SocketAddr,
@@ -90,6 +97,12 @@ impl Args {
             ),
         };
         config.max_connections = self.max_connections.max(1);
+        config.follow = Some(tapedeck_server::Follow {
+            watch: !self.no_watch,
+            rescan_every: (self.rescan_interval > 0)
+                .then(|| Duration::from_secs(self.rescan_interval)),
+            ..tapedeck_server::Follow::default()
+        });
         config.idle_timeout = Duration::from_secs(self.idle_timeout);
         config.claim_timeout = Duration::from_secs(self.claim_timeout);
         match &self.data_ports {

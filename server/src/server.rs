@@ -12,8 +12,9 @@ use tracing::{error, info, warn};
 
 use crate::config::Config;
 use crate::error::ServerError;
+use crate::follow::Follower;
 use crate::shared::Shared;
-use crate::startup::{Rescan, start_index};
+use crate::startup::start_index;
 
 /// The longest pause between retries after `accept` fails (for example when file descriptors
 /// run out): the server waits, then serves again, and never gives up.
@@ -37,19 +38,16 @@ pub async fn run(
     let songs = started.library.songs().len();
     info!(songs, dir = %config.music_dir.display(), %addr, "serving");
     let limit = Arc::new(Semaphore::new(config.max_connections));
+    let config_follow = config.follow;
     let shared = Arc::new(Shared::new(config, started.library));
-    let rescan = started
-        .index
-        .map(|index| Rescan::spawn(index, shared.clone()));
+    let follower = Follower::spawn(started.index, shared.clone(), config_follow, started.warm);
     let cancel = CancellationToken::new();
     tokio::select! {
         () = accept_loop(&listener, &shared, &limit, &cancel) => {}
         () = shutdown => info!("shutting down"),
     }
     cancel.cancel();
-    if let Some(rescan) = rescan {
-        rescan.stop().await;
-    }
+    follower.stop().await;
     shared.tracker.close();
     shared.tracker.wait().await;
     Ok(())

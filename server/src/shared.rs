@@ -3,6 +3,7 @@
 
 use std::sync::{Arc, PoisonError, RwLock};
 
+use tokio::sync::watch;
 use tokio_util::task::TaskTracker;
 
 use crate::config::Config;
@@ -14,6 +15,9 @@ pub struct Shared {
     pub config: Config,
     /// The library as served; a rescan replaces it whole.
     library: RwLock<Arc<Library>>,
+    /// How many times the library was replaced: each connection watches it to tell its
+    /// client (one value, not a queue: a client that reads slowly is told once).
+    changes: watch::Sender<u64>,
     /// Every connection and stream task, so shutdown can wait for them all.
     pub tracker: TaskTracker,
     /// Where each play's data port comes from.
@@ -26,6 +30,7 @@ impl Shared {
             data_ports: DataPorts::new(config.data_ports.clone(), config.data_ports_only),
             config,
             library: RwLock::new(Arc::new(library)),
+            changes: watch::Sender::new(0),
             tracker: TaskTracker::new(),
         }
     }
@@ -38,8 +43,14 @@ impl Shared {
             .clone()
     }
 
-    /// Serves `library` from now on.
+    /// Serves `library` from now on, and tells every connection.
     pub fn replace_library(&self, library: Library) {
         *self.library.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(library);
+        self.changes.send_modify(|count| *count += 1);
+    }
+
+    /// Changes of the library from now on.
+    pub fn library_changes(&self) -> watch::Receiver<u64> {
+        self.changes.subscribe()
     }
 }

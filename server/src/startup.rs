@@ -2,23 +2,21 @@
 //! background) or cold (nothing stored yet: scan first).
 
 use std::path::Path;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 
-use tokio::task::JoinHandle;
 use tracing::{info, warn};
 
 use crate::error::LibraryError;
 use crate::index::Index;
 use crate::library::Library;
-use crate::shared::Shared;
 
-/// What the server serves first.
+/// What the server serves first, and the index it follows the disk with.
 #[derive(Debug)]
 pub struct Started {
     pub library: Library,
-    /// The index, still to be compared with the disk (a warm start).
-    pub index: Option<Index>,
+    pub index: Index,
+    /// Whether `library` is what the index held, not yet compared with the disk.
+    pub warm: bool,
 }
 
 /// Opens the index of `dir` kept at `db` (in memory if `None`). When it holds songs of this
@@ -35,58 +33,27 @@ pub fn start_index(dir: &Path, db: Option<&Path>) -> Result<Started, LibraryErro
             );
             return Ok(Started {
                 library,
-                index: Some(index),
+                index,
+                warm: true,
             });
         }
         Ok(_) => info!(index = %index.path().display(), "cold start: scanning the library"),
         Err(err) => warn!(error = %err, "cannot read the index: scanning the library"),
     }
-    let library = match index.reconcile(&AtomicBool::new(false)) {
-        Ok(library) => library,
+    let (library, index) = match index.reconcile(&AtomicBool::new(false)) {
+        Ok((library, _)) => (library, index),
         Err(err) => {
             warn!(error = %err, "cannot record the scan in the index: serving it from memory");
-            Index::open(dir, None)?
+            let mut index = Index::open(dir, None)?;
+            let (library, _) = index
                 .reconcile(&AtomicBool::new(false))
-                .map_err(|err| LibraryError::Index(err.to_string()))?
+                .map_err(|err| LibraryError::Index(err.to_string()))?;
+            (library, index)
         }
     };
     Ok(Started {
         library: library.non_empty(dir)?,
-        index: None,
+        index,
+        warm: false,
     })
-}
-
-/// A comparison of the index with the disk, running in the background; what it finds replaces
-/// the library served.
-#[derive(Debug)]
-pub struct Rescan {
-    cancel: Arc<AtomicBool>,
-    task: JoinHandle<()>,
-}
-
-impl Rescan {
-    pub fn spawn(mut index: Index, shared: Arc<Shared>) -> Self {
-        let cancel = Arc::new(AtomicBool::new(false));
-        let flag = cancel.clone();
-        let task = tokio::task::spawn_blocking(move || match index.reconcile(&flag) {
-            Ok(_) if flag.load(Ordering::Relaxed) => {}
-            Ok(library) => {
-                info!(
-                    songs = library.songs().len(),
-                    "the index agrees with the disk"
-                );
-                shared.replace_library(library);
-            }
-            Err(err) => {
-                warn!(error = %err, "the index could not be compared with the disk: serving it as stored");
-            }
-        });
-        Self { cancel, task }
-    }
-
-    /// Stops the comparison (it gives up at the next file) and waits for it.
-    pub async fn stop(self) {
-        self.cancel.store(true, Ordering::Relaxed);
-        let _ = self.task.await;
-    }
 }

@@ -235,3 +235,30 @@ fn a_reply_too_large_for_the_bridge_is_shown_not_retried() {
     );
     assert_eq!(browser.run(ROWS), 0);
 }
+
+/// A song copied into the music folder while the page is open appears in it, and a removed
+/// one goes, without a reload (the server follows the disk and tells the page).
+#[test]
+fn the_page_follows_songs_added_and_removed_on_disk() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    for entry in std::fs::read_dir(repo().join("music")).expect("demo") {
+        let path = entry.expect("entry").path();
+        if path.extension().is_some_and(|e| e != "sh") {
+            let name = path.file_name().expect("name");
+            std::fs::copy(&path, dir.path().join(name)).expect("copy");
+        }
+    }
+    let system = System::start_on(dir.path());
+    let browser = Browser::start(free_port());
+    browser.go(&system.page);
+    browser.wait_for("the library", ROWS, |v| v == 4);
+    std::fs::copy(
+        dir.path().join("04 Small Hours.wav"),
+        dir.path().join("05 Encore.wav"),
+    )
+    .expect("add");
+    browser.wait_for("the added song", ROWS, |v| v == 5);
+    std::fs::remove_file(dir.path().join("01 Morning Tape.mp3")).expect("remove");
+    browser.wait_for("the removed song gone", ROWS, |v| v == 4);
+    assert_eq!(browser.run(STATUS), "Connected");
+}

@@ -60,6 +60,11 @@ impl Index {
         self.store.path()
     }
 
+    /// The canonical music folder.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
     /// The songs as stored, without looking at the disk: what a warm start serves at once.
     pub fn stored(&self) -> Result<Library, StoreError> {
         let rows = self.store.songs(&self.key)?;
@@ -67,9 +72,9 @@ impl Index {
     }
 
     /// Compares the store with the disk (name, size, modification time), reads the tags of new
-    /// and changed files only, records the differences, and returns the library as it now is.
-    /// Stops early, changing nothing, once `cancel` is set.
-    pub fn reconcile(&mut self, cancel: &AtomicBool) -> Result<Library, StoreError> {
+    /// and changed files only, records the differences, and returns the library as it now is,
+    /// and whether anything changed. Stops early, changing nothing, once `cancel` is set.
+    pub fn reconcile(&mut self, cancel: &AtomicBool) -> Result<(Library, bool), StoreError> {
         let stored: HashMap<String, Row> = self
             .store
             .songs(&self.key)?
@@ -82,7 +87,7 @@ impl Index {
         let mut seen = HashMap::with_capacity(found.len());
         for file in found {
             if cancel.load(Ordering::Relaxed) {
-                return self.stored();
+                return Ok((self.stored()?, false));
             }
             let known = stored.get(&file.name);
             seen.insert(file.name.clone(), ());
@@ -105,7 +110,8 @@ impl Index {
             .into_keys()
             .filter(|name| !seen.contains_key(name))
             .collect();
-        if !upserts.is_empty() || !removed.is_empty() {
+        let changed = !upserts.is_empty() || !removed.is_empty();
+        if changed {
             info!(
                 read = upserts.len(),
                 removed = removed.len(),
@@ -114,7 +120,7 @@ impl Index {
             );
             self.store.apply(&self.key, &upserts, &removed)?;
         }
-        self.stored()
+        Ok((self.stored()?, changed))
     }
 }
 

@@ -160,6 +160,10 @@ impl Engine {
                 }
                 self.dispatch.emit(Action::Error(Some(reason)));
             }
+            // The server's songs changed: the library is asked for again (its reply replaces
+            // what is shown; ids that still name songs keep them).
+            Some(Event::LibraryChanged) => self.send(Command::Info(None), None, false),
+            Some(Event::Other(_)) => {}
             None => {
                 let sent = self.pending.borrow_mut().pop_front();
                 if let Some(sent) = sent {
