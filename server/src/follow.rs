@@ -14,7 +14,7 @@ use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 use tokio::time::{Instant, MissedTickBehavior};
 use tokio_util::sync::CancellationToken;
-use tracing::{error, info, warn};
+use tracing::{debug, error, info, warn};
 
 use crate::config::Follow;
 use crate::index::Index;
@@ -127,6 +127,7 @@ async fn rescan(
 ) -> Option<Index> {
     let mut index = index?;
     let flag = cancel.clone();
+    let started = std::time::Instant::now();
     let done = tokio::task::spawn_blocking(move || {
         let result = index.reconcile(&flag);
         (index, result)
@@ -134,9 +135,18 @@ async fn rescan(
     .await;
     match done {
         Ok((index, Ok((library, changed)))) => {
+            let seconds = started.elapsed().as_secs_f64();
             if changed && !cancel.load(Ordering::Relaxed) {
-                info!(songs = library.songs().len(), "the library changed");
+                info!(
+                    songs = library.songs().len(),
+                    seconds, "the library changed"
+                );
                 shared.replace_library(library);
+            } else {
+                debug!(
+                    songs = library.songs().len(),
+                    seconds, "the library is as it was"
+                );
             }
             Some(index)
         }

@@ -197,3 +197,35 @@ async fn an_empty_folder_is_still_an_error_with_an_index() {
     let err = result.expect_err("no songs");
     assert!(err.to_string().contains("no audio files found"), "{err}");
 }
+
+/// Tags with absurd values: a title of 20,000 characters is kept as its first 1,024 (and the
+/// log says so); the song is served, and so is everything else.
+#[tokio::test]
+async fn an_absurd_tag_is_cut_and_the_song_served() {
+    let (dir, music) = music();
+    let title = "Ä".repeat(20_000);
+    let status = std::process::Command::new("ffmpeg")
+        .args(["-hide_banner", "-loglevel", "error", "-y", "-i"])
+        .arg(demo_music().join("01 Morning Tape.mp3"))
+        .args(["-c", "copy", "-metadata", &format!("title={title}")])
+        .arg(music.join("06 Absurd.mp3"))
+        .status()
+        .expect("ffmpeg runs");
+    assert!(status.success());
+    let server = serve(&music, &dir.path().join("index.sqlite3")).await;
+    let ids = ids(&server).await;
+    assert_eq!(ids.len(), 5);
+    let mut client = server.client().await;
+    let info = client.ask(&format!("info {}", ids["06 Absurd.mp3"])).await;
+    let song: serde_json::Value = serde_json::from_str(&info).expect("json");
+    assert_eq!(
+        song["title"].as_str().map(|t| t.chars().count()),
+        Some(1024)
+    );
+    assert!(
+        song["title"]
+            .as_str()
+            .is_some_and(|t| t.chars().all(|c| c == 'Ä'))
+    );
+    server.stop().await;
+}

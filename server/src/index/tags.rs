@@ -8,7 +8,7 @@ use lofty::file::{AudioFile, TaggedFileExt};
 use lofty::probe::Probe;
 use lofty::tag::Accessor;
 use tapedeck_media::{Format, average_bitrate};
-use tracing::debug;
+use tracing::{debug, warn};
 
 use super::scan::extension;
 
@@ -52,7 +52,7 @@ pub fn read(path: &Path, size: u64) -> Result<Facts, MetadataError> {
     let tag = tagged.primary_tag().or_else(|| tagged.first_tag());
     let text = |get: fn(&lofty::tag::Tag) -> Option<std::borrow::Cow<'_, str>>| {
         tag.and_then(get)
-            .map(|s| s.trim().to_owned())
+            .map(|s| bounded(s.trim(), path))
             .unwrap_or_default()
     };
     let title = Some(text(|t| t.title()))
@@ -104,6 +104,22 @@ fn audio_facts(path: &Path, size: u64) -> AudioFacts {
         debug!(path = %path.display(), error = %err, "audio not found: bitrate unknown");
         AudioFacts::default()
     })
+}
+
+/// The longest title, artist or album kept, in characters. Longer tags (a lyric pasted into a
+/// title, a corrupt frame) are cut there: every song object stays small, and so do the pages
+/// of replies built from them.
+pub const MAX_TAG_CHARS: usize = 1024;
+
+/// `text` cut to [`MAX_TAG_CHARS`], saying so in the log.
+fn bounded(text: &str, path: &Path) -> String {
+    match text.char_indices().nth(MAX_TAG_CHARS) {
+        Some((end, _)) => {
+            warn!(path = %path.display(), chars = text.chars().count(), "a tag cut to {MAX_TAG_CHARS} characters");
+            text[..end].to_owned()
+        }
+        None => text.to_owned(),
+    }
 }
 
 fn stem(path: &Path) -> String {
