@@ -229,3 +229,62 @@ async fn an_absurd_tag_is_cut_and_the_song_served() {
     );
     server.stop().await;
 }
+
+/// An index written by the first version of the schema (songs naming their folder in every
+/// row) is upgraded in place: every id is kept, and so is the highest id ever given, so a
+/// retired id is not given again after the upgrade either.
+#[tokio::test]
+async fn an_index_of_an_older_schema_is_upgraded_in_place_keeping_every_id() {
+    let (dir, music) = music();
+    let db = dir.path().join("old.sqlite3");
+    let root = music.canonicalize().expect("canonical");
+    {
+        let conn = rusqlite::Connection::open(&db).expect("create");
+        conn.execute_batch(
+            "CREATE TABLE songs (
+                id INTEGER PRIMARY KEY AUTOINCREMENT, root TEXT NOT NULL, name TEXT NOT NULL,
+                file TEXT NOT NULL, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL,
+                title TEXT NOT NULL, artist TEXT NOT NULL, album TEXT NOT NULL,
+                duration_ms INTEGER NOT NULL, format TEXT NOT NULL, sample_rate INTEGER NOT NULL,
+                channels INTEGER NOT NULL, bitrate INTEGER NOT NULL, UNIQUE (root, name));
+             PRAGMA user_version = 1;",
+        )
+        .expect("version 1");
+        let mut insert = conn
+            .prepare(
+                "INSERT INTO songs VALUES (?1, ?2, ?3, ?4, 0, 0, 'Old title', '', '', 1000,
+                 'mp3', 44100, 2, 128000)",
+            )
+            .expect("prepare");
+        for (id, name) in [(7, "01 Morning Tape.mp3"), (3, "02 Night Drive.flac")] {
+            let file = root.join(name);
+            insert
+                .execute(rusqlite::params![id, root.to_str(), name, file.to_str()])
+                .expect("insert");
+        }
+        // Ids up to 9 were given once (8 and 9 to songs removed since).
+        conn.execute(
+            "UPDATE sqlite_sequence SET seq = 9 WHERE name = 'songs'",
+            [],
+        )
+        .expect("sequence");
+    }
+    let server = serve(&music, &db).await;
+    let now = ids_once(&server, |now| now.len() == 4).await;
+    assert_eq!(now["01 Morning Tape.mp3"], 7);
+    assert_eq!(now["02 Night Drive.flac"], 3);
+    assert_eq!(now["03 Paper Boats.ogg"], 10);
+    assert_eq!(now["04 Small Hours.wav"], 11);
+    let mut client = server.client().await;
+    let song: serde_json::Value = serde_json::from_str(&client.ask("info 7").await).expect("json");
+    assert_eq!(
+        song["title"], "Morning Tape",
+        "facts read again (the file's size differs)"
+    );
+    server.stop().await;
+    let conn = rusqlite::Connection::open(&db).expect("open");
+    let version: i64 = conn
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .expect("version");
+    assert_eq!(version, 2);
+}

@@ -16,7 +16,10 @@ use super::tags::Facts;
 
 /// The schema, one step per version (version `n` is after `MIGRATIONS[n - 1]`).
 /// `AUTOINCREMENT` keeps an id from ever being given again once its song is removed.
-const MIGRATIONS: &[&str] = &["
+const MIGRATIONS: &[&str] = &[V1, V2];
+
+/// Version 1: one table of songs, each row naming its music folder.
+const V1: &str = "
     CREATE TABLE songs (
         id          INTEGER PRIMARY KEY AUTOINCREMENT,
         root        TEXT    NOT NULL,
@@ -34,7 +37,44 @@ const MIGRATIONS: &[&str] = &["
         bitrate     INTEGER NOT NULL,
         UNIQUE (root, name)
     );
-"];
+";
+
+/// Version 2: music folders in a table of their own (a row held the folder's path: a third
+/// of the index at a million songs). Every id, and the highest id ever given, is kept.
+const V2: &str = "
+    CREATE TABLE roots (
+        id   INTEGER PRIMARY KEY,
+        path TEXT    NOT NULL UNIQUE
+    );
+    INSERT INTO roots (path) SELECT DISTINCT root FROM songs ORDER BY root;
+    CREATE TABLE songs_v2 (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        root        INTEGER NOT NULL REFERENCES roots (id),
+        name        TEXT    NOT NULL,
+        file        TEXT    NOT NULL,
+        size        INTEGER NOT NULL,
+        mtime_ns    INTEGER NOT NULL,
+        title       TEXT    NOT NULL,
+        artist      TEXT    NOT NULL,
+        album       TEXT    NOT NULL,
+        duration_ms INTEGER NOT NULL,
+        format      TEXT    NOT NULL,
+        sample_rate INTEGER NOT NULL,
+        channels    INTEGER NOT NULL,
+        bitrate     INTEGER NOT NULL,
+        UNIQUE (root, name)
+    );
+    INSERT INTO songs_v2 (id, root, name, file, size, mtime_ns, title, artist, album,
+                          duration_ms, format, sample_rate, channels, bitrate)
+        SELECT s.id, r.id, s.name, s.file, s.size, s.mtime_ns, s.title, s.artist, s.album,
+               s.duration_ms, s.format, s.sample_rate, s.channels, s.bitrate
+        FROM songs s JOIN roots r ON r.path = s.root;
+    DELETE FROM sqlite_sequence WHERE name = 'songs_v2';
+    INSERT INTO sqlite_sequence (name, seq)
+        SELECT 'songs_v2', seq FROM sqlite_sequence WHERE name = 'songs';
+    DROP TABLE songs;
+    ALTER TABLE songs_v2 RENAME TO songs;
+";
 
 /// How long a write waits for another process holding the database (a second server on
 /// another music folder) before it fails.
@@ -171,9 +211,10 @@ impl Store {
         let mut query = self
             .conn
             .prepare_cached(
-                "SELECT id, name, file, size, mtime_ns, title, artist, album, duration_ms,
-                        format, sample_rate, channels, bitrate
-                 FROM songs WHERE root = ?1 ORDER BY name",
+                "SELECT s.id, s.name, s.file, s.size, s.mtime_ns, s.title, s.artist, s.album,
+                        s.duration_ms, s.format, s.sample_rate, s.channels, s.bitrate
+                 FROM songs s JOIN roots r ON r.id = s.root
+                 WHERE r.path = ?1 ORDER BY s.name",
             )
             .map_err(sqlite(path))?;
         let rows = query
@@ -222,6 +263,11 @@ impl Store {
     ) -> Result<(), StoreError> {
         let path = self.path.clone();
         let tx = self.conn.transaction().map_err(sqlite(&path))?;
+        tx.execute("INSERT OR IGNORE INTO roots (path) VALUES (?1)", [root])
+            .map_err(sqlite(&path))?;
+        let root: i64 = tx
+            .query_row("SELECT id FROM roots WHERE path = ?1", [root], |r| r.get(0))
+            .map_err(sqlite(&path))?;
         {
             // An update first: an insert that turns into one would still use up an id.
             let mut update = tx
