@@ -192,6 +192,7 @@ fn main() {
     let address = addr(&line);
     let list = reply_len(&address, "list");
     let info = reply_len(&address, "info");
+    let rendered_rss = cold.rss_mib();
     drop(cold);
 
     let warm = Server::start(&music, &db);
@@ -218,7 +219,7 @@ fn main() {
     println!("warm start to serving: {warm_s:.2} s, RSS {warm_rss:.0} MiB");
     println!("comparison with the disk after the warm start: {compare_s:.2} s (in the background)");
     println!(
-        "list reply {:.1} MB, info reply {:.1} MB",
+        "list reply {:.1} MB, info reply {:.1} MB; RSS once both were asked for {rendered_rss:.0} MiB",
         list as f64 / 1e6,
         info as f64 / 1e6
     );

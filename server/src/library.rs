@@ -1,10 +1,11 @@
-//! The library as served: a snapshot of the index with the `list` and `info` replies rendered
-//! once. A rescan makes a new snapshot; a command uses the one it found.
+//! The library as served: a snapshot of the index, with the `list` and `info` replies
+//! rendered once, when first asked for. A rescan makes a new snapshot; a command uses the one
+//! it found.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, OnceLock};
 
 use tapedeck_protocol::{Reply, SongId, SongInfo, SongList};
 
@@ -18,8 +19,6 @@ pub struct Song {
     pub info: SongInfo,
     /// The canonical path of the file, checked to lie inside the music directory.
     pub path: PathBuf,
-    /// The `info <id>` reply, rendered once.
-    pub info_line: Arc<str>,
 }
 
 impl Song {
@@ -44,12 +43,7 @@ impl Song {
             bitrate: facts.bitrate,
             size,
         };
-        let info_line = Reply::Song(info.clone()).to_string().into();
-        Self {
-            info,
-            path,
-            info_line,
-        }
+        Self { info, path }
     }
 }
 
@@ -60,10 +54,10 @@ pub struct Library {
     songs: Vec<Song>,
     /// Where each id is in `songs`.
     by_id: HashMap<SongId, usize>,
-    /// The `list` reply, rendered once.
-    list_line: Arc<str>,
-    /// The `info` reply, rendered once.
-    info_line: Arc<str>,
+    /// The `list` reply, rendered when first asked for.
+    list_line: OnceLock<Arc<str>>,
+    /// The `info` reply, rendered when first asked for.
+    info_line: OnceLock<Arc<str>>,
 }
 
 impl Library {
@@ -91,19 +85,14 @@ impl Library {
 
     /// The library of `songs`, given in order of name.
     pub(crate) fn from_songs(songs: Vec<Song>) -> Self {
-        let list: SongList = songs
-            .iter()
-            .map(|s| (s.info.name.clone(), s.info.id))
-            .collect();
-        let infos = songs.iter().map(|s| s.info.clone()).collect();
         let by_id = songs
             .iter()
             .enumerate()
             .map(|(at, s)| (s.info.id, at))
             .collect();
         Self {
-            list_line: Reply::List(list).to_string().into(),
-            info_line: Reply::Info(infos).to_string().into(),
+            list_line: OnceLock::new(),
+            info_line: OnceLock::new(),
             by_id,
             songs,
         }
@@ -119,13 +108,26 @@ impl Library {
         &self.songs
     }
 
-    /// The `list` reply line (without LF).
-    pub fn list_line(&self) -> &Arc<str> {
-        &self.list_line
+    /// The `list` reply line (without LF). The first call renders it: at a million songs,
+    /// 50 MB and most of a second, so call it off the async threads.
+    pub fn list_line(&self) -> Arc<str> {
+        let render = || {
+            let list: SongList = self
+                .songs
+                .iter()
+                .map(|s| (s.info.name.clone(), s.info.id))
+                .collect();
+            Reply::List(list).to_string().into()
+        };
+        self.list_line.get_or_init(render).clone()
     }
 
-    /// The `info` reply line (without LF).
-    pub fn info_line(&self) -> &Arc<str> {
-        &self.info_line
+    /// The `info` reply line (without LF), rendered by the first call like [`Self::list_line`].
+    pub fn info_line(&self) -> Arc<str> {
+        let render = || {
+            let infos = self.songs.iter().map(|s| s.info.clone()).collect();
+            Reply::Info(infos).to_string().into()
+        };
+        self.info_line.get_or_init(render).clone()
     }
 }

@@ -10,6 +10,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::warn;
 
 use crate::claim::new_token;
+use crate::library::Library;
 use crate::open::open;
 use crate::pace::Pacer;
 use crate::shared::Shared;
@@ -39,7 +40,7 @@ struct Current {
 /// What to send back for one command.
 #[derive(Debug)]
 pub enum Answer {
-    /// A reply rendered once for the life of the library (`list`, `info`).
+    /// A reply rendered once for the life of the library snapshot (`list`, `info`).
     Rendered(Arc<str>),
     /// Any other reply.
     Reply(Reply),
@@ -65,10 +66,10 @@ impl Session {
     pub async fn handle(&mut self, command: Command) -> Answer {
         let library = self.shared.library();
         match command {
-            Command::List => Answer::Rendered(library.list_line().clone()),
-            Command::Info(None) => Answer::Rendered(library.info_line().clone()),
+            Command::List => rendered(library, Library::list_line).await,
+            Command::Info(None) => rendered(library, Library::info_line).await,
             Command::Info(Some(id)) => match library.get(id) {
-                Some(song) => Answer::Rendered(song.info_line.clone()),
+                Some(song) => Answer::Reply(Reply::Song(song.info.clone())),
                 None => error("no such song"),
             },
             Command::Play(id, from_ms) => self.play(id, from_ms).await,
@@ -159,6 +160,15 @@ impl Session {
             chunk_size: config.chunk_size,
         };
         Ok((play, reply))
+    }
+}
+
+/// A whole-library reply, rendered off the async threads if this snapshot has not rendered it
+/// yet (at a million songs that takes most of a second).
+async fn rendered(library: Arc<Library>, render: fn(&Library) -> Arc<str>) -> Answer {
+    match tokio::task::spawn_blocking(move || render(&library)).await {
+        Ok(line) => Answer::Rendered(line),
+        Err(_) => error("internal error"),
     }
 }
 
