@@ -116,7 +116,7 @@ pub fn rejection(text: &str) -> Option<&'static str> {
 /// moment they are sent, so they start a new generation.
 fn classify(text: &str, generation: &Generation) -> Pending {
     let command = Command::parse(text.as_bytes()).ok();
-    let generation = if command.is_some_and(|c| c.ends_play()) {
+    let generation = if command.as_ref().is_some_and(Command::ends_play) {
         generation.bump()
     } else {
         generation.current()

@@ -130,7 +130,7 @@ impl Replies {
         else {
             return self.unprompted(line).await;
         };
-        if command.is_some_and(|c| c.ends_play()) {
+        if command.as_ref().is_some_and(Command::ends_play) {
             self.play = None;
         }
         // The replies the bridge acts on are parsed, once, knowing the command they answer;
@@ -169,7 +169,7 @@ impl Replies {
         let Some(Pending::Server { command, .. }) = self.pending.pop_front() else {
             return Err(ServerEnd::Broken);
         };
-        if command.is_some_and(|c| c.ends_play()) {
+        if command.as_ref().is_some_and(Command::ends_play) {
             self.play = None;
         }
         let reason = format!("reply too large (over {} octets)", self.limit);

@@ -5,7 +5,7 @@ use std::fmt;
 use crate::SongId;
 
 /// A command a client sends on the control connection.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Command {
     /// `list` / `l`: the song names and ids.
     List,
@@ -14,6 +14,15 @@ pub enum Command {
     /// `play <id> [<ms>]` / `p <id> [<ms>]`: stream a song on a fresh data port, from its
     /// start or from `<ms>` milliseconds into it.
     Play(SongId, Option<u32>),
+    /// `songs <from> <count>`: a page of the library, in the order of `list` (by name), from
+    /// the `from`th song (0 is the first), at most `count` songs, and at most
+    /// [`crate::MAX_PAGE_SONGS`] songs and [`crate::MAX_PAGE_OCTETS`] octets.
+    Songs { from: u32, count: u32 },
+    /// `search <count> <query>`: the songs whose title, artist, album or name hold every word
+    /// of the query (case and accents aside), best first, at most `count` of them (and the
+    /// same bounds as a page). The query is the rest of the line, its words joined by one
+    /// space.
+    Search { count: u32, query: String },
     /// `stop` / `s`: end the current stream.
     Stop,
     /// `quit` / `q`: say goodbye and close.
@@ -39,6 +48,12 @@ pub enum CommandError {
     /// `play` without a song id.
     #[error("missing song id")]
     MissingId,
+    /// `songs` or `search` without all it takes.
+    #[error("missing argument")]
+    MissingArgument,
+    /// A count or an offset that is not a decimal number from 0 to 4294967295.
+    #[error("invalid number")]
+    InvalidNumber,
     /// The song id is not a decimal number from 0 to 4294967295.
     #[error("invalid song id")]
     InvalidId,
@@ -52,7 +67,7 @@ pub enum CommandError {
 
 impl Command {
     /// Parses one line, without its line terminator. Faults are found in the order of
-    /// PROTOCOL.md 5.7: encoding, characters, emptiness, the command word, the number of
+    /// PROTOCOL.md 5.9: encoding, characters, emptiness, the command word, the number of
     /// words, then the song id and the position; the first one found is the error.
     pub fn parse(line: &[u8]) -> Result<Self, CommandError> {
         let text = std::str::from_utf8(line).map_err(|_| CommandError::InvalidUtf8)?;
@@ -69,6 +84,8 @@ impl Command {
             "list" | "l" | "stop" | "s" | "quit" | "q" => 0,
             "info" | "i" => 1,
             "play" | "p" => 2,
+            "songs" => return songs(words),
+            "search" => return search(words),
             _ => return Err(CommandError::Unknown),
         };
         let (id, position) = (words.next(), words.next());
@@ -89,6 +106,35 @@ impl Command {
             }
         })
     }
+}
+
+/// `songs <from> <count>`: exactly two numbers.
+fn songs<'a>(mut words: impl Iterator<Item = &'a str>) -> Result<Command, CommandError> {
+    let (from, count) = (words.next(), words.next());
+    if words.next().is_some() {
+        return Err(CommandError::UnexpectedArgument);
+    }
+    let (Some(from), Some(count)) = (from, count) else {
+        return Err(CommandError::MissingArgument);
+    };
+    let number = |w| parse_number(w).ok_or(CommandError::InvalidNumber);
+    Ok(Command::Songs {
+        from: number(from)?,
+        count: number(count)?,
+    })
+}
+
+/// `search <count> <query>`: a number, then at least one word.
+fn search<'a>(mut words: impl Iterator<Item = &'a str>) -> Result<Command, CommandError> {
+    let count = words.next();
+    let query: Vec<&str> = words.collect();
+    let Some(count) = count.filter(|_| !query.is_empty()) else {
+        return Err(CommandError::MissingArgument);
+    };
+    Ok(Command::Search {
+        count: parse_number(count).ok_or(CommandError::InvalidNumber)?,
+        query: query.join(" "),
+    })
 }
 
 impl Command {
@@ -122,6 +168,8 @@ impl fmt::Display for Command {
             Self::Info(Some(id)) => write!(f, "info {id}"),
             Self::Play(id, None) => write!(f, "play {id}"),
             Self::Play(id, Some(ms)) => write!(f, "play {id} {ms}"),
+            Self::Songs { from, count } => write!(f, "songs {from} {count}"),
+            Self::Search { count, query } => write!(f, "search {count} {query}"),
             Self::Stop => f.write_str("stop"),
             Self::Quit => f.write_str("quit"),
         }
@@ -187,6 +235,37 @@ mod tests {
             (b"\x1b[A", Err(E::ControlCharacter)),
             (b"play \xff", Err(E::InvalidUtf8)),
             ("play ٣".as_bytes(), Err(E::InvalidId)),
+            (
+                b"songs 0 100",
+                Ok(Command::Songs {
+                    from: 0,
+                    count: 100,
+                }),
+            ),
+            (b"SONGS  20\t5", Ok(Command::Songs { from: 20, count: 5 })),
+            (b"songs", Err(E::MissingArgument)),
+            (b"songs 5", Err(E::MissingArgument)),
+            (b"songs 5 x", Err(E::InvalidNumber)),
+            (b"songs -1 5", Err(E::InvalidNumber)),
+            (b"songs 1 2 3", Err(E::UnexpectedArgument)),
+            (b"songs x y z", Err(E::UnexpectedArgument)),
+            (
+                b"search 20 night   drive",
+                Ok(Command::Search {
+                    count: 20,
+                    query: "night drive".into(),
+                }),
+            ),
+            (
+                "search 1 Beyoncé 'ok\"; --".as_bytes(),
+                Ok(Command::Search {
+                    count: 1,
+                    query: "Beyoncé 'ok\"; --".into(),
+                }),
+            ),
+            (b"search", Err(E::MissingArgument)),
+            (b"search 20", Err(E::MissingArgument)),
+            (b"search twenty night", Err(E::InvalidNumber)),
         ];
         for (line, want) in cases {
             assert_eq!(
@@ -205,13 +284,16 @@ mod tests {
             Just(Command::Quit),
             any::<Option<u32>>().prop_map(|id| Command::Info(id.map(SongId))),
             (any::<u32>(), any::<Option<u32>>()).prop_map(|(id, ms)| Command::Play(SongId(id), ms)),
+            (any::<u32>(), any::<u32>()).prop_map(|(from, count)| Command::Songs { from, count }),
+            (any::<u32>(), "[a-zé'\"]{1,8}( [a-zé'\"]{1,8}){0,3}")
+                .prop_map(|(count, query)| Command::Search { count, query }),
         ]
     }
 
     proptest! {
         #[test]
         fn display_round_trips(command in any_command()) {
-            prop_assert_eq!(Command::parse(command.to_string().as_bytes()), Ok(command));
+            prop_assert_eq!(Command::parse(command.to_string().as_bytes()), Ok(command.clone()));
         }
 
         #[test]

@@ -14,7 +14,7 @@ pub use command::{Command, CommandError};
 pub use event::{EVENT_PREFIX, Event};
 pub use frame::{LineBuffer, LineTooLong};
 pub use reply::{Reply, ReplyError};
-pub use song::{SongId, SongInfo, SongList};
+pub use song::{Found, SongId, SongInfo, SongList, SongPage};
 
 /// The control port a server listens on unless told otherwise (the course's port).
 pub const DEFAULT_PORT: u16 = 55353;
@@ -24,6 +24,13 @@ pub const DEFAULT_PORT: u16 = 55353;
 /// Commands are tiny (`play 4294967295` is 15 bytes); 1 KiB leaves room for future commands
 /// while keeping a hostile client from making the server buffer more than this per connection.
 pub const MAX_LINE_LEN: usize = 1024;
+
+/// The most songs a `songs` or `search` reply holds, whatever the count asked for.
+pub const MAX_PAGE_SONGS: u32 = 1000;
+
+/// The longest `songs` or `search` reply, in octets without the LF: a page stops short of it.
+/// (Tags are at most 1,024 characters each, so one song is always far below it.)
+pub const MAX_PAGE_OCTETS: usize = 1 << 20;
 
 /// The number of hexadecimal characters of a data-port token (128 bits of randomness).
 pub const TOKEN_LEN: usize = 32;

@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use crate::{Command, SongInfo, SongList, TOKEN_LEN};
+use crate::{Command, Found, SongInfo, SongList, SongPage, TOKEN_LEN};
 
 /// A server's answer to one command.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -13,6 +13,10 @@ pub enum Reply {
     Info(Vec<SongInfo>),
     /// The answer to `info <id>`.
     Song(SongInfo),
+    /// The answer to `songs <from> <count>`.
+    Page(SongPage),
+    /// The answer to `search <count> <query>`.
+    Found(Found),
     /// The answer to `play <id> [<ms>]`: connect to `port`, send `token` and LF, receive
     /// `bytes` bytes. For a play from a position, `skip`: the decoded sample frames to drop
     /// before the position.
@@ -56,6 +60,8 @@ impl Reply {
             Command::List => serde_json::from_str(line).map(Self::List).map_err(json),
             Command::Info(None) => serde_json::from_str(line).map(Self::Info).map_err(json),
             Command::Info(Some(_)) => serde_json::from_str(line).map(Self::Song).map_err(json),
+            Command::Songs { .. } => serde_json::from_str(line).map(Self::Page).map_err(json),
+            Command::Search { .. } => serde_json::from_str(line).map(Self::Found).map_err(json),
             Command::Play(_, position) => parse_port(line, position.is_some()),
             Command::Stop if line == "stopped" => Ok(Self::Stopped),
             Command::Quit if line == "bye" => Ok(Self::Bye),
@@ -102,6 +108,8 @@ impl fmt::Display for Reply {
             Self::List(list) => json(f, list),
             Self::Info(songs) => json(f, songs),
             Self::Song(song) => json(f, song),
+            Self::Page(page) => json(f, page),
+            Self::Found(found) => json(f, found),
             Self::Port {
                 port,
                 token,

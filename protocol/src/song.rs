@@ -47,3 +47,21 @@ pub struct SongInfo {
     /// The file's size in bytes when the library was scanned.
     pub size: u64,
 }
+
+/// The answer to `songs <from> <count>`: `total` songs in the library, and `songs`, those from
+/// the `from`th on (fewer than asked at the end of the library or at the reply's bounds; the
+/// next page starts at `from + songs.len()`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SongPage {
+    pub total: u32,
+    pub from: u32,
+    pub songs: Vec<SongInfo>,
+}
+
+/// The answer to `search <count> <query>`: how many songs match (`total`), and the best of
+/// them, best first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Found {
+    pub total: u32,
+    pub songs: Vec<SongInfo>,
+}

@@ -178,7 +178,10 @@ impl Connection {
     /// Answers one line; `true` when the client said `quit`.
     async fn answer(&mut self, line: &[u8]) -> io::Result<bool> {
         let (answer, quit) = match Command::parse(line) {
-            Ok(command) => (self.session.handle(command).await, command == Command::Quit),
+            Ok(command) => {
+                let quit = command == Command::Quit;
+                (self.session.handle(command).await, quit)
+            }
             Err(err) => (Answer::Reply(Reply::Error(err.to_string())), false),
         };
         let write = async {

@@ -18,6 +18,7 @@ mod library;
 mod open;
 mod pace;
 mod ports;
+mod search;
 mod send;
 mod server;
 mod session;

@@ -7,10 +7,11 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, OnceLock};
 
-use tapedeck_protocol::{Reply, SongId, SongInfo, SongList};
+use tapedeck_protocol::{Found, Reply, SongId, SongInfo, SongList, SongPage};
 
 use crate::error::LibraryError;
 use crate::index::{EXTENSIONS, Index};
+use crate::search::{self, Keys};
 
 /// One servable song.
 #[derive(Debug)]
@@ -58,6 +59,8 @@ pub struct Library {
     list_line: OnceLock<Arc<str>>,
     /// The `info` reply, rendered when first asked for.
     info_line: OnceLock<Arc<str>>,
+    /// What search compares, folded when first searched.
+    keys: OnceLock<Vec<Keys>>,
 }
 
 impl Library {
@@ -93,6 +96,7 @@ impl Library {
         Self {
             list_line: OnceLock::new(),
             info_line: OnceLock::new(),
+            keys: OnceLock::new(),
             by_id,
             songs,
         }
@@ -106,6 +110,20 @@ impl Library {
     /// All songs, in order of name.
     pub fn songs(&self) -> &[Song] {
         &self.songs
+    }
+
+    /// `songs <from> <count>`: a bounded page, in name order.
+    pub fn page(&self, from: u32, count: u32) -> SongPage {
+        search::page(&self.songs, from, count)
+    }
+
+    /// `search <count> <query>`: the best matches, bounded. The first search folds every
+    /// song's fields (most of a second at a million songs): call it off the async threads.
+    pub fn search(&self, query: &str, count: u32) -> Found {
+        let keys = self
+            .keys
+            .get_or_init(|| self.songs.iter().map(|s| Keys::of(&s.info)).collect());
+        search::search(&self.songs, keys, query, count)
     }
 
     /// The `list` reply line (without LF). The first call renders it: at a million songs,

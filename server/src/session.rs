@@ -72,6 +72,15 @@ impl Session {
                 Some(song) => Answer::Reply(Reply::Song(song.info.clone())),
                 None => error("no such song"),
             },
+            Command::Songs { from, count } => Answer::Reply(Reply::Page(library.page(from, count))),
+            Command::Search { count, query } => {
+                let found =
+                    tokio::task::spawn_blocking(move || library.search(&query, count)).await;
+                match found {
+                    Ok(found) => Answer::Reply(Reply::Found(found)),
+                    Err(_) => error("internal error"),
+                }
+            }
             Command::Play(id, from_ms) => self.play(id, from_ms).await,
             Command::Stop => {
                 self.stop().await;

@@ -1,0 +1,241 @@
+//! Search and pages over a library snapshot (PROTOCOL.md 5.7, 5.8): bounded replies at any
+//! library size.
+//!
+//! A song matches a query when every word of the query appears in its title, artist, album or
+//! name, with case and accents folded ("beyonce" finds "Beyoncé"). Songs are ranked by where
+//! each word was found: the start of a word of the title counts most, then the artist, the
+//! album and the name; inside a word counts half. Ties keep the order of names.
+
+use tapedeck_protocol::{Found, MAX_PAGE_OCTETS, MAX_PAGE_SONGS, SongInfo, SongPage};
+use unicode_normalization::UnicodeNormalization;
+use unicode_normalization::char::is_combining_mark;
+
+use crate::library::Song;
+
+/// A song's fields as search compares them: folded, in the order of [`WEIGHTS`].
+#[derive(Debug)]
+pub struct Keys([String; 4]);
+
+/// What a word found at the start of a word of each field scores (title, artist, album,
+/// name); inside a word, half.
+const WEIGHTS: [u32; 4] = [8, 6, 4, 2];
+
+impl Keys {
+    pub fn of(info: &SongInfo) -> Self {
+        Self([
+            fold(&info.title),
+            fold(&info.artist),
+            fold(&info.album),
+            fold(&info.name),
+        ])
+    }
+
+    /// The song's score for the folded query `words`: `None` unless every word is found.
+    fn score(&self, words: &[String]) -> Option<u32> {
+        words.iter().try_fold(0, |total, word| {
+            let best = self
+                .0
+                .iter()
+                .zip(WEIGHTS)
+                .map(|(field, weight)| match find(field, word) {
+                    Some(true) => weight * 2,
+                    Some(false) => weight,
+                    None => 0,
+                })
+                .max()
+                .filter(|score| *score > 0)?;
+            Some(total + best)
+        })
+    }
+}
+
+/// Lower case without accents: compatibility decomposition, combining marks dropped.
+pub fn fold(text: &str) -> String {
+    text.nfkd()
+        .filter(|c| !is_combining_mark(*c))
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// Where `word` is in `field`: `Some(true)` at the start of one of its words, `Some(false)`
+/// inside one, `None` nowhere.
+fn find(field: &str, word: &str) -> Option<bool> {
+    let mut found = false;
+    for (at, _) in field.match_indices(word) {
+        let starts_word = field[..at]
+            .chars()
+            .next_back()
+            .is_none_or(|c| !c.is_alphanumeric());
+        if starts_word {
+            return Some(true);
+        }
+        found = true;
+    }
+    found.then_some(false)
+}
+
+/// `songs <from> <count>`: songs of `songs` (in name order) from `from`, within the bounds.
+pub fn page(songs: &[Song], from: u32, count: u32) -> SongPage {
+    let start = usize::try_from(from).unwrap_or(usize::MAX).min(songs.len());
+    let picked = bounded(songs[start..].iter().map(|s| &s.info), count);
+    SongPage {
+        total: total(songs.len()),
+        from,
+        songs: picked,
+    }
+}
+
+/// `search <count> <query>`: the best `count` matches, and how many there are.
+pub fn search(songs: &[Song], keys: &[Keys], query: &str, count: u32) -> Found {
+    let words: Vec<String> = fold(query).split_whitespace().map(str::to_owned).collect();
+    let mut hits: Vec<(u32, usize)> = keys
+        .iter()
+        .enumerate()
+        .filter_map(|(at, keys)| keys.score(&words).map(|score| (score, at)))
+        .collect();
+    let matched = hits.len();
+    let keep = usize::try_from(count.min(MAX_PAGE_SONGS)).unwrap_or(usize::MAX);
+    let best_first = |a: &(u32, usize), b: &(u32, usize)| b.0.cmp(&a.0).then(a.1.cmp(&b.1));
+    if hits.len() > keep && keep > 0 {
+        hits.select_nth_unstable_by(keep - 1, best_first);
+        hits.truncate(keep);
+    }
+    hits.sort_unstable_by(best_first);
+    let songs = bounded(hits.iter().map(|&(_, at)| &songs[at].info), count);
+    Found {
+        total: total(matched),
+        songs,
+    }
+}
+
+/// At most `count` (and [`MAX_PAGE_SONGS`]) of `songs`, stopping before the rendered reply
+/// would pass [`MAX_PAGE_OCTETS`].
+fn bounded<'a>(songs: impl Iterator<Item = &'a SongInfo>, count: u32) -> Vec<SongInfo> {
+    /// The reply around the songs: `{"total":4294967295,"from":4294967295,"songs":[]}`.
+    const FRAME: usize = 64;
+    let mut octets = FRAME;
+    let mut out = Vec::new();
+    for info in songs.take(usize::try_from(count.min(MAX_PAGE_SONGS)).unwrap_or(usize::MAX)) {
+        // The song, and the comma before it.
+        let size = serde_json::to_string(info).map_or(usize::MAX, |s| s.len()) + 1;
+        if octets.saturating_add(size) > MAX_PAGE_OCTETS {
+            break;
+        }
+        octets += size;
+        out.push(info.clone());
+    }
+    out
+}
+
+fn total(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn folds_case_and_accents() {
+        assert_eq!(fold("Beyoncé"), "beyonce");
+        assert_eq!(fold("MÖTLEY CRÜE"), "motley crue");
+        assert_eq!(fold("ﬁve"), "five");
+    }
+
+    use std::path::PathBuf;
+
+    use tapedeck_protocol::{Reply, SongId};
+
+    use crate::index::Facts;
+
+    /// `n` songs named in order, each with tags of `chars` characters of `fill`.
+    fn songs(n: usize, fill: char, chars: usize) -> Vec<Song> {
+        let tag = |i: usize| format!("{i} {}", fill.to_string().repeat(chars));
+        (0..n)
+            .map(|i| {
+                let facts = Facts {
+                    title: tag(i),
+                    artist: tag(i),
+                    album: tag(i),
+                    duration_ms: 1000,
+                    format: "mp3".into(),
+                    sample_rate: 44_100,
+                    channels: 2,
+                    bitrate: 128_000,
+                };
+                let name = format!("{i:07}.mp3");
+                let id = SongId(u32::try_from(i).expect("small") + 1);
+                Song::new(id, name, PathBuf::from("/m"), 1, facts)
+            })
+            .collect()
+    }
+
+    /// Pages, from the first on, asking for `count` each: every one within the bounds, and all
+    /// of them together the library in order, once.
+    fn pages_cover(songs: &[Song], count: u32) {
+        let mut from = 0u32;
+        let mut seen = Vec::new();
+        loop {
+            let page = page(songs, from, count);
+            let octets = Reply::Page(page.clone()).to_string().len();
+            assert!(octets <= MAX_PAGE_OCTETS, "{octets} octets");
+            assert!(page.songs.len() <= count.min(MAX_PAGE_SONGS) as usize);
+            assert_eq!(page.total as usize, songs.len());
+            if page.songs.is_empty() {
+                break;
+            }
+            from += u32::try_from(page.songs.len()).expect("small");
+            seen.extend(page.songs.into_iter().map(|s| s.id));
+        }
+        let all: Vec<SongId> = songs.iter().map(|s| s.info.id).collect();
+        assert_eq!(seen, all);
+    }
+
+    #[test]
+    fn pages_stay_within_their_bounds_at_any_size() {
+        for n in [0, 1, 999, 1000, 1001, 2500] {
+            for count in [1, 7, 1000, u32::MAX] {
+                pages_cover(&songs(n, 'a', 10), count);
+            }
+        }
+        // Songs of three 1,024-character tags of four-octet characters (12 KiB each): pages
+        // stop at the octet bound long before 1,000 songs.
+        let big = songs(300, '𝄞', 1024);
+        let first = page(&big, 0, 1000);
+        assert!(first.songs.len() < 100, "{} songs", first.songs.len());
+        pages_cover(&big, 1000);
+    }
+
+    #[test]
+    fn search_folds_ranks_counts_and_stays_within_bounds() {
+        let mut library = songs(3, 'x', 1);
+        library[0].info.title = "Crazy in Love".into();
+        library[0].info.artist = "Beyoncé".into();
+        library[1].info.album = "Lovesongs".into();
+        library[2].info.title = "Love Drive".into();
+        let keys: Vec<Keys> = library.iter().map(|s| Keys::of(&s.info)).collect();
+        let found = search(&library, &keys, "LOVE", 10);
+        assert_eq!(found.total, 3);
+        let ids: Vec<u32> = found.songs.iter().map(|s| s.id.0).collect();
+        // The start of a title word, twice (the earlier name first), then an album's.
+        assert_eq!(ids, [1, 3, 2]);
+        let found = search(&library, &keys, "beyonce love", 10);
+        assert_eq!(found.songs.iter().map(|s| s.id.0).collect::<Vec<_>>(), [1]);
+        assert_eq!(search(&library, &keys, "love nothing", 10).total, 0);
+        let one = search(&library, &keys, "love", 1);
+        assert_eq!((one.total, one.songs.len()), (3, 1));
+        let big = songs(3000, '𝄞', 1024);
+        let keys: Vec<Keys> = big.iter().map(|s| Keys::of(&s.info)).collect();
+        let found = search(&big, &keys, "𝄞", u32::MAX);
+        assert_eq!(found.total, 3000);
+        assert!(Reply::Found(found).to_string().len() <= MAX_PAGE_OCTETS);
+    }
+
+    #[test]
+    fn finds_words_and_parts_of_words() {
+        assert_eq!(find("night drive", "dri"), Some(true));
+        assert_eq!(find("overdrive", "drive"), Some(false));
+        assert_eq!(find("overdrive, drive", "drive"), Some(true));
+        assert_eq!(find("night", "day"), None);
+    }
+}

@@ -1,0 +1,73 @@
+//! `songs` and `search` against the real server (PROTOCOL.md 5.7, 5.8): bounded pages in the
+//! order of `list`, and search that folds case and accents.
+
+mod common;
+
+use common::TestServer;
+use tapedeck_protocol::{Command, Reply};
+
+async fn ask(client: &mut common::Client, line: &str) -> Reply {
+    let command = Command::parse(line.as_bytes()).expect("a command");
+    client.command(command).await
+}
+
+#[tokio::test]
+async fn pages_walk_the_library_in_the_order_of_list() {
+    let server = TestServer::demo().await;
+    let mut client = server.client().await;
+    let Reply::List(list) = ask(&mut client, "list").await else {
+        panic!("list")
+    };
+    let mut ids = Vec::new();
+    let mut from = 0;
+    loop {
+        let Reply::Page(page) = ask(&mut client, &format!("songs {from} 3")).await else {
+            panic!("a page")
+        };
+        assert_eq!((page.total, page.from), (4, from));
+        if page.songs.is_empty() {
+            break;
+        }
+        from += page.songs.len() as u32;
+        ids.extend(page.songs.iter().map(|s| s.id));
+    }
+    assert_eq!(ids, list.values().copied().collect::<Vec<_>>());
+    let Reply::Page(past) = ask(&mut client, "songs 4294967295 10").await else {
+        panic!("a page")
+    };
+    assert!(past.songs.is_empty());
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn search_finds_by_any_field_ignoring_case_and_accents() {
+    let server = TestServer::demo().await;
+    let mut client = server.client().await;
+    let Reply::Found(found) = ask(&mut client, "search 10 NÍGHT drive").await else {
+        panic!("found")
+    };
+    assert_eq!(found.total, 1);
+    assert_eq!(found.songs[0].title, "Night Drive");
+    let Reply::Found(all) = ask(&mut client, "search 2 loopback").await else {
+        panic!("found")
+    };
+    assert_eq!(
+        (all.total, all.songs.len()),
+        (4, 2),
+        "the artist of every song"
+    );
+    let Reply::Found(none) = ask(&mut client, "search 10 zzz").await else {
+        panic!("found")
+    };
+    assert_eq!((none.total, none.songs.len()), (0, 0));
+    for (line, reason) in [
+        ("songs", "missing argument"),
+        ("songs 1", "missing argument"),
+        ("songs x 1", "invalid number"),
+        ("search 10", "missing argument"),
+        ("search ten night", "invalid number"),
+    ] {
+        assert_eq!(client.ask(line).await, format!("error {reason}"), "{line}");
+    }
+    server.stop().await;
+}
