@@ -164,16 +164,59 @@ fn addr(line: &str) -> String {
 
 /// The octets of the reply to `command`.
 fn reply_len(addr: &str, command: &str) -> usize {
+    timed(addr, &[command.to_owned()])[0].1
+}
+
+/// Each command's round trip in milliseconds, and its reply's octets, on one connection.
+fn timed(addr: &str, commands: &[String]) -> Vec<(f64, usize)> {
     use std::io::Write;
-    let mut stream = std::net::TcpStream::connect(addr).expect("connect");
-    stream
-        .write_all(format!("{command}\n").as_bytes())
-        .expect("send");
-    let mut reply = Vec::new();
-    BufReader::new(stream)
-        .read_until(b'\n', &mut reply)
-        .expect("reply");
-    reply.len()
+    let stream = std::net::TcpStream::connect(addr).expect("connect");
+    let mut writer = stream.try_clone().expect("clone");
+    let mut reader = BufReader::new(stream);
+    commands
+        .iter()
+        .map(|command| {
+            let started = Instant::now();
+            writer
+                .write_all(format!("{command}\n").as_bytes())
+                .expect("send");
+            let mut reply = Vec::new();
+            reader.read_until(b'\n', &mut reply).expect("reply");
+            (started.elapsed().as_secs_f64() * 1000.0, reply.len())
+        })
+        .collect()
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}
+
+/// Search (the first one folds every song's fields) and pages on a serving server: the first
+/// search, then the median and worst of 30 searches, and the median of 20 pages of 200.
+fn queries(addr: &str, n: usize) -> (f64, f64, f64, f64) {
+    let first = timed(addr, &["search 20 morning".to_owned()])[0].0;
+    let queries: Vec<String> = [
+        "song 4242",
+        "night",
+        "artist 00042",
+        "album",
+        "drive",
+        "tape 99",
+    ]
+    .iter()
+    .map(|q| format!("search 20 {q}"))
+    .collect();
+    let searches: Vec<f64> = (0..5)
+        .flat_map(|_| timed(addr, &queries))
+        .map(|(ms, _)| ms)
+        .collect();
+    let worst = searches.iter().copied().fold(0.0, f64::max);
+    let pages: Vec<String> = (0..20)
+        .map(|i| format!("songs {} 200", i * n / 20))
+        .collect();
+    let page = median(timed(addr, &pages).into_iter().map(|(ms, _)| ms).collect());
+    (first, median(searches), worst, page)
 }
 
 fn main() {
@@ -187,7 +230,7 @@ fn main() {
     }
 
     let cold = Server::start(&music, &db);
-    let (cold_s, line) = cold.until("serving");
+    let (cold_s, line) = cold.until("addr=");
     let cold_rss = cold.rss_mib();
     let address = addr(&line);
     let list = reply_len(&address, "list");
@@ -196,9 +239,11 @@ fn main() {
     drop(cold);
 
     let warm = Server::start(&music, &db);
-    let (warm_s, _) = warm.until("serving");
+    let (warm_s, warm_line) = warm.until("addr=");
     let warm_rss = warm.rss_mib();
     let (_, compared) = warm.until("the library is as it was");
+    let (first_search, search_p50, search_max, page_p50) = queries(&addr(&warm_line), n);
+    let searched_rss = warm.rss_mib();
     let compare_s: f64 = compared
         .split_whitespace()
         .find_map(|w| w.strip_prefix("seconds="))
@@ -218,6 +263,10 @@ fn main() {
     );
     println!("warm start to serving: {warm_s:.2} s, RSS {warm_rss:.0} MiB");
     println!("comparison with the disk after the warm start: {compare_s:.2} s (in the background)");
+    println!(
+        "first search {first_search:.0} ms, then p50 {search_p50:.1} ms (max {search_max:.1}); \
+         a page of 200 p50 {page_p50:.2} ms; RSS after searching {searched_rss:.0} MiB"
+    );
     println!(
         "list reply {:.1} MB, info reply {:.1} MB; RSS once both were asked for {rendered_rss:.0} MiB",
         list as f64 / 1e6,
