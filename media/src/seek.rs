@@ -52,6 +52,25 @@ impl Plan {
         self.parts.iter().map(Part::len).sum()
     }
 
+    /// The stream's octets, given the whole song `file` in memory (for tests and fuzzing; the
+    /// server sends the parts from the file). A range past the end of `file` gives what there
+    /// is of it.
+    pub fn bytes(&self, file: &[u8]) -> Vec<u8> {
+        let mut out = Vec::new();
+        for part in &self.parts {
+            match part {
+                Part::Made(bytes) => out.extend_from_slice(bytes),
+                Part::File(range) => {
+                    let at = |o: u64| usize::try_from(o).unwrap_or(usize::MAX).min(file.len());
+                    out.extend_from_slice(
+                        &file[at(range.start)..at(range.end).max(at(range.start))],
+                    );
+                }
+            }
+        }
+        out
+    }
+
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::sync::OnceLock;
 
 use proptest::prelude::*;
-use tapedeck_media::seek::{self, Part, Plan};
+use tapedeck_media::seek;
 use tapedeck_media::{Clock, Format};
 use tapedeck_tests::fixtures::demo_music;
 use tapedeck_tests::media::{awkward_files, packets};
@@ -68,18 +68,6 @@ fn times_never_go_back_and_reach_the_end() {
     }
 }
 
-/// The octets a plan sends.
-fn stream(plan: &Plan, file: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(plan.len() as usize);
-    for part in &plan.parts {
-        match part {
-            Part::Made(bytes) => out.extend(bytes),
-            Part::File(range) => out.extend(&file[range.start as usize..range.end as usize]),
-        }
-    }
-    out
-}
-
 /// A stream from a position is timed from its own first frame: its media times run from 0 to
 /// what is left of the song (give or take the frames a decoder warms up on and the clock's
 /// grid), so pacing gives it the same burst as a whole song. Timed by the song's clock
@@ -101,7 +89,7 @@ fn a_stream_from_a_position_is_timed_from_its_first_frame() {
         let Ok(plan) = seek::plan(format, bytes.as_slice(), bytes.len() as u64, at) else {
             continue;
         };
-        let body = stream(&plan, &bytes);
+        let body = plan.bytes(&bytes);
         let from = times(&body, format, body.len(), 1024);
         let left = length - at as f64 / 1000.0;
         assert_eq!(from.first().copied(), Some(0.0), "{}", path.display());

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use tapedeck_audio::{Next, StreamDecoder};
 use tapedeck_media::Format;
-use tapedeck_media::seek::{Part, Plan, SeekError, plan, target_frame};
+use tapedeck_media::seek::{SeekError, plan, target_frame};
 use tapedeck_tests::fixtures::demo_music;
 use tapedeck_tests::media::awkward_media;
 
@@ -26,18 +26,6 @@ fn decode(bytes: &[u8], ext: &str) -> (u32, usize, Vec<f32>) {
             Next::End => return (rate, channels, samples),
         }
     }
-}
-
-/// The octets a plan sends.
-fn stream(plan: &Plan, file: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(plan.len() as usize);
-    for part in &plan.parts {
-        match part {
-            Part::Made(bytes) => out.extend(bytes),
-            Part::File(range) => out.extend(&file[range.start as usize..range.end as usize]),
-        }
-    }
-    out
 }
 
 fn check(path: &Path, positions_ms: &[u64]) {
@@ -68,7 +56,7 @@ fn check_within(path: &Path, positions_ms: &[u64], accuracy: Match) {
         let plan = plan(format, bytes.as_slice(), bytes.len() as u64, ms)
             .unwrap_or_else(|err| panic!("{name} at {ms} ms: {err}"));
         assert_eq!(plan.rate, rate, "{name}");
-        let (_, _, part) = decode(&stream(&plan, &bytes), &ext);
+        let (_, _, part) = decode(&plan.bytes(&bytes), &ext);
         let target = target_frame(ms, rate) as usize * channels;
         let skip = plan.skip as usize * channels;
         assert!(
