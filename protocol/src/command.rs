@@ -23,6 +23,18 @@ pub enum Command {
     /// same bounds as a page). The query is the rest of the line, its words joined by one
     /// space.
     Search { count: u32, query: String },
+    /// `artists <from> <count>`: a page of the artists, in folded order, with how many
+    /// albums and songs each has (same bounds as `songs`).
+    Artists { from: u32, count: u32 },
+    /// `albums <from> <count> [<artist>]`: a page of the albums (by artist, then title), or
+    /// of one artist's (the rest of the line, folded like search).
+    Albums {
+        from: u32,
+        count: u32,
+        artist: Option<String>,
+    },
+    /// `album <id>`: the songs of the album that song `<id>` is on, in order of name.
+    Album(SongId),
     /// `stop` / `s`: end the current stream.
     Stop,
     /// `quit` / `q`: say goodbye and close.
@@ -67,7 +79,7 @@ pub enum CommandError {
 
 impl Command {
     /// Parses one line, without its line terminator. Faults are found in the order of
-    /// PROTOCOL.md 5.9: encoding, characters, emptiness, the command word, the number of
+    /// PROTOCOL.md 5.10: encoding, characters, emptiness, the command word, the number of
     /// words, then the song id and the position; the first one found is the error.
     pub fn parse(line: &[u8]) -> Result<Self, CommandError> {
         let text = std::str::from_utf8(line).map_err(|_| CommandError::InvalidUtf8)?;
@@ -84,7 +96,10 @@ impl Command {
             "list" | "l" | "stop" | "s" | "quit" | "q" => 0,
             "info" | "i" => 1,
             "play" | "p" => 2,
-            "songs" => return songs(words),
+            "songs" => return songs(words).map(|(from, count)| Self::Songs { from, count }),
+            "artists" => return songs(words).map(|(from, count)| Self::Artists { from, count }),
+            "albums" => return albums(words),
+            "album" => return album(words),
             "search" => return search(words),
             _ => return Err(CommandError::Unknown),
         };
@@ -108,8 +123,8 @@ impl Command {
     }
 }
 
-/// `songs <from> <count>`: exactly two numbers.
-fn songs<'a>(mut words: impl Iterator<Item = &'a str>) -> Result<Command, CommandError> {
+/// `<from> <count>` (of `songs` and `artists`): exactly two numbers.
+fn songs<'a>(mut words: impl Iterator<Item = &'a str>) -> Result<(u32, u32), CommandError> {
     let (from, count) = (words.next(), words.next());
     if words.next().is_some() {
         return Err(CommandError::UnexpectedArgument);
@@ -118,10 +133,33 @@ fn songs<'a>(mut words: impl Iterator<Item = &'a str>) -> Result<Command, Comman
         return Err(CommandError::MissingArgument);
     };
     let number = |w| parse_number(w).ok_or(CommandError::InvalidNumber);
-    Ok(Command::Songs {
+    Ok((number(from)?, number(count)?))
+}
+
+/// `albums <from> <count> [<artist>]`: two numbers, then perhaps an artist's words.
+fn albums<'a>(mut words: impl Iterator<Item = &'a str>) -> Result<Command, CommandError> {
+    let (from, count) = (words.next(), words.next());
+    let artist: Vec<&str> = words.collect();
+    let (Some(from), Some(count)) = (from, count) else {
+        return Err(CommandError::MissingArgument);
+    };
+    let number = |w| parse_number(w).ok_or(CommandError::InvalidNumber);
+    Ok(Command::Albums {
         from: number(from)?,
         count: number(count)?,
+        artist: (!artist.is_empty()).then(|| artist.join(" ")),
     })
+}
+
+/// `album <id>`: one song id.
+fn album<'a>(mut words: impl Iterator<Item = &'a str>) -> Result<Command, CommandError> {
+    let id = words.next();
+    if words.next().is_some() {
+        return Err(CommandError::UnexpectedArgument);
+    }
+    Ok(Command::Album(parse_id(
+        id.ok_or(CommandError::MissingId)?,
+    )?))
 }
 
 /// `search <count> <query>`: a number, then at least one word.
@@ -170,6 +208,18 @@ impl fmt::Display for Command {
             Self::Play(id, Some(ms)) => write!(f, "play {id} {ms}"),
             Self::Songs { from, count } => write!(f, "songs {from} {count}"),
             Self::Search { count, query } => write!(f, "search {count} {query}"),
+            Self::Artists { from, count } => write!(f, "artists {from} {count}"),
+            Self::Albums {
+                from,
+                count,
+                artist: None,
+            } => write!(f, "albums {from} {count}"),
+            Self::Albums {
+                from,
+                count,
+                artist: Some(artist),
+            } => write!(f, "albums {from} {count} {artist}"),
+            Self::Album(id) => write!(f, "album {id}"),
             Self::Stop => f.write_str("stop"),
             Self::Quit => f.write_str("quit"),
         }
@@ -266,6 +316,30 @@ mod tests {
             (b"search", Err(E::MissingArgument)),
             (b"search 20", Err(E::MissingArgument)),
             (b"search twenty night", Err(E::InvalidNumber)),
+            (b"artists 0 50", Ok(Command::Artists { from: 0, count: 50 })),
+            (b"artists 0", Err(E::MissingArgument)),
+            (
+                b"albums 0 50",
+                Ok(Command::Albums {
+                    from: 0,
+                    count: 50,
+                    artist: None,
+                }),
+            ),
+            (
+                b"albums 0 50 The  Loopback Quartet",
+                Ok(Command::Albums {
+                    from: 0,
+                    count: 50,
+                    artist: Some("The Loopback Quartet".into()),
+                }),
+            ),
+            (b"albums 0", Err(E::MissingArgument)),
+            (b"albums x 1", Err(E::InvalidNumber)),
+            (b"album 3", Ok(Command::Album(SongId(3)))),
+            (b"album", Err(E::MissingId)),
+            (b"album x", Err(E::InvalidId)),
+            (b"album 1 2", Err(E::UnexpectedArgument)),
         ];
         for (line, want) in cases {
             assert_eq!(
@@ -287,6 +361,18 @@ mod tests {
             (any::<u32>(), any::<u32>()).prop_map(|(from, count)| Command::Songs { from, count }),
             (any::<u32>(), "[a-zé'\"]{1,8}( [a-zé'\"]{1,8}){0,3}")
                 .prop_map(|(count, query)| Command::Search { count, query }),
+            (any::<u32>(), any::<u32>()).prop_map(|(from, count)| Command::Artists { from, count }),
+            (
+                any::<u32>(),
+                any::<u32>(),
+                proptest::option::of("[a-zé]{1,8}( [a-zé]{1,8}){0,2}")
+            )
+                .prop_map(|(from, count, artist)| Command::Albums {
+                    from,
+                    count,
+                    artist
+                }),
+            any::<u32>().prop_map(|id| Command::Album(SongId(id))),
         ]
     }
 

@@ -14,7 +14,10 @@ pub use command::{Command, CommandError};
 pub use event::{EVENT_PREFIX, Event};
 pub use frame::{LineBuffer, LineTooLong};
 pub use reply::{Reply, ReplyError};
-pub use song::{Found, SongId, SongInfo, SongList, SongPage};
+pub use song::{
+    AlbumInfo, AlbumPage, AlbumSongs, ArtistInfo, ArtistPage, Found, SongId, SongInfo, SongList,
+    SongPage,
+};
 
 /// The control port a server listens on unless told otherwise (the course's port).
 pub const DEFAULT_PORT: u16 = 55353;

@@ -2,7 +2,9 @@
 
 use std::fmt;
 
-use crate::{Command, Found, SongInfo, SongList, SongPage, TOKEN_LEN};
+use crate::{
+    AlbumPage, AlbumSongs, ArtistPage, Command, Found, SongInfo, SongList, SongPage, TOKEN_LEN,
+};
 
 /// A server's answer to one command.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -17,6 +19,12 @@ pub enum Reply {
     Page(SongPage),
     /// The answer to `search <count> <query>`.
     Found(Found),
+    /// The answer to `artists <from> <count>`.
+    Artists(ArtistPage),
+    /// The answer to `albums <from> <count> [<artist>]`.
+    Albums(AlbumPage),
+    /// The answer to `album <id>`.
+    Album(AlbumSongs),
     /// The answer to `play <id> [<ms>]`: connect to `port`, send `token` and LF, receive
     /// `bytes` bytes. For a play from a position, `skip`: the decoded sample frames to drop
     /// before the position.
@@ -62,6 +70,9 @@ impl Reply {
             Command::Info(Some(_)) => serde_json::from_str(line).map(Self::Song).map_err(json),
             Command::Songs { .. } => serde_json::from_str(line).map(Self::Page).map_err(json),
             Command::Search { .. } => serde_json::from_str(line).map(Self::Found).map_err(json),
+            Command::Artists { .. } => serde_json::from_str(line).map(Self::Artists).map_err(json),
+            Command::Albums { .. } => serde_json::from_str(line).map(Self::Albums).map_err(json),
+            Command::Album(_) => serde_json::from_str(line).map(Self::Album).map_err(json),
             Command::Play(_, position) => parse_port(line, position.is_some()),
             Command::Stop if line == "stopped" => Ok(Self::Stopped),
             Command::Quit if line == "bye" => Ok(Self::Bye),
@@ -110,6 +121,9 @@ impl fmt::Display for Reply {
             Self::Song(song) => json(f, song),
             Self::Page(page) => json(f, page),
             Self::Found(found) => json(f, found),
+            Self::Artists(page) => json(f, page),
+            Self::Albums(page) => json(f, page),
+            Self::Album(album) => json(f, album),
             Self::Port {
                 port,
                 token,

@@ -65,3 +65,50 @@ pub struct Found {
     pub total: u32,
     pub songs: Vec<SongInfo>,
 }
+
+/// One artist in the answer to `artists`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ArtistInfo {
+    /// The artist tag as the first of its songs (in name order) has it; empty for songs
+    /// without one.
+    pub name: String,
+    pub albums: u32,
+    pub songs: u32,
+}
+
+/// The answer to `artists <from> <count>`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ArtistPage {
+    pub total: u32,
+    pub from: u32,
+    pub artists: Vec<ArtistInfo>,
+}
+
+/// One album in the answer to `albums`: `id` is its first song's (in name order), which
+/// `album <id>` takes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AlbumInfo {
+    pub id: SongId,
+    pub title: String,
+    pub artist: String,
+    pub songs: u32,
+}
+
+/// The answer to `albums <from> <count> [<artist>]`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AlbumPage {
+    pub total: u32,
+    pub from: u32,
+    pub albums: Vec<AlbumInfo>,
+}
+
+/// The answer to `album <id>`: the album and its songs, in name order (at most the bounds of
+/// a page; `total` says how many it has).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AlbumSongs {
+    pub id: SongId,
+    pub title: String,
+    pub artist: String,
+    pub total: u32,
+    pub songs: Vec<SongInfo>,
+}

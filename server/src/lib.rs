@@ -8,6 +8,7 @@
 //! commands), `stream`, `claim` and `pace` (one play's data port).
 
 mod body;
+mod browse;
 mod claim;
 mod config;
 mod connection;

@@ -9,6 +9,7 @@ use std::sync::{Arc, OnceLock};
 
 use tapedeck_protocol::{Found, Reply, SongId, SongInfo, SongList, SongPage};
 
+use crate::browse::Browse;
 use crate::error::LibraryError;
 use crate::index::{EXTENSIONS, Index};
 use crate::search::{self, Keys};
@@ -61,6 +62,8 @@ pub struct Library {
     info_line: OnceLock<Arc<str>>,
     /// What search compares, folded when first searched.
     keys: OnceLock<Vec<Keys>>,
+    /// Artists and albums, grouped when first browsed.
+    browse: OnceLock<Browse>,
 }
 
 impl Library {
@@ -97,6 +100,7 @@ impl Library {
             list_line: OnceLock::new(),
             info_line: OnceLock::new(),
             keys: OnceLock::new(),
+            browse: OnceLock::new(),
             by_id,
             songs,
         }
@@ -124,6 +128,17 @@ impl Library {
             .keys
             .get_or_init(|| self.songs.iter().map(|s| Keys::of(&s.info)).collect());
         search::search(&self.songs, keys, query, count)
+    }
+
+    /// Artists and albums (`artists`, `albums`, `album`). The first call groups every song
+    /// (most of a second at a million songs): call it off the async threads.
+    pub fn browse(&self) -> &Browse {
+        self.browse.get_or_init(|| Browse::of(&self.songs))
+    }
+
+    /// The list of every song, in name order (for `album <id>`).
+    pub(crate) fn all(&self) -> &[Song] {
+        &self.songs
     }
 
     /// The `list` reply line (without LF). The first call renders it: at a million songs,

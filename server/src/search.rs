@@ -108,26 +108,30 @@ pub fn search(songs: &[Song], keys: &[Keys], query: &str, count: u32) -> Found {
     }
 }
 
-/// At most `count` (and [`MAX_PAGE_SONGS`]) of `songs`, stopping before the rendered reply
+/// At most `count` (and [`MAX_PAGE_SONGS`]) of `items`, stopping before the rendered reply
 /// would pass [`MAX_PAGE_OCTETS`].
-fn bounded<'a>(songs: impl Iterator<Item = &'a SongInfo>, count: u32) -> Vec<SongInfo> {
-    /// The reply around the songs: `{"total":4294967295,"from":4294967295,"songs":[]}`.
-    const FRAME: usize = 64;
+pub fn bounded<'a, T: serde::Serialize + Clone + 'a>(
+    items: impl Iterator<Item = &'a T>,
+    count: u32,
+) -> Vec<T> {
+    /// The reply around the items: numbers, names and the album's title and artist (at
+    /// most 1,024 characters each) of the largest reply, `album <id>`.
+    const FRAME: usize = 9 * 1024;
     let mut octets = FRAME;
     let mut out = Vec::new();
-    for info in songs.take(usize::try_from(count.min(MAX_PAGE_SONGS)).unwrap_or(usize::MAX)) {
-        // The song, and the comma before it.
-        let size = serde_json::to_string(info).map_or(usize::MAX, |s| s.len()) + 1;
+    for item in items.take(usize::try_from(count.min(MAX_PAGE_SONGS)).unwrap_or(usize::MAX)) {
+        // The item, and the comma before it.
+        let size = serde_json::to_string(item).map_or(usize::MAX, |s| s.len()) + 1;
         if octets.saturating_add(size) > MAX_PAGE_OCTETS {
             break;
         }
         octets += size;
-        out.push(info.clone());
+        out.push(item.clone());
     }
     out
 }
 
-fn total(n: usize) -> u32 {
+pub fn total(n: usize) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
 }
 

@@ -81,6 +81,9 @@ impl Session {
                     Err(_) => error("internal error"),
                 }
             }
+            Command::Artists { .. } | Command::Albums { .. } | Command::Album(_) => {
+                browse(library, command).await
+            }
             Command::Play(id, from_ms) => self.play(id, from_ms).await,
             Command::Stop => {
                 self.stop().await;
@@ -177,6 +180,28 @@ impl Session {
 async fn rendered(library: Arc<Library>, render: fn(&Library) -> Arc<str>) -> Answer {
     match tokio::task::spawn_blocking(move || render(&library)).await {
         Ok(line) => Answer::Rendered(line),
+        Err(_) => error("internal error"),
+    }
+}
+
+/// `artists`, `albums` and `album`, off the async threads (the first one groups the library).
+async fn browse(library: Arc<Library>, command: Command) -> Answer {
+    let answer = tokio::task::spawn_blocking(move || {
+        let browse = library.browse();
+        match command {
+            Command::Artists { from, count } => Some(Reply::Artists(browse.artists(from, count))),
+            Command::Albums {
+                from,
+                count,
+                artist,
+            } => Some(Reply::Albums(browse.albums(from, count, artist.as_deref()))),
+            Command::Album(id) => browse.album(library.all(), id).map(Reply::Album),
+            _ => None,
+        }
+    });
+    match answer.await {
+        Ok(Some(reply)) => Answer::Reply(reply),
+        Ok(None) => error("no such song"),
         Err(_) => error("internal error"),
     }
 }

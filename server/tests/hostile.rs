@@ -250,7 +250,7 @@ async fn shutdown_tells_clients_and_ends_streams() {
     assert!(TcpStream::connect(addr).await.is_err(), "listener closed");
 }
 
-/// PROTOCOL.md 5.9: a line with several faults gets the first in the order of checks.
+/// PROTOCOL.md 5.10: a line with several faults gets the first in the order of checks.
 #[tokio::test]
 async fn a_line_with_several_faults_gets_the_first_in_order() {
     let server = TestServer::demo().await;

@@ -71,3 +71,38 @@ async fn search_finds_by_any_field_ignoring_case_and_accents() {
     }
     server.stop().await;
 }
+
+#[tokio::test]
+async fn browse_by_artist_and_album() {
+    let server = TestServer::demo().await;
+    let mut client = server.client().await;
+    let Reply::Artists(artists) = ask(&mut client, "artists 0 10").await else {
+        panic!("artists")
+    };
+    assert_eq!(artists.total, 1);
+    let artist = &artists.artists[0];
+    assert_eq!(
+        (artist.name.as_str(), artist.albums, artist.songs),
+        ("The Loopback Quartet", 1, 4)
+    );
+    let Reply::Albums(albums) = ask(&mut client, "albums 0 10 the LOOPBACK quartet").await else {
+        panic!("albums")
+    };
+    assert_eq!(albums.total, 1);
+    let album = &albums.albums[0];
+    assert_eq!((album.title.as_str(), album.songs), ("Demo Tape", 4));
+    let Reply::Albums(none) = ask(&mut client, "albums 0 10 nobody").await else {
+        panic!("albums")
+    };
+    assert_eq!((none.total, none.albums.len()), (0, 0));
+    let Reply::Album(songs) = ask(&mut client, &format!("album {}", album.id)).await else {
+        panic!("album")
+    };
+    assert_eq!((songs.id, songs.total, songs.songs.len()), (album.id, 4, 4));
+    let Reply::Album(again) = ask(&mut client, "album 3").await else {
+        panic!("album")
+    };
+    assert_eq!(again, songs, "any of its songs names the album");
+    assert_eq!(client.ask("album 99").await, "error no such song");
+    server.stop().await;
+}

@@ -1,0 +1,211 @@
+//! Browsing a library snapshot by artist and album (PROTOCOL.md 5.9): built once, when
+//! first asked for, and every reply bounded like a page.
+//!
+//! An album is the songs that share an artist and an album tag (folded like search, so
+//! "Abbey Road" and "ABBEY ROAD" are one album); it is known by its first song's id.
+
+use std::collections::HashMap;
+
+use tapedeck_protocol::{
+    AlbumInfo, AlbumPage, AlbumSongs, ArtistInfo, ArtistPage, MAX_PAGE_SONGS, SongId,
+};
+
+use crate::library::Song;
+use crate::search::{bounded, fold, total};
+
+/// The artists and albums of a snapshot.
+#[derive(Debug)]
+pub struct Browse {
+    /// In order of folded name.
+    artists: Vec<Artist>,
+    /// In order of folded artist, then folded title.
+    albums: Vec<Album>,
+    /// The album each song is on (an index into `albums`).
+    album_of: HashMap<SongId, usize>,
+}
+
+#[derive(Debug)]
+struct Artist {
+    info: ArtistInfo,
+    key: String,
+}
+
+#[derive(Debug)]
+struct Album {
+    info: AlbumInfo,
+    /// (folded artist, folded title).
+    key: (String, String),
+    /// Its songs, as indices into the snapshot's songs (in name order).
+    songs: Vec<usize>,
+}
+
+impl Browse {
+    /// Groups `songs` (in name order) into albums and artists.
+    pub fn of(songs: &[Song]) -> Self {
+        let mut albums: Vec<Album> = Vec::new();
+        let mut by_key: HashMap<(String, String), usize> = HashMap::new();
+        for (at, song) in songs.iter().enumerate() {
+            let key = (fold(&song.info.artist), fold(&song.info.album));
+            let album = *by_key.entry(key.clone()).or_insert_with(|| {
+                albums.push(Album {
+                    info: AlbumInfo {
+                        id: song.info.id,
+                        title: song.info.album.clone(),
+                        artist: song.info.artist.clone(),
+                        songs: 0,
+                    },
+                    key,
+                    songs: Vec::new(),
+                });
+                albums.len() - 1
+            });
+            albums[album].songs.push(at);
+            albums[album].info.songs += 1;
+        }
+        albums.sort_by(|a, b| a.key.cmp(&b.key));
+        let album_of = albums
+            .iter()
+            .enumerate()
+            .flat_map(|(at, album)| album.songs.iter().map(move |&s| (songs[s].info.id, at)))
+            .collect();
+        Self {
+            artists: artists(&albums),
+            albums,
+            album_of,
+        }
+    }
+
+    /// `artists <from> <count>`.
+    pub fn artists(&self, from: u32, count: u32) -> ArtistPage {
+        let start = index(from).min(self.artists.len());
+        ArtistPage {
+            total: total(self.artists.len()),
+            from,
+            artists: bounded(self.artists[start..].iter().map(|a| &a.info), count),
+        }
+    }
+
+    /// `albums <from> <count> [<artist>]`: all albums, or those of the artist whose folded
+    /// name is `artist`'s.
+    pub fn albums(&self, from: u32, count: u32, artist: Option<&str>) -> AlbumPage {
+        let albums: &[Album] = match artist.map(fold) {
+            None => &self.albums,
+            Some(artist) => {
+                let first = self.albums.partition_point(|a| a.key.0 < artist);
+                let end = self.albums.partition_point(|a| a.key.0 <= artist);
+                &self.albums[first..end]
+            }
+        };
+        let start = index(from).min(albums.len());
+        AlbumPage {
+            total: total(albums.len()),
+            from,
+            albums: bounded(albums[start..].iter().map(|a| &a.info), count),
+        }
+    }
+
+    /// `album <id>`: the album song `id` is on, `None` when no song has that id.
+    pub fn album(&self, songs: &[Song], id: SongId) -> Option<AlbumSongs> {
+        let album = &self.albums[*self.album_of.get(&id)?];
+        let infos = album.songs.iter().map(|&s| &songs[s].info);
+        Some(AlbumSongs {
+            id: album.info.id,
+            title: album.info.title.clone(),
+            artist: album.info.artist.clone(),
+            total: total(album.songs.len()),
+            songs: bounded(infos, MAX_PAGE_SONGS),
+        })
+    }
+}
+
+/// The artists of `albums` (sorted by artist): how many albums and songs each has.
+fn artists(albums: &[Album]) -> Vec<Artist> {
+    let mut out: Vec<Artist> = Vec::new();
+    for album in albums {
+        match out.last_mut() {
+            Some(artist) if artist.key == album.key.0 => {
+                artist.info.albums += 1;
+                artist.info.songs += album.info.songs;
+            }
+            _ => out.push(Artist {
+                info: ArtistInfo {
+                    name: album.info.artist.clone(),
+                    albums: 1,
+                    songs: album.info.songs,
+                },
+                key: album.key.0.clone(),
+            }),
+        }
+    }
+    out
+}
+
+fn index(from: u32) -> usize {
+    usize::try_from(from).unwrap_or(usize::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use tapedeck_protocol::{MAX_PAGE_OCTETS, Reply};
+
+    use super::*;
+    use crate::index::Facts;
+
+    /// `n` songs, 10 to an album, 10 albums to an artist, with tags of `chars` characters.
+    fn songs(n: usize, chars: usize) -> Vec<Song> {
+        let long = "𝄞".repeat(chars);
+        (0..n)
+            .map(|i| {
+                let facts = Facts {
+                    title: format!("{i}"),
+                    artist: format!("Artist {} {long}", i / 100),
+                    album: format!("Album {} {long}", i / 10),
+                    duration_ms: 1000,
+                    format: "mp3".into(),
+                    sample_rate: 44_100,
+                    channels: 2,
+                    bitrate: 128_000,
+                };
+                let id = SongId(u32::try_from(i).expect("small") + 1);
+                Song::new(id, format!("{i:07}.mp3"), PathBuf::from("/m"), 1, facts)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn every_page_is_bounded_and_pages_cover_everything_once() {
+        for (n, chars) in [(0, 1), (1, 1), (2500, 1), (2000, 1024)] {
+            let library = songs(n, chars);
+            let browse = Browse::of(&library);
+            let (mut from, mut artists) = (0, 0);
+            loop {
+                let page = browse.artists(from, u32::MAX);
+                assert!(Reply::Artists(page.clone()).to_string().len() <= MAX_PAGE_OCTETS);
+                if page.artists.is_empty() {
+                    break;
+                }
+                from += u32::try_from(page.artists.len()).expect("small");
+                artists += page.artists.len();
+            }
+            assert_eq!(artists, n.div_ceil(100));
+            let (mut from, mut albums) = (0, 0);
+            loop {
+                let page = browse.albums(from, u32::MAX, None);
+                assert!(Reply::Albums(page.clone()).to_string().len() <= MAX_PAGE_OCTETS);
+                if page.albums.is_empty() {
+                    break;
+                }
+                from += u32::try_from(page.albums.len()).expect("small");
+                albums += page.albums.len();
+            }
+            assert_eq!(albums, n.div_ceil(10));
+            if let Some(first) = library.first() {
+                let album = browse.album(&library, first.info.id).expect("an album");
+                assert_eq!(album.total, 10.min(u32::try_from(n).expect("small")));
+                assert!(Reply::Album(album).to_string().len() <= MAX_PAGE_OCTETS);
+            }
+        }
+    }
+}
