@@ -185,7 +185,13 @@ fn make(dir: &Path) {
     )
     .expect("write metadata");
     for (name, args) in FILES {
-        let mut all: Vec<&str> = vec!["-f", "lavfi", "-i", "anoisesrc=d=20:a=0.5:r=44100", "-i"];
+        let mut all: Vec<&str> = vec![
+            "-f",
+            "lavfi",
+            "-i",
+            "anoisesrc=d=20:a=0.5:r=44100:seed=1",
+            "-i",
+        ];
         let picture = picture.to_str().expect("utf-8 path");
         let metadata = metadata.to_str().expect("utf-8 path");
         all.extend([picture, "-f", "ffmetadata", "-i", metadata]);
