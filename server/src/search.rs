@@ -12,9 +12,18 @@ use unicode_normalization::char::is_combining_mark;
 
 use crate::library::Song;
 
-/// A song's fields as search compares them: folded, in the order of [`WEIGHTS`].
+/// A song's fields as search compares them: folded, in the order of [`WEIGHTS`], in one
+/// string (one allocation a song, and one look for a word before any field is looked at),
+/// parted by a control character no query holds (the command parser refuses them).
 #[derive(Debug)]
-pub struct Keys([String; 4]);
+pub struct Keys {
+    text: Box<str>,
+    /// Where the title, the artist and the album end in `text`.
+    ends: [u32; 3],
+}
+
+/// Between two fields in [`Keys`].
+const SEPARATOR: char = '\u{1f}';
 
 /// What a word found at the start of a word of each field scores (title, artist, album,
 /// name); inside a word, half.
@@ -22,19 +31,47 @@ const WEIGHTS: [u32; 4] = [8, 6, 4, 2];
 
 impl Keys {
     pub fn of(info: &SongInfo) -> Self {
-        Self([
-            fold(&info.title),
-            fold(&info.artist),
-            fold(&info.album),
-            fold(&info.name),
-        ])
+        let mut text = String::new();
+        let mut ends = [0; 3];
+        for (at, field) in [&info.title, &info.artist, &info.album, &info.name]
+            .into_iter()
+            .enumerate()
+        {
+            if at > 0 {
+                text.push(SEPARATOR);
+            }
+            text.push_str(&fold(field));
+            if let Some(end) = ends.get_mut(at) {
+                *end = u32::try_from(text.len()).unwrap_or(u32::MAX);
+            }
+        }
+        Self {
+            text: text.into_boxed_str(),
+            ends,
+        }
+    }
+
+    /// The four fields.
+    fn fields(&self) -> [&str; 4] {
+        let end = |i: usize| usize::try_from(self.ends[i]).unwrap_or(usize::MAX);
+        let text = &*self.text;
+        // Each field after the first starts past its separator (one octet).
+        [
+            &text[..end(0)],
+            &text[end(0) + 1..end(1)],
+            &text[end(1) + 1..end(2)],
+            &text[end(2) + 1..],
+        ]
     }
 
     /// The song's score for the folded query `words`: `None` unless every word is found.
     fn score(&self, words: &[String]) -> Option<u32> {
+        if !words.iter().all(|word| self.text.contains(word.as_str())) {
+            return None;
+        }
+        let fields = self.fields();
         words.iter().try_fold(0, |total, word| {
-            let best = self
-                .0
+            let best = fields
                 .iter()
                 .zip(WEIGHTS)
                 .map(|(field, weight)| match find(field, word) {
