@@ -324,6 +324,36 @@ fn decode_next(decoding: &mut Decoding, input: &Input) -> Result<Next, DecodeErr
     }
 }
 
+/// Decodes the whole of `bytes`, pushed `chunk` octets at a time (the output does not depend
+/// on it): the last rate and channel count seen, and every sample. For tests, benchmarks and
+/// tools; a player decodes as the bytes arrive instead.
+pub fn decode_whole(
+    bytes: &[u8],
+    extension: Option<&str>,
+    chunk: usize,
+) -> Result<Pcm, DecodeError> {
+    let mut decoder = StreamDecoder::new(extension);
+    let mut chunks = bytes.chunks(chunk.max(1));
+    let mut whole = Pcm {
+        sample_rate: 0,
+        channels: 0,
+        samples: Vec::new(),
+    };
+    loop {
+        match decoder.decode()? {
+            Next::Pcm(pcm) => {
+                (whole.sample_rate, whole.channels) = (pcm.sample_rate, pcm.channels);
+                whole.samples.extend_from_slice(&pcm.samples);
+            }
+            Next::NeedMore => match chunks.next() {
+                Some(chunk) => decoder.push(chunk)?,
+                None => decoder.finish(),
+            },
+            Next::End => return Ok(whole),
+        }
+    }
+}
+
 /// Skips an undecodable packet, unless there have been too many in a row.
 fn bad_packet(decoding: &mut Decoding) -> Result<(), DecodeError> {
     decoding.bad += 1;

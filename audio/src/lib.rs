@@ -12,7 +12,7 @@ mod resample;
 mod sniff;
 mod source;
 
-pub use decoder::{Next, Pcm, StreamDecoder};
+pub use decoder::{Next, Pcm, StreamDecoder, decode_whole};
 pub use error::DecodeError;
 pub use resample::Resampler;
 pub use sniff::Container;

@@ -6,6 +6,7 @@ use std::process::Command;
 use proptest::prelude::*;
 use tapedeck_audio::{DecodeError, Next, StreamDecoder};
 use tapedeck_tests::fixtures::demo_music;
+use tapedeck_tests::media::snr;
 
 const DEMO: [&str; 4] = [
     "01 Morning Tape.mp3",
@@ -86,17 +87,6 @@ fn ffmpeg(path: &Path) -> Vec<f32> {
         .chunks_exact(4)
         .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
         .collect()
-}
-
-/// Signal-to-noise ratio of `ours` against `reference`, in dB.
-fn snr(reference: &[f32], ours: &[f32]) -> f64 {
-    let signal: f64 = reference.iter().map(|&s| f64::from(s).powi(2)).sum();
-    let noise: f64 = reference
-        .iter()
-        .zip(ours)
-        .map(|(&r, &o)| (f64::from(r) - f64::from(o)).powi(2))
-        .sum();
-    10.0 * (signal / noise.max(f64::MIN_POSITIVE)).log10()
 }
 
 #[test]

@@ -6,7 +6,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use tapedeck_audio::{Next, StreamDecoder};
+use tapedeck_audio::decode_whole;
 
 /// Frames of the whole signal, and where it is split: neither a multiple of any codec's
 /// frame.
@@ -63,23 +63,10 @@ fn encode(dir: &Path, rate: u32, samples: &[f32], name: &str, args: &[&str]) -> 
 
 /// The first channel of `bytes` decoded in chunks of 4099 octets.
 fn decode(bytes: &[u8], ext: &str, rate: u32) -> Vec<f32> {
-    let mut decoder = StreamDecoder::new(Some(ext));
-    let mut chunks = bytes.chunks(4099);
-    let mut out = Vec::new();
-    loop {
-        match decoder.decode().expect("decode") {
-            Next::Pcm(pcm) => {
-                assert_eq!(pcm.sample_rate, rate);
-                let channels = usize::from(pcm.channels);
-                out.extend(pcm.samples.iter().step_by(channels));
-            }
-            Next::NeedMore => match chunks.next() {
-                Some(chunk) => decoder.push(chunk).expect("push"),
-                None => decoder.finish(),
-            },
-            Next::End => return out,
-        }
-    }
+    let pcm = decode_whole(bytes, Some(ext), 4099).expect("decode");
+    assert_eq!(pcm.sample_rate, rate);
+    let channels = usize::from(pcm.channels);
+    pcm.samples.iter().step_by(channels).copied().collect()
 }
 
 /// Every format Tapedeck plays, with the ffmpeg arguments that make it.

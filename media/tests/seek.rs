@@ -4,28 +4,16 @@
 
 use std::path::{Path, PathBuf};
 
-use tapedeck_audio::{Next, StreamDecoder};
+use tapedeck_audio::decode_whole;
 use tapedeck_media::Format;
 use tapedeck_media::seek::{SeekError, plan, target_frame};
 use tapedeck_tests::fixtures::demo_music;
-use tapedeck_tests::media::awkward_media;
+use tapedeck_tests::media::{awkward_media, snr};
 
 /// (rate, channels, interleaved samples) of `bytes` decoded whole.
 fn decode(bytes: &[u8], ext: &str) -> (u32, usize, Vec<f32>) {
-    let mut decoder = StreamDecoder::new(Some(ext));
-    decoder.push(bytes).expect("push");
-    decoder.finish();
-    let (mut rate, mut channels, mut samples) = (0, 0, Vec::new());
-    loop {
-        match decoder.decode().expect("decode") {
-            Next::Pcm(pcm) => {
-                (rate, channels) = (pcm.sample_rate, usize::from(pcm.channels));
-                samples.extend_from_slice(&pcm.samples);
-            }
-            Next::NeedMore => decoder.finish(),
-            Next::End => return (rate, channels, samples),
-        }
-    }
+    let pcm = decode_whole(bytes, Some(ext), bytes.len()).expect("decode");
+    (pcm.sample_rate, usize::from(pcm.channels), pcm.samples)
 }
 
 fn check(path: &Path, positions_ms: &[u64]) {
@@ -138,20 +126,6 @@ fn best_shift(got: &[f32], want: &[f32], channels: usize) -> Option<i64> {
                 .sum();
             (error * 1e6) as u64
         })
-}
-
-/// Signal-to-noise ratio of `ours` against `reference`, in dB; infinite for silence.
-fn snr(reference: &[f32], ours: &[f32]) -> f64 {
-    let signal: f64 = reference.iter().map(|&s| f64::from(s).powi(2)).sum();
-    let noise: f64 = reference
-        .iter()
-        .zip(ours)
-        .map(|(&r, &o)| (f64::from(r) - f64::from(o)).powi(2))
-        .sum();
-    if noise == 0.0 {
-        return f64::INFINITY;
-    }
-    10.0 * (signal / noise).log10()
 }
 
 fn demo(name: &str) -> PathBuf {

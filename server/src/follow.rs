@@ -128,26 +128,30 @@ async fn rescan(
     let mut index = index?;
     let flag = cancel.clone();
     let started = std::time::Instant::now();
+    // The library is read back from the index only when something changed.
     let done = tokio::task::spawn_blocking(move || {
-        let result = index.reconcile(&flag);
+        let result = index.reconcile(&flag).and_then(|changed| {
+            let wanted = changed && !flag.load(Ordering::Relaxed);
+            wanted.then(|| index.stored()).transpose()
+        });
         (index, result)
     })
     .await;
+    let seconds = started.elapsed().as_secs_f64();
     match done {
-        Ok((index, Ok((library, changed)))) => {
-            let seconds = started.elapsed().as_secs_f64();
-            if changed && !cancel.load(Ordering::Relaxed) {
-                info!(
-                    songs = library.songs().len(),
-                    seconds, "the library changed"
-                );
-                shared.replace_library(library);
-            } else {
-                debug!(
-                    songs = library.songs().len(),
-                    seconds, "the library is as it was"
-                );
-            }
+        Ok((index, Ok(Some(library)))) => {
+            info!(
+                songs = library.songs().len(),
+                seconds, "the library changed"
+            );
+            shared.replace_library(library);
+            Some(index)
+        }
+        Ok((index, Ok(None))) => {
+            debug!(
+                songs = shared.library().songs().len(),
+                seconds, "the library is as it was"
+            );
             Some(index)
         }
         Ok((index, Err(err))) => {

@@ -72,10 +72,11 @@ impl Library {
     /// followed out. Blocking: call it from a blocking context.
     pub fn scan(dir: &Path) -> Result<Self, LibraryError> {
         let mut index = Index::open(dir, None)?;
-        let (library, _) = index
+        let index_error = |err: crate::index::StoreError| LibraryError::Index(err.to_string());
+        index
             .reconcile(&AtomicBool::new(false))
-            .map_err(|err| LibraryError::Index(err.to_string()))?;
-        library.non_empty(dir)
+            .map_err(index_error)?;
+        index.stored().map_err(index_error)?.non_empty(dir)
     }
 
     /// The library, or [`LibraryError::Empty`] when it has no song.
@@ -134,11 +135,6 @@ impl Library {
     /// (most of a second at a million songs): call it off the async threads.
     pub fn browse(&self) -> &Browse {
         self.browse.get_or_init(|| Browse::of(&self.songs))
-    }
-
-    /// The list of every song, in name order (for `album <id>`).
-    pub(crate) fn all(&self) -> &[Song] {
-        &self.songs
     }
 
     /// The `list` reply line (without LF). The first call renders it: at a million songs,

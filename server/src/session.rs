@@ -84,7 +84,7 @@ impl Session {
             Command::Artists { .. } | Command::Albums { .. } | Command::Album(_) => {
                 browse(library, command).await
             }
-            Command::Play(id, from_ms) => self.play(id, from_ms).await,
+            Command::Play(id, from_ms) => self.play(&library, id, from_ms).await,
             Command::Stop => {
                 self.stop().await;
                 Answer::Reply(Reply::Stopped)
@@ -108,9 +108,8 @@ impl Session {
         }
     }
 
-    async fn play(&mut self, id: SongId, from_ms: Option<u32>) -> Answer {
+    async fn play(&mut self, library: &Library, id: SongId, from_ms: Option<u32>) -> Answer {
         self.stop().await;
-        let library = self.shared.library();
         let Some(song) = library.get(id) else {
             return error("no such song");
         };
@@ -195,7 +194,7 @@ async fn browse(library: Arc<Library>, command: Command) -> Answer {
                 count,
                 artist,
             } => Some(Reply::Albums(browse.albums(from, count, artist.as_deref()))),
-            Command::Album(id) => browse.album(library.all(), id).map(Reply::Album),
+            Command::Album(id) => browse.album(library.songs(), id).map(Reply::Album),
             _ => None,
         }
     });

@@ -40,17 +40,19 @@ pub fn start_index(dir: &Path, db: Option<&Path>) -> Result<Started, LibraryErro
         Ok(_) => info!(index = %index.path().display(), "cold start: scanning the library"),
         Err(err) => warn!(error = %err, "cannot read the index: scanning the library"),
     }
-    let (library, index) = match index.reconcile(&AtomicBool::new(false)) {
-        Ok((library, _)) => (library, index),
+    let index_error = |err: crate::index::StoreError| LibraryError::Index(err.to_string());
+    let index = match index.reconcile(&AtomicBool::new(false)) {
+        Ok(_) => index,
         Err(err) => {
             warn!(error = %err, "cannot record the scan in the index: serving it from memory");
             let mut index = Index::open(dir, None)?;
-            let (library, _) = index
+            index
                 .reconcile(&AtomicBool::new(false))
-                .map_err(|err| LibraryError::Index(err.to_string()))?;
-            (library, index)
+                .map_err(index_error)?;
+            index
         }
     };
+    let library = index.stored().map_err(index_error)?;
     Ok(Started {
         library: library.non_empty(dir)?,
         index,

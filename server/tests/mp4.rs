@@ -8,28 +8,14 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use common::{Client, TestServer, claim, read_all};
-use tapedeck_audio::{Next, StreamDecoder};
+use tapedeck_audio::decode_whole;
 use tapedeck_tests::media::awkward_media;
 
 /// (rate, channels, interleaved samples) of `bytes` pushed in 4 KiB chunks: a stream that
 /// needs its end to start decoding decodes nothing until then.
 fn decode(bytes: &[u8]) -> (u32, usize, Vec<f32>) {
-    let mut decoder = StreamDecoder::new(Some("m4a"));
-    let mut chunks = bytes.chunks(4096);
-    let (mut rate, mut channels, mut samples) = (0, 0, Vec::new());
-    loop {
-        match decoder.decode().expect("decode") {
-            Next::Pcm(pcm) => {
-                (rate, channels) = (pcm.sample_rate, usize::from(pcm.channels));
-                samples.extend_from_slice(&pcm.samples);
-            }
-            Next::NeedMore => match chunks.next() {
-                Some(chunk) => decoder.push(chunk).expect("push"),
-                None => decoder.finish(),
-            },
-            Next::End => return (rate, channels, samples),
-        }
-    }
+    let pcm = decode_whole(bytes, Some("m4a"), 4096).expect("decode");
+    (pcm.sample_rate, usize::from(pcm.channels), pcm.samples)
 }
 
 /// The top-level box types of an mp4 stream, in order.

@@ -5,25 +5,13 @@
 mod common;
 
 use common::{Client, TestServer, claim, demo_music, read_all};
-use tapedeck_audio::{Next, StreamDecoder};
+use tapedeck_audio::decode_whole;
 use tapedeck_server::Config;
 
 /// (rate, channels, interleaved samples) of a whole stream.
 fn decode(bytes: &[u8], ext: &str) -> (u32, usize, Vec<f32>) {
-    let mut decoder = StreamDecoder::new(Some(ext));
-    decoder.push(bytes).expect("push");
-    decoder.finish();
-    let (mut rate, mut channels, mut samples) = (0, 0, Vec::new());
-    loop {
-        match decoder.decode().expect("decode") {
-            Next::Pcm(pcm) => {
-                (rate, channels) = (pcm.sample_rate, usize::from(pcm.channels));
-                samples.extend_from_slice(&pcm.samples);
-            }
-            Next::NeedMore => decoder.finish(),
-            Next::End => return (rate, channels, samples),
-        }
-    }
+    let pcm = decode_whole(bytes, Some(ext), bytes.len()).expect("decode");
+    (pcm.sample_rate, usize::from(pcm.channels), pcm.samples)
 }
 
 /// Plays song `id` from `ms`: the octets received and the skip.

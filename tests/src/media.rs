@@ -281,3 +281,17 @@ fn parse_packet(line: &str) -> Option<Packet> {
         time: time?,
     })
 }
+
+/// Signal-to-noise ratio of `ours` against `reference`, in dB; infinite when they are equal.
+pub fn snr(reference: &[f32], ours: &[f32]) -> f64 {
+    let signal: f64 = reference.iter().map(|&s| f64::from(s).powi(2)).sum();
+    let noise: f64 = reference
+        .iter()
+        .zip(ours)
+        .map(|(&r, &o)| (f64::from(r) - f64::from(o)).powi(2))
+        .sum();
+    if noise == 0.0 {
+        return f64::INFINITY;
+    }
+    10.0 * (signal / noise).log10()
+}

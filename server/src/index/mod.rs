@@ -72,10 +72,11 @@ impl Index {
     }
 
     /// Compares the store with the disk (name, size, modification time), reads the tags of new
-    /// and changed files only, records the differences, and returns the library as it now is,
-    /// and whether anything changed. Stops early, changing nothing, once `cancel` is set.
-    pub fn reconcile(&mut self, cancel: &AtomicBool) -> Result<(Library, bool), StoreError> {
-        let stored: HashMap<String, Row> = self
+    /// and changed files only, records the differences, and says whether anything changed
+    /// ([`Index::stored`] then gives the library as it now is). Stops early, changing
+    /// nothing, once `cancel` is set.
+    pub fn reconcile(&mut self, cancel: &AtomicBool) -> Result<bool, StoreError> {
+        let mut stored: HashMap<String, Row> = self
             .store
             .songs(&self.key)?
             .into_iter()
@@ -84,13 +85,13 @@ impl Index {
         let found = scan::walk(&self.root, cancel);
         let mut progress = Progress::new(found.len());
         let mut upserts = Vec::new();
-        let mut seen = HashMap::with_capacity(found.len());
+        // What is left of `stored` once every file found took its own out was removed.
+        let mut removed = Vec::new();
         for file in found {
             if cancel.load(Ordering::Relaxed) {
-                return Ok((self.stored()?, false));
+                return Ok(false);
             }
-            let known = stored.get(&file.name);
-            seen.insert(file.name.clone(), ());
+            let known = stored.remove(&file.name);
             if known.is_some_and(|row| row.found == file) {
                 continue;
             }
@@ -102,14 +103,11 @@ impl Index {
                 }
                 Err(err) => {
                     warn!(song = %file.name, error = %err, "skipping a file that cannot be read");
-                    seen.remove(&file.name);
+                    removed.push(file.name);
                 }
             }
         }
-        let removed: Vec<String> = stored
-            .into_keys()
-            .filter(|name| !seen.contains_key(name))
-            .collect();
+        removed.extend(stored.into_keys());
         let changed = !upserts.is_empty() || !removed.is_empty();
         if changed {
             info!(
@@ -120,7 +118,7 @@ impl Index {
             );
             self.store.apply(&self.key, &upserts, &removed)?;
         }
-        Ok((self.stored()?, changed))
+        Ok(changed)
     }
 }
 
