@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use crate::SongId;
+use crate::{Order, SongId};
 
 /// A command a client sends on the control connection.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -14,10 +14,11 @@ pub enum Command {
     /// `play <id> [<ms>]` / `p <id> [<ms>]`: stream a song on a fresh data port, from its
     /// start or from `<ms>` milliseconds into it.
     Play(SongId, Option<u32>),
-    /// `songs <from> <count>`: a page of the library, in the order of `list` (by name), from
-    /// the `from`th song (0 is the first), at most `count` songs, and at most
-    /// [`crate::MAX_PAGE_SONGS`] songs and [`crate::MAX_PAGE_OCTETS`] octets.
-    Songs { from: u32, count: u32 },
+    /// `songs <from> <count> [<order>]`: a page of the library in `order` (by default the
+    /// order of `list`, by name), from the `from`th song (0 is the first), at most `count`
+    /// songs, and at most [`crate::MAX_PAGE_SONGS`] songs and [`crate::MAX_PAGE_OCTETS`]
+    /// octets.
+    Songs { from: u32, count: u32, order: Order },
     /// `search <count> <query>`: the songs whose title, artist, album or name hold every word
     /// of the query (case and accents aside), best first, at most `count` of them (and the
     /// same bounds as a page). The query is the rest of the line, its words joined by one
@@ -66,6 +67,9 @@ pub enum CommandError {
     /// A count or an offset that is not a decimal number from 0 to 4294967295.
     #[error("invalid number")]
     InvalidNumber,
+    /// The order of `songs` is not one of its words.
+    #[error("invalid order")]
+    InvalidOrder,
     /// The song id is not a decimal number from 0 to 4294967295.
     #[error("invalid song id")]
     InvalidId,
@@ -96,8 +100,8 @@ impl Command {
             "list" | "l" | "stop" | "s" | "quit" | "q" => 0,
             "info" | "i" => 1,
             "play" | "p" => 2,
-            "songs" => return songs(words).map(|(from, count)| Self::Songs { from, count }),
-            "artists" => return songs(words).map(|(from, count)| Self::Artists { from, count }),
+            "songs" => return songs(words),
+            "artists" => return artists(words),
             "albums" => return albums(words),
             "album" => return album(words),
             "search" => return search(words),
@@ -123,12 +127,31 @@ impl Command {
     }
 }
 
-/// `<from> <count>` (of `songs` and `artists`): exactly two numbers.
-fn songs<'a>(mut words: impl Iterator<Item = &'a str>) -> Result<(u32, u32), CommandError> {
+/// `songs <from> <count> [<order>]`: two numbers, then perhaps an order.
+fn songs<'a>(mut words: impl Iterator<Item = &'a str>) -> Result<Command, CommandError> {
+    let (from, count, order) = (words.next(), words.next(), words.next());
+    if words.next().is_some() {
+        return Err(CommandError::UnexpectedArgument);
+    }
+    let (from, count) = two_numbers(from, count)?;
+    let order = order.map_or(Ok(Order::NAME), |word| {
+        word.parse().map_err(|_| CommandError::InvalidOrder)
+    })?;
+    Ok(Command::Songs { from, count, order })
+}
+
+/// `artists <from> <count>`: exactly two numbers.
+fn artists<'a>(mut words: impl Iterator<Item = &'a str>) -> Result<Command, CommandError> {
     let (from, count) = (words.next(), words.next());
     if words.next().is_some() {
         return Err(CommandError::UnexpectedArgument);
     }
+    let (from, count) = two_numbers(from, count)?;
+    Ok(Command::Artists { from, count })
+}
+
+/// `<from> <count>`: both present, both numbers.
+fn two_numbers(from: Option<&str>, count: Option<&str>) -> Result<(u32, u32), CommandError> {
     let (Some(from), Some(count)) = (from, count) else {
         return Err(CommandError::MissingArgument);
     };
@@ -140,13 +163,10 @@ fn songs<'a>(mut words: impl Iterator<Item = &'a str>) -> Result<(u32, u32), Com
 fn albums<'a>(mut words: impl Iterator<Item = &'a str>) -> Result<Command, CommandError> {
     let (from, count) = (words.next(), words.next());
     let artist: Vec<&str> = words.collect();
-    let (Some(from), Some(count)) = (from, count) else {
-        return Err(CommandError::MissingArgument);
-    };
-    let number = |w| parse_number(w).ok_or(CommandError::InvalidNumber);
+    let (from, count) = two_numbers(from, count)?;
     Ok(Command::Albums {
-        from: number(from)?,
-        count: number(count)?,
+        from,
+        count,
         artist: (!artist.is_empty()).then(|| artist.join(" ")),
     })
 }
@@ -206,7 +226,12 @@ impl fmt::Display for Command {
             Self::Info(Some(id)) => write!(f, "info {id}"),
             Self::Play(id, None) => write!(f, "play {id}"),
             Self::Play(id, Some(ms)) => write!(f, "play {id} {ms}"),
-            Self::Songs { from, count } => write!(f, "songs {from} {count}"),
+            Self::Songs {
+                from,
+                count,
+                order: Order::NAME,
+            } => write!(f, "songs {from} {count}"),
+            Self::Songs { from, count, order } => write!(f, "songs {from} {count} {order}"),
             Self::Search { count, query } => write!(f, "search {count} {query}"),
             Self::Artists { from, count } => write!(f, "artists {from} {count}"),
             Self::Albums {
@@ -290,15 +315,38 @@ mod tests {
                 Ok(Command::Songs {
                     from: 0,
                     count: 100,
+                    order: Order::NAME,
                 }),
             ),
-            (b"SONGS  20\t5", Ok(Command::Songs { from: 20, count: 5 })),
+            (
+                b"SONGS  20\t5",
+                Ok(Command::Songs {
+                    from: 20,
+                    count: 5,
+                    order: Order::NAME,
+                }),
+            ),
+            (
+                b"songs 0 10 -Title",
+                Ok(Command::Songs {
+                    from: 0,
+                    count: 10,
+                    order: Order {
+                        key: crate::SortKey::Title,
+                        descending: true,
+                    },
+                }),
+            ),
+            (b"songs 0 10 year", Err(E::InvalidOrder)),
+            (b"songs 0 10 --title", Err(E::InvalidOrder)),
+            (b"songs x 10 year", Err(E::InvalidNumber)),
+            (b"songs 0 10 title x", Err(E::UnexpectedArgument)),
             (b"songs", Err(E::MissingArgument)),
             (b"songs 5", Err(E::MissingArgument)),
             (b"songs 5 x", Err(E::InvalidNumber)),
             (b"songs -1 5", Err(E::InvalidNumber)),
-            (b"songs 1 2 3", Err(E::UnexpectedArgument)),
-            (b"songs x y z", Err(E::UnexpectedArgument)),
+            (b"songs 1 2 3 4", Err(E::UnexpectedArgument)),
+            (b"songs x y z w", Err(E::UnexpectedArgument)),
             (
                 b"search 20 night   drive",
                 Ok(Command::Search {
@@ -358,7 +406,17 @@ mod tests {
             Just(Command::Quit),
             any::<Option<u32>>().prop_map(|id| Command::Info(id.map(SongId))),
             (any::<u32>(), any::<Option<u32>>()).prop_map(|(id, ms)| Command::Play(SongId(id), ms)),
-            (any::<u32>(), any::<u32>()).prop_map(|(from, count)| Command::Songs { from, count }),
+            (
+                any::<u32>(),
+                any::<u32>(),
+                proptest::sample::select(crate::SortKey::ALL.to_vec()),
+                any::<bool>()
+            )
+                .prop_map(|(from, count, key, descending)| Command::Songs {
+                    from,
+                    count,
+                    order: Order { key, descending }
+                }),
             (any::<u32>(), "[a-zé'\"]{1,8}( [a-zé'\"]{1,8}){0,3}")
                 .prop_map(|(count, query)| Command::Search { count, query }),
             (any::<u32>(), any::<u32>()).prop_map(|(from, count)| Command::Artists { from, count }),

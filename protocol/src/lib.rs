@@ -7,12 +7,14 @@
 mod command;
 mod event;
 mod frame;
+mod order;
 mod reply;
 mod song;
 
 pub use command::{Command, CommandError};
 pub use event::{EVENT_PREFIX, Event};
 pub use frame::{LineBuffer, LineTooLong};
+pub use order::{InvalidOrder, Order, SortKey};
 pub use reply::{Reply, ReplyError};
 pub use song::{
     AlbumInfo, AlbumPage, AlbumSongs, ArtistInfo, ArtistPage, Found, SongId, SongInfo, SongList,

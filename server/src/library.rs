@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, OnceLock};
 
-use tapedeck_protocol::{Found, Reply, SongId, SongInfo, SongList, SongPage};
+use tapedeck_protocol::{Found, Order, Reply, SongId, SongInfo, SongList, SongPage, SortKey};
 
 use crate::browse::Browse;
 use crate::error::LibraryError;
@@ -64,6 +64,9 @@ pub struct Library {
     keys: OnceLock<Vec<Keys>>,
     /// Artists and albums, grouped when first browsed.
     browse: OnceLock<Browse>,
+    /// The places of the songs in each order of [`SortKey::ALL`], sorted when first asked
+    /// for (the order of names needs none).
+    orders: [OnceLock<Box<[u32]>>; SortKey::ALL.len()],
 }
 
 impl Library {
@@ -102,6 +105,7 @@ impl Library {
             info_line: OnceLock::new(),
             keys: OnceLock::new(),
             browse: OnceLock::new(),
+            orders: Default::default(),
             by_id,
             songs,
         }
@@ -117,18 +121,32 @@ impl Library {
         &self.songs
     }
 
-    /// `songs <from> <count>`: a bounded page, in name order.
-    pub fn page(&self, from: u32, count: u32) -> SongPage {
-        search::page(&self.songs, from, count)
+    /// `songs <from> <count> [<order>]`: a bounded page. The first page in an order other
+    /// than by name sorts the library (about a second at a million songs, see
+    /// [`Self::is_sorted`]): call it off the async threads then.
+    pub fn page(&self, from: u32, count: u32, order: Order) -> SongPage {
+        let sorted = (order.key != SortKey::Name).then(|| {
+            let (i, key) = (order.key as usize, order.key);
+            &**self.orders[i].get_or_init(|| search::sorted(&self.songs, self.keys(), key))
+        });
+        search::page(&self.songs, sorted, order.descending, from, count)
+    }
+
+    /// Whether a page in `order` is answered without sorting first.
+    pub fn is_sorted(&self, order: Order) -> bool {
+        order.key == SortKey::Name || self.orders[order.key as usize].get().is_some()
     }
 
     /// `search <count> <query>`: the best matches, bounded. The first search folds every
     /// song's fields (most of a second at a million songs): call it off the async threads.
     pub fn search(&self, query: &str, count: u32) -> Found {
-        let keys = self
-            .keys
-            .get_or_init(|| self.songs.iter().map(|s| Keys::of(&s.info)).collect());
-        search::search(&self.songs, keys, query, count)
+        search::search(&self.songs, self.keys(), query, count)
+    }
+
+    /// Every song's fields, folded for search and sorting (when first needed).
+    fn keys(&self) -> &[Keys] {
+        self.keys
+            .get_or_init(|| self.songs.iter().map(|s| Keys::of(&s.info)).collect())
     }
 
     /// Artists and albums (`artists`, `albums`, `album`). The first call groups every song

@@ -6,7 +6,7 @@
 //! each word was found: the start of a word of the title counts most, then the artist, the
 //! album and the name; inside a word counts half. Ties keep the order of names.
 
-use tapedeck_protocol::{Found, MAX_PAGE_OCTETS, MAX_PAGE_SONGS, SongInfo, SongPage};
+use tapedeck_protocol::{Found, MAX_PAGE_OCTETS, MAX_PAGE_SONGS, SongInfo, SongPage, SortKey};
 use unicode_normalization::UnicodeNormalization;
 use unicode_normalization::char::is_combining_mark;
 
@@ -111,15 +111,45 @@ fn find(field: &str, word: &str) -> Option<bool> {
     found.then_some(false)
 }
 
-/// `songs <from> <count>`: songs of `songs` (in name order) from `from`, within the bounds.
-pub fn page(songs: &[Song], from: u32, count: u32) -> SongPage {
-    let start = usize::try_from(from).unwrap_or(usize::MAX).min(songs.len());
-    let picked = bounded(songs[start..].iter().map(|s| &s.info), count);
+/// `songs <from> <count> [<order>]`: songs of `songs` (in name order) from `from` in the
+/// order `sorted` gives (the place in `songs` of each song, in ascending order; `None` for
+/// the order of names), within the bounds.
+pub fn page(
+    songs: &[Song],
+    sorted: Option<&[u32]>,
+    descending: bool,
+    from: u32,
+    count: u32,
+) -> SongPage {
+    let n = songs.len();
+    let start = usize::try_from(from).unwrap_or(usize::MAX).min(n);
+    let at = |i: usize| {
+        let i = if descending { n - 1 - i } else { i };
+        sorted.map_or(i, |s| s[i] as usize)
+    };
+    let picked = bounded((start..n).map(|i| &songs[at(i)].info), count);
     SongPage {
-        total: total(songs.len()),
+        total: total(n),
         from,
         songs: picked,
     }
+}
+
+/// The places in `songs` in ascending order of `key`, ties in order of name (`keys` are the
+/// songs' folded fields, in the same order).
+pub fn sorted(songs: &[Song], keys: &[Keys], key: SortKey) -> Box<[u32]> {
+    let mut at: Vec<u32> = (0..total(songs.len())).collect();
+    let info = |i: &u32| &songs[*i as usize].info;
+    let field = |i: &u32, f: usize| keys[*i as usize].fields()[f];
+    match key {
+        SortKey::Name => {}
+        SortKey::Title => at.sort_by(|a, b| field(a, 0).cmp(field(b, 0))),
+        SortKey::Artist => at.sort_by(|a, b| field(a, 1).cmp(field(b, 1))),
+        SortKey::Album => at.sort_by(|a, b| field(a, 2).cmp(field(b, 2))),
+        SortKey::Duration => at.sort_by_key(|i| info(i).duration_ms),
+        SortKey::Format => at.sort_by(|a, b| info(a).format.cmp(&info(b).format)),
+    }
+    at.into_boxed_slice()
 }
 
 /// `search <count> <query>`: the best `count` matches, and how many there are.
@@ -217,7 +247,7 @@ mod tests {
         let mut from = 0u32;
         let mut seen = Vec::new();
         loop {
-            let page = page(songs, from, count);
+            let page = page(songs, None, false, from, count);
             let octets = Reply::Page(page.clone()).to_string().len();
             assert!(octets <= MAX_PAGE_OCTETS, "{octets} octets");
             assert!(page.songs.len() <= count.min(MAX_PAGE_SONGS) as usize);
@@ -242,7 +272,7 @@ mod tests {
         // Songs of three 1,024-character tags of four-octet characters (12 KiB each): pages
         // stop at the octet bound long before 1,000 songs.
         let big = songs(300, '𝄞', 1024);
-        let first = page(&big, 0, 1000);
+        let first = page(&big, None, false, 0, 1000);
         assert!(first.songs.len() < 100, "{} songs", first.songs.len());
         pages_cover(&big, 1000);
     }
@@ -270,6 +300,33 @@ mod tests {
         let found = search(&big, &keys, "𝄞", u32::MAX);
         assert_eq!(found.total, 3000);
         assert!(Reply::Found(found).to_string().len() <= MAX_PAGE_OCTETS);
+    }
+
+    #[test]
+    fn pages_in_every_order() {
+        let mut library = songs(4, 'x', 1);
+        for (song, (title, ms, format)) in library.iter_mut().zip([
+            ("b", 30, "ogg"),
+            ("É", 10, "mp3"),
+            ("a", 20, "flac"),
+            ("e", 10, "mp3"),
+        ]) {
+            song.info.title = title.into();
+            song.info.duration_ms = ms;
+            song.info.format = format.into();
+        }
+        let keys: Vec<Keys> = library.iter().map(|s| Keys::of(&s.info)).collect();
+        let ids = |key, descending| {
+            let sorted = sorted(&library, &keys, key);
+            let page = page(&library, Some(&sorted), descending, 1, 10);
+            page.songs.iter().map(|s| s.id.0).collect::<Vec<_>>()
+        };
+        // From the second on; folded titles (É is e), ties by name.
+        assert_eq!(ids(SortKey::Title, false), [1, 2, 4]);
+        assert_eq!(ids(SortKey::Title, true), [2, 1, 3]);
+        assert_eq!(ids(SortKey::Duration, false), [4, 3, 1]);
+        assert_eq!(ids(SortKey::Format, false), [2, 4, 1]);
+        assert_eq!(ids(SortKey::Name, true), [3, 2, 1]);
     }
 
     #[test]

@@ -72,14 +72,14 @@ impl Session {
                 Some(song) => Answer::Reply(Reply::Song(song.info.clone())),
                 None => error("no such song"),
             },
-            Command::Songs { from, count } => Answer::Reply(Reply::Page(library.page(from, count))),
+            Command::Songs { from, count, order } if library.is_sorted(order) => {
+                Answer::Reply(Reply::Page(library.page(from, count, order)))
+            }
+            Command::Songs { from, count, order } => {
+                blocking(move || Reply::Page(library.page(from, count, order))).await
+            }
             Command::Search { count, query } => {
-                let found =
-                    tokio::task::spawn_blocking(move || library.search(&query, count)).await;
-                match found {
-                    Ok(found) => Answer::Reply(Reply::Found(found)),
-                    Err(_) => error("internal error"),
-                }
+                blocking(move || Reply::Found(library.search(&query, count))).await
             }
             Command::Artists { .. } | Command::Albums { .. } | Command::Album(_) => {
                 browse(library, command).await
@@ -179,6 +179,15 @@ impl Session {
 async fn rendered(library: Arc<Library>, render: fn(&Library) -> Arc<str>) -> Answer {
     match tokio::task::spawn_blocking(move || render(&library)).await {
         Ok(line) => Answer::Rendered(line),
+        Err(_) => error("internal error"),
+    }
+}
+
+/// The reply `answer` makes, made off the async threads (a first search folds the library, a
+/// first page in an order sorts it).
+async fn blocking(answer: impl FnOnce() -> Reply + Send + 'static) -> Answer {
+    match tokio::task::spawn_blocking(answer).await {
+        Ok(reply) => Answer::Reply(reply),
         Err(_) => error("internal error"),
     }
 }

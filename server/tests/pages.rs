@@ -39,6 +39,51 @@ async fn pages_walk_the_library_in_the_order_of_list() {
     server.stop().await;
 }
 
+/// Every song of `order`, walked in pages of 3.
+async fn walk(client: &mut common::Client, order: &str) -> Vec<tapedeck_protocol::SongInfo> {
+    let mut songs = Vec::new();
+    loop {
+        let line = format!("songs {} 3 {order}", songs.len());
+        let Reply::Page(page) = ask(client, &line).await else {
+            panic!("a page")
+        };
+        if page.songs.is_empty() {
+            return songs;
+        }
+        songs.extend(page.songs);
+    }
+}
+
+#[tokio::test]
+async fn pages_in_every_order_and_its_reverse() {
+    let server = TestServer::demo().await;
+    let mut client = server.client().await;
+    let by_name = walk(&mut client, "name").await;
+    for key in ["name", "title", "artist", "album", "duration", "format"] {
+        let up = walk(&mut client, key).await;
+        let mut down = walk(&mut client, &format!("-{}", key.to_uppercase())).await;
+        assert_eq!(up.len(), by_name.len(), "{key}: every song once");
+        down.reverse();
+        assert_eq!(up, down, "-{key} is the reverse of {key}");
+        let sorted = |a: &tapedeck_protocol::SongInfo, b: &tapedeck_protocol::SongInfo| match key {
+            "title" => a.title.to_lowercase() <= b.title.to_lowercase(),
+            "duration" => a.duration_ms <= b.duration_ms,
+            "format" => a.format <= b.format,
+            _ => true,
+        };
+        assert!(up.windows(2).all(|w| sorted(&w[0], &w[1])), "{key}: {up:?}");
+    }
+    assert_eq!(
+        client.ask("songs 0 10 year").await,
+        "error invalid order"
+    );
+    assert_eq!(
+        client.ask("songs 0 x year").await,
+        "error invalid number"
+    );
+    server.stop().await;
+}
+
 #[tokio::test]
 async fn search_finds_by_any_field_ignoring_case_and_accents() {
     let server = TestServer::demo().await;
