@@ -73,14 +73,8 @@ async fn pages_in_every_order_and_its_reverse() {
         };
         assert!(up.windows(2).all(|w| sorted(&w[0], &w[1])), "{key}: {up:?}");
     }
-    assert_eq!(
-        client.ask("songs 0 10 year").await,
-        "error invalid order"
-    );
-    assert_eq!(
-        client.ask("songs 0 x year").await,
-        "error invalid number"
-    );
+    assert_eq!(client.ask("songs 0 10 year").await, "error invalid order");
+    assert_eq!(client.ask("songs 0 x year").await, "error invalid number");
     server.stop().await;
 }
 

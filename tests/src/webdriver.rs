@@ -116,9 +116,19 @@ impl Browser {
         )
     }
 
-    /// Clicks the first element matching the CSS `selector`.
+    /// Clicks the first element matching the CSS `selector`, scrolled to the middle of its
+    /// scroller first as a person would (WebDriver's own scrolling can leave a row of the
+    /// library under its sticky header).
     pub fn click(&self, selector: &str) {
         let id = self.element(selector);
+        self.call(
+            "POST",
+            "/execute/sync",
+            Some(&json!({
+                "script": "document.querySelector(arguments[0]).scrollIntoView({block: 'center'})",
+                "args": [selector],
+            })),
+        );
         self.call("POST", &format!("/element/{id}/click"), Some(&json!({})));
     }
 

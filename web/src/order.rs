@@ -2,8 +2,6 @@
 //! with the repeat mode. The Next and Previous buttons, the end of a song, and the gapless
 //! player's look-ahead all ask it.
 
-use tapedeck_protocol::SongId;
-
 use crate::state::Repeat;
 
 /// How the play order moves on.
@@ -26,60 +24,110 @@ pub struct Mode {
     pub repeat: Repeat,
 }
 
-/// The song after (or before) `current` among `shown` (in the order shown). With nothing
-/// playing, or a song no longer shown, the first of the order.
-pub fn following(
-    shown: &[SongId],
-    current: Option<SongId>,
-    mode: Mode,
-    step: Step,
-) -> Option<SongId> {
+/// The place (in the songs shown, in the order shown) of the song after (or before) the one at
+/// `at` among `len` songs. With nothing playing, or a song whose place is not known, the first
+/// of the order.
+pub fn following(len: usize, at: Option<usize>, mode: Mode, step: Step) -> Option<usize> {
     if step == Step::End && mode.repeat == Repeat::One {
-        return current;
+        return at;
     }
-    let order = match mode.shuffle {
-        Some(seed) => shuffled(shown, seed),
-        None => shown.to_vec(),
+    if len == 0 {
+        return None;
+    }
+    let shuffle = mode.shuffle.map(|seed| Shuffle::new(len, seed));
+    let shown = |k: usize| shuffle.as_ref().map_or(k, |s| s.shown(k));
+    let Some(at) = at.filter(|&at| at < len) else {
+        return Some(shown(0));
     };
-    let len = order.len();
-    let Some(at) = current.and_then(|c| order.iter().position(|&id| id == c)) else {
-        return order.first().copied();
-    };
-    let index = match step {
-        Step::Previous => (at + len - 1) % len,
-        Step::Next => (at + 1) % len,
-        Step::End if at + 1 < len => at + 1,
+    let k = shuffle.as_ref().map_or(at, |s| s.turn(at));
+    let k = match step {
+        Step::Previous => (k + len - 1) % len,
+        Step::Next => (k + 1) % len,
+        Step::End if k + 1 < len => k + 1,
         Step::End if mode.repeat == Repeat::All => 0,
         Step::End => return None,
     };
-    order.get(index).copied()
+    Some(shown(k))
 }
 
-/// `ids` in an order fixed by `seed` (Fisher-Yates over splitmix64): the same seed gives the
-/// same order, so every question about the shuffle gets the same answer.
-fn shuffled(ids: &[SongId], seed: u64) -> Vec<SongId> {
-    let mut order = ids.to_vec();
-    let mut state = seed;
-    for i in (1..order.len()).rev() {
-        state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = state;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^= z >> 31;
-        let j = (z % (i as u64 + 1)) as usize;
-        order.swap(i, j);
+/// A shuffled order of `len` songs fixed by a seed, without a list of them (a million songs
+/// shown are a million places): a Feistel network over the smallest even power of two that
+/// holds `len`, walked until it lands inside (cycle walking), so both ways are a bijection.
+struct Shuffle {
+    len: u64,
+    /// Bits in each half.
+    half: u32,
+    seed: u64,
+}
+
+impl Shuffle {
+    const ROUNDS: u64 = 4;
+
+    fn new(len: usize, seed: u64) -> Self {
+        let bits = u64::BITS - (len.max(2) as u64 - 1).leading_zeros();
+        Self {
+            len: len as u64,
+            half: bits.div_ceil(2),
+            seed,
+        }
     }
-    order
+
+    /// The place shown of the `k`th song of the shuffle.
+    fn shown(&self, k: usize) -> usize {
+        self.walk(k as u64, Self::forward) as usize
+    }
+
+    /// Where in the shuffle the song at place `at` comes.
+    fn turn(&self, at: usize) -> usize {
+        self.walk(at as u64, Self::backward) as usize
+    }
+
+    fn walk(&self, mut x: u64, step: fn(&Self, u64) -> u64) -> u64 {
+        loop {
+            x = step(self, x);
+            if x < self.len {
+                return x;
+            }
+        }
+    }
+
+    fn mask(&self) -> u64 {
+        (1 << self.half) - 1
+    }
+
+    fn round(&self, round: u64, half: u64) -> u64 {
+        mix(self.seed ^ round.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ half) & self.mask()
+    }
+
+    fn forward(&self, x: u64) -> u64 {
+        let (mut left, mut right) = (x >> self.half, x & self.mask());
+        for round in 0..Self::ROUNDS {
+            (left, right) = (right, left ^ self.round(round, right));
+        }
+        (left << self.half) | right
+    }
+
+    fn backward(&self, x: u64) -> u64 {
+        let (mut left, mut right) = (x >> self.half, x & self.mask());
+        for round in (0..Self::ROUNDS).rev() {
+            (left, right) = (right ^ self.round(round, left), left);
+        }
+        (left << self.half) | right
+    }
+}
+
+/// splitmix64's finaliser.
+fn mix(mut z: u64) -> u64 {
+    z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use wasm_bindgen_test::wasm_bindgen_test;
-
-    fn ids(n: u32) -> Vec<SongId> {
-        (1..=n).map(SongId).collect()
-    }
 
     const PLAIN: Mode = Mode {
         shuffle: None,
@@ -88,56 +136,66 @@ mod tests {
 
     #[wasm_bindgen_test]
     fn the_shown_order_and_its_ends() {
-        let shown = ids(3);
-        let at = |c: u32, step| following(&shown, Some(SongId(c)), PLAIN, step);
-        assert_eq!(at(1, Step::Next), Some(SongId(2)));
-        assert_eq!(at(3, Step::Next), Some(SongId(1)), "the buttons wrap");
-        assert_eq!(at(1, Step::Previous), Some(SongId(3)));
-        assert_eq!(at(3, Step::End), None, "the end of the list stops");
+        let at = |c: usize, step| following(3, Some(c), PLAIN, step);
+        assert_eq!(at(0, Step::Next), Some(1));
+        assert_eq!(at(2, Step::Next), Some(0), "the buttons wrap");
+        assert_eq!(at(0, Step::Previous), Some(2));
+        assert_eq!(at(2, Step::End), None, "the end of the list stops");
         let all = Mode {
             repeat: Repeat::All,
             ..PLAIN
         };
-        assert_eq!(
-            following(&shown, Some(SongId(3)), all, Step::End),
-            Some(SongId(1))
-        );
+        assert_eq!(following(3, Some(2), all, Step::End), Some(0));
         let one = Mode {
             repeat: Repeat::One,
             ..PLAIN
         };
+        assert_eq!(following(3, Some(1), one, Step::End), Some(1));
+        assert_eq!(following(3, Some(1), one, Step::Next), Some(2));
+        assert_eq!(following(3, None, PLAIN, Step::Next), Some(0));
         assert_eq!(
-            following(&shown, Some(SongId(2)), one, Step::End),
-            Some(SongId(2))
+            following(3, Some(7), PLAIN, Step::Next),
+            Some(0),
+            "a place gone"
         );
-        assert_eq!(
-            following(&shown, Some(SongId(2)), one, Step::Next),
-            Some(SongId(3))
-        );
-        assert_eq!(following(&shown, None, PLAIN, Step::Next), Some(SongId(1)));
-        assert_eq!(following(&[], None, PLAIN, Step::End), None);
+        assert_eq!(following(0, None, PLAIN, Step::End), None);
     }
 
     #[wasm_bindgen_test]
     fn a_shuffle_visits_every_song_once_and_answers_the_same_every_time() {
-        let shown = ids(50);
-        let mode = Mode {
-            shuffle: Some(7),
-            repeat: Repeat::Off,
-        };
-        let mut seen = vec![following(&shown, None, mode, Step::Next).expect("first")];
-        while let Some(next) = following(&shown, seen.last().copied(), mode, Step::End) {
-            seen.push(next);
+        for len in [1, 2, 3, 50, 1000, 4097] {
+            let mode = Mode {
+                shuffle: Some(7),
+                repeat: Repeat::Off,
+            };
+            let mut seen = vec![following(len, None, mode, Step::Next).expect("first")];
+            while let Some(next) = following(len, seen.last().copied(), mode, Step::End) {
+                seen.push(next);
+                assert!(seen.len() <= len, "ends after every song");
+            }
+            let mut sorted = seen.clone();
+            sorted.sort_unstable();
+            assert_eq!(sorted, (0..len).collect::<Vec<_>>(), "each song once");
+            if len >= 50 {
+                assert_ne!(seen, sorted, "not the shown order");
+                let again = following(len, Some(seen[10]), mode, Step::End);
+                assert_eq!(again, Some(seen[11]));
+                assert_eq!(
+                    following(len, Some(seen[11]), mode, Step::Previous),
+                    Some(seen[10])
+                );
+            }
         }
-        let mut sorted = seen.clone();
-        sorted.sort_by_key(|id| id.0);
-        assert_eq!(sorted, shown, "each song once");
-        assert_ne!(seen, shown, "not the shown order");
-        let again = following(&shown, Some(seen[10]), mode, Step::End);
-        assert_eq!(again, Some(seen[11]));
+        let big = Mode {
+            shuffle: Some(1),
+            repeat: Repeat::All,
+        };
+        let first = following(1_000_000, None, big, Step::Next).expect("a place");
+        assert!(first < 1_000_000);
         assert_eq!(
-            following(&shown, Some(seen[11]), mode, Step::Previous),
-            Some(seen[10])
+            following(1_000_000, Some(first), big, Step::Previous)
+                .map(|p| { following(1_000_000, Some(p), big, Step::Next) }),
+            Some(Some(first))
         );
     }
 }

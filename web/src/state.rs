@@ -2,9 +2,10 @@
 
 use std::rc::Rc;
 
-use tapedeck_protocol::{SongId, SongInfo};
+use tapedeck_protocol::{Found, Order, SongId, SongInfo, SongPage};
 use yew::Reducible;
 
+use crate::listing::{self, Listing, Results, Rows};
 use crate::order::Mode;
 
 /// The link to the bridge, as the page says it.
@@ -106,10 +107,17 @@ impl Repeat {
 #[derive(Debug, Clone, PartialEq)]
 pub struct State {
     pub connection: Connection,
-    pub songs: Rc<Vec<SongInfo>>,
+    /// The library in the order of `sort`, as far as it has come.
+    pub library: Listing,
+    /// What is typed in the search box.
     pub query: String,
+    /// The latest search answered (perhaps for an earlier query: the one typed is on its way).
+    pub found: Option<Results>,
     pub sort: (Column, bool),
-    pub current: Option<SongId>,
+    /// The song playing (or paused).
+    pub current: Option<SongInfo>,
+    /// Its place among the rows shown, when known.
+    pub cursor: Option<usize>,
     pub playback: Playback,
     pub progress: Progress,
     pub error: Option<String>,
@@ -128,10 +136,12 @@ impl Default for State {
     fn default() -> Self {
         Self {
             connection: Connection::Connecting,
-            songs: Rc::default(),
+            library: Listing::new(0, listing::order((Column::Title, true))),
             query: String::new(),
+            found: None,
             sort: (Column::Title, true),
             current: None,
+            cursor: None,
             playback: Playback::Stopped,
             progress: Progress::default(),
             error: None,
@@ -149,11 +159,25 @@ impl Default for State {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Action {
     Connection(Connection),
-    Library(Vec<SongInfo>),
+    /// The library changed, or the connection is new: what was fetched is of `generation - 1`
+    /// or earlier, and is fetched again.
+    Changed(u32),
+    /// A page of the library, fetched in `generation` in `order`.
+    Page {
+        generation: u32,
+        order: Order,
+        page: SongPage,
+    },
+    /// The answer to `search` for `query`, fetched in `generation`.
+    Found {
+        generation: u32,
+        query: String,
+        found: Found,
+    },
     Query(String),
     /// Sort by a column; the same column again reverses the order.
     Sort(Column),
-    Current(Option<SongId>),
+    Current(Option<SongInfo>),
     Playback(Playback, Progress),
     Error(Option<String>),
     /// Sets the volume (clamped to 0.0..=1.0) and unmutes.
@@ -173,11 +197,26 @@ impl Reducible for State {
         let mut next = (*self).clone();
         match action {
             Action::Connection(connection) => next.connection = connection,
-            Action::Library(songs) => next.songs = Rc::new(songs),
-            Action::Query(query) => next.query = query,
-            Action::Sort(column) if next.sort.0 == column => next.sort.1 = !next.sort.1,
-            Action::Sort(column) => next.sort = (column, true),
-            Action::Current(current) => next.current = current,
+            Action::Changed(generation) => next.changed(generation),
+            Action::Page {
+                generation,
+                order,
+                page,
+            } => next.page(generation, order, page),
+            Action::Found {
+                generation,
+                query,
+                found,
+            } => next.found(generation, query, found),
+            Action::Query(query) => {
+                next.query = query;
+                next.place_current();
+            }
+            Action::Sort(column) => next.sort(column),
+            Action::Current(current) => {
+                next.current = current;
+                next.place_current();
+            }
             Action::Playback(playback, progress) => {
                 (next.playback, next.progress) = (playback, progress)
             }
@@ -193,40 +232,76 @@ impl Reducible for State {
     }
 }
 
-/// The songs matching the search, in the chosen order.
-pub fn visible(state: &State) -> Vec<SongInfo> {
-    select(&state.songs, &state.query, state.sort)
-}
-
-/// The `songs` matching `query` (case-insensitive, in title, artist, album or name), sorted by
-/// `sort`.
-pub fn select(songs: &[SongInfo], query: &str, sort: (Column, bool)) -> Vec<SongInfo> {
-    let query = query.to_lowercase();
-    let mut songs: Vec<SongInfo> = songs
-        .iter()
-        .filter(|s| {
-            query.is_empty()
-                || [&s.title, &s.artist, &s.album, &s.name]
-                    .iter()
-                    .any(|f| f.to_lowercase().contains(&query))
-        })
-        .cloned()
-        .collect();
-    let (column, ascending) = sort;
-    songs.sort_by(|a, b| {
-        let order = match column {
-            Column::Title => a.title.to_lowercase().cmp(&b.title.to_lowercase()),
-            Column::Artist => a.artist.to_lowercase().cmp(&b.artist.to_lowercase()),
-            Column::Album => a.album.to_lowercase().cmp(&b.album.to_lowercase()),
-            Column::Duration => a.duration_ms.cmp(&b.duration_ms),
-            Column::Format => a.format.cmp(&b.format),
-        };
-        if ascending { order } else { order.reverse() }
-    });
-    songs
-}
-
 impl State {
+    /// The rows shown: the library, or with a query typed, the latest search results.
+    pub fn rows(&self) -> Rows {
+        if listing::query_words(&self.query).is_empty() {
+            return Rows::Library(self.library.clone());
+        }
+        Rows::Found(
+            self.found
+                .as_ref()
+                .map(|f| f.songs.clone())
+                .unwrap_or_default(),
+        )
+    }
+
+    /// The id of the song playing.
+    pub fn current_id(&self) -> Option<SongId> {
+        self.current.as_ref().map(|s| s.id)
+    }
+
+    /// A newer library: pages and results of older ones are fetched again. What is shown
+    /// stays until they come.
+    fn changed(&mut self, generation: u32) {
+        if generation > self.library.generation {
+            self.library.generation = generation;
+            self.library.pages = Rc::default();
+            self.library.total = None;
+        }
+    }
+
+    fn page(&mut self, generation: u32, order: Order, page: SongPage) {
+        if generation != self.library.generation || order != self.library.order {
+            return;
+        }
+        let from = page.from as usize;
+        self.library.add(from, page.total as usize, page.songs);
+        if self.cursor.is_none() {
+            self.place_current();
+        }
+    }
+
+    fn found(&mut self, generation: u32, query: String, found: Found) {
+        if generation < self.library.generation {
+            return;
+        }
+        self.found = Some(Results {
+            query,
+            total: found.total as usize,
+            songs: Rc::new(listing::sorted(found.songs, self.sort)),
+        });
+        self.place_current();
+    }
+
+    /// Sorts by `column` (the same again reverses): the library in the new order is fetched
+    /// anew, the search results are sorted here.
+    fn sort(&mut self, column: Column) {
+        self.sort = match self.sort {
+            (c, ascending) if c == column => (c, !ascending),
+            _ => (column, true),
+        };
+        self.library = Listing::new(self.library.generation, listing::order(self.sort));
+        if let Some(found) = &mut self.found {
+            found.songs = Rc::new(listing::sorted((*found.songs).clone(), self.sort));
+        }
+        self.place_current();
+    }
+
+    /// Finds the current song's place among the rows shown, if it has come.
+    fn place_current(&mut self) {
+        self.cursor = self.current_id().and_then(|id| self.rows().position(id));
+    }
     /// How the play order goes: shuffled or not, and the repeat mode.
     pub fn mode(&self) -> Mode {
         Mode {
@@ -262,29 +337,61 @@ mod tests {
         }
     }
 
+    fn page(generation: u32, from: u32, total: u32, songs: Vec<SongInfo>) -> Action {
+        Action::Page {
+            generation,
+            order: listing::order((Column::Title, true)),
+            page: SongPage { total, from, songs },
+        }
+    }
+
     #[wasm_bindgen_test]
-    fn search_and_sort() {
-        let state = Rc::new(State::default()).reduce(Action::Library(vec![
-            song(1, "b", "Zed", 3),
-            song(2, "A", "yan", 1),
-            song(3, "c", "Xu", 2),
-        ]));
-        let titles = |s: &State| visible(s).into_iter().map(|s| s.title).collect::<Vec<_>>();
-        assert_eq!(titles(&state), ["A", "b", "c"]);
+    fn pages_search_results_sort_and_the_current_place() {
+        let state = Rc::new(State::default())
+            .reduce(Action::Changed(1))
+            .reduce(page(
+                1,
+                0,
+                3,
+                vec![song(1, "b", "Zed", 3), song(2, "A", "yan", 1)],
+            ))
+            .reduce(page(0, 0, 9, vec![song(9, "old", "", 1)]));
+        let rows = state.rows();
+        assert_eq!(rows.len(), 3, "the total of the page of this library");
+        assert_eq!(rows.get(1).map(|s| s.id), Some(SongId(2)));
+        assert_eq!(rows.get(2), None, "not yet here");
+        let state = state.reduce(Action::Current(Some(song(2, "A", "yan", 1))));
+        assert_eq!(state.cursor, Some(1));
+        let state = state.reduce(Action::Query("  Y ".into()));
+        assert_eq!(state.rows().len(), 0, "no results yet");
+        let state = state.reduce(Action::Found {
+            generation: 1,
+            query: "Y".into(),
+            found: Found {
+                total: 2,
+                songs: vec![song(3, "c", "Xu", 2), song(2, "A", "yan", 1)],
+            },
+        });
+        let titles = |s: &State| {
+            let rows = s.rows();
+            (0..rows.len())
+                .filter_map(|i| rows.get(i).map(|s| s.title.clone()))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(titles(&state), ["A", "c"], "sorted by title here");
+        assert_eq!(state.cursor, Some(0));
         let state = state.reduce(Action::Sort(Column::Title));
+        assert_eq!(titles(&state), ["c", "A"], "the same column again reverses");
+        assert_eq!(state.cursor, Some(1));
+        let state = state.reduce(Action::Query(String::new()));
         assert_eq!(
-            titles(&state),
-            ["c", "b", "A"],
-            "the same column again reverses"
+            state.rows().len(),
+            0,
+            "the library in the new order is fetched anew"
         );
-        let state = state.reduce(Action::Sort(Column::Duration));
-        assert_eq!(titles(&state), ["A", "c", "b"]);
-        let state = state.reduce(Action::Query("Y".into()));
-        assert_eq!(
-            titles(&state),
-            ["A"],
-            "search is case-insensitive, across fields"
-        );
+        assert_eq!(state.library.order.to_string(), "-title");
+        let state = state.reduce(Action::Changed(2));
+        assert_eq!(state.library.generation, 2);
     }
 
     #[wasm_bindgen_test]

@@ -10,6 +10,7 @@ use tapedeck_protocol::{SongId, SongInfo};
 use tapedeck_web::components::library::{Library, LibraryProps};
 use tapedeck_web::components::now_playing::{NowPlaying, NowPlayingProps};
 use tapedeck_web::components::scrubber::{Scrubber, ScrubberProps};
+use tapedeck_web::listing::{Listing, PAGE, Rows};
 use tapedeck_web::state::{Column, Playback, Progress, Repeat};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
@@ -64,19 +65,30 @@ async fn the_library_lists_searches_sorts_and_plays() {
     let (on_play, played) = recorder();
     let (on_query, queries) = recorder();
     let (on_sort, sorts) = recorder();
+    let (on_view, views) = recorder();
     let props = LibraryProps {
-        songs: Rc::new(vec![song(1, "Morning Tape"), song(2, "Night Drive")]),
+        rows: Rows::Found(Rc::new(vec![
+            song(1, "Morning Tape"),
+            song(2, "Night Drive"),
+        ])),
         query: String::new(),
         sort: (Column::Title, true),
         current: Some(SongId(2)),
+        note: Some("2 matches.".into()),
         on_play,
         on_query,
         on_sort,
+        on_view,
     };
     let root = render::<Library>(props).await;
     assert_eq!(
         root.query_selector_all("tr.song").expect("rows").length(),
         2
+    );
+    assert_eq!(views.borrow().last(), Some(&(0, 2)), "both places in view");
+    assert_eq!(
+        find(&root, ".note").text_content().as_deref(),
+        Some("2 matches.")
     );
     assert_eq!(
         find(&root, "tr.current td").text_content().as_deref(),
@@ -104,7 +116,8 @@ async fn the_library_lists_searches_sorts_and_plays() {
     find(&root, "tr.song[data-id='2']")
         .dispatch_event(&enter)
         .expect("dispatch");
-    assert_eq!(*played.borrow(), [SongId(1), SongId(2)]);
+    let played: Vec<SongId> = played.borrow().iter().map(|s: &SongInfo| s.id).collect();
+    assert_eq!(played, [SongId(1), SongId(2)]);
 
     find(&root, "th:nth-child(4) button").click();
     assert_eq!(*sorts.borrow(), [Column::Duration]);
@@ -114,6 +127,67 @@ async fn the_library_lists_searches_sorts_and_plays() {
             .unwrap_or_default()
             .ends_with('▲')
     );
+}
+
+/// A library of 100,000 songs of which two pages have come: only the rows in view are in
+/// the page, places not yet here wait, and the table is as tall as all of them.
+#[wasm_bindgen_test]
+async fn a_large_library_makes_only_the_rows_in_view() {
+    let mut listing = Listing::default();
+    let page = |first: usize| {
+        (first..first + PAGE)
+            .map(|i| song(i as u32 + 1, &format!("Song {i}")))
+            .collect::<Vec<_>>()
+    };
+    listing.add(0, 100_000, page(0));
+    listing.add(PAGE, 100_000, page(PAGE));
+    let (on_view, views) = recorder();
+    let props = LibraryProps {
+        rows: Rows::Library(listing),
+        query: String::new(),
+        sort: (Column::Title, true),
+        current: None,
+        note: None,
+        on_play: Callback::noop(),
+        on_query: Callback::noop(),
+        on_sort: Callback::noop(),
+        on_view,
+    };
+    let root = render::<Library>(props).await;
+    let rows = root.query_selector_all("tr.song").expect("rows").length();
+    assert!((10..=80).contains(&rows), "{rows} rows in the page");
+    let scroller = find(&root, ".rows");
+    // The test page has no style sheet: the scroller gets its height and overflow here.
+    let style = scroller.style();
+    style.set_property("height", "600px").expect("height");
+    style.set_property("overflow-y", "auto").expect("overflow");
+    let height = scroller.scroll_height();
+    // (Rows are 36 px under the style sheet; here they are what the browser makes them.)
+    assert!(height >= 3_500_000, "the table is {height} px tall");
+    scroller.set_scroll_top(150 * 36);
+    scroller
+        .dispatch_event(&web_sys::Event::new("scroll").expect("event"))
+        .expect("dispatch");
+    yew::scheduler::flush().await;
+    let (first, end) = *views.borrow().last().expect("a view");
+    assert!(first <= 150 && end > 150, "{first}..{end}");
+    assert!(
+        root.query_selector("tr.song[data-id='151']")
+            .ok()
+            .flatten()
+            .is_some()
+    );
+    scroller.set_scroll_top(50_000 * 36);
+    scroller
+        .dispatch_event(&web_sys::Event::new("scroll").expect("event"))
+        .expect("dispatch");
+    yew::scheduler::flush().await;
+    assert!(
+        root.query_selector("tr.waiting").ok().flatten().is_some(),
+        "its page is on its way"
+    );
+    let (first, _) = *views.borrow().last().expect("a view");
+    assert!(first > 49_000, "{first}");
 }
 
 #[wasm_bindgen_test]

@@ -2,7 +2,7 @@
 
 use std::rc::Rc;
 
-use tapedeck_protocol::{SongId, SongInfo};
+use tapedeck_protocol::SongInfo;
 use yew::prelude::*;
 
 use crate::components::help::Help;
@@ -12,19 +12,22 @@ use crate::components::now_playing::NowPlaying;
 use crate::components::status::Status;
 use crate::components::visualizer::Visualizer;
 use crate::engine::Engine;
-use crate::hooks::{MediaKeys, Shortcut, use_engine, use_media_session, use_shortcuts};
+use crate::hooks::{
+    MediaKeys, Shortcut, use_engine, use_library, use_media_session, use_shortcuts,
+};
+use crate::listing::Rows;
 use crate::order::{Mode, Step, following};
-use crate::state::{Action, Playback, State, select};
+use crate::state::{Action, Playback, State};
 use crate::storage;
 
-/// What the player controls do, given the engine, the songs in the order shown and the
-/// play order's mode.
+/// What the player controls do, given the engine, the rows shown, the current song's place
+/// among them and the play order's mode.
 #[derive(Clone)]
 struct Controls {
     engine: Option<Rc<Engine>>,
-    songs: Rc<Vec<SongInfo>>,
-    ids: Rc<Vec<SongId>>,
-    current: Option<SongId>,
+    rows: Rows,
+    current: Option<SongInfo>,
+    cursor: Option<usize>,
     mode: Mode,
 }
 
@@ -38,15 +41,20 @@ impl Controls {
         })
     }
 
-    /// The song the order gives for `step`.
+    /// The place the order gives for `step`.
+    fn place(&self, step: Step) -> Option<usize> {
+        following(self.rows.len(), self.cursor, self.mode, step)
+    }
+
+    /// The song the order gives for `step`, if its page has come (the app fetches the pages
+    /// of the places next to the current song's ahead of time).
     fn song(&self, step: Step) -> Option<SongInfo> {
-        let id = following(&self.ids, self.current, self.mode, step)?;
-        self.songs.iter().find(|s| s.id == id).cloned()
+        self.rows.get(self.place(step)?).cloned()
     }
 
     /// Pauses or resumes the current song; with none, plays the first of the order.
     fn toggle(&self) -> Callback<()> {
-        self.run(|engine, this| match this.current {
+        self.run(|engine, this| match &this.current {
             Some(_) => engine.toggle_pause(),
             None => {
                 if let Some(first) = this.song(Step::Next) {
@@ -88,34 +96,21 @@ pub fn App() -> Html {
     };
     let engine = use_engine(dispatch.clone());
     use_settings(&state, engine.clone(), dispatch.clone());
-    // The app re-renders on every progress tick: filter and sort only when their inputs change,
-    // so the library (whose props then stay equal) is not re-rendered either.
-    let shown = use_memo(
-        (state.songs.clone(), state.query.clone(), state.sort),
-        |(songs, query, sort)| {
-            let songs = Rc::new(select(songs, query, *sort));
-            let ids = Rc::new(songs.iter().map(|s| s.id).collect::<Vec<_>>());
-            (songs, ids)
-        },
-    );
-    let (songs, ids) = (*shown).clone();
-    let current = state
-        .current
-        .and_then(|id| state.songs.iter().find(|s| s.id == id).cloned());
+    let rows = state.rows();
     let controls = Controls {
         engine: engine.clone(),
-        songs: songs.clone(),
-        ids,
-        current: state.current,
+        rows: rows.clone(),
+        current: state.current.clone(),
+        cursor: state.cursor,
         mode: state.mode(),
     };
-    // Asked on every render (each progress tick): computed only when its inputs change.
-    let upcoming = use_memo(
-        (controls.ids.clone(), state.current, state.mode()),
-        |(ids, current, mode)| following(ids, *current, *mode, Step::End),
-    );
-    let upcoming = (*upcoming).and_then(|id| songs.iter().find(|s| s.id == id).cloned());
+    // The places next to the current song in the play order: their pages are fetched ahead,
+    // so "next", "previous" and the gapless look-ahead have their song at hand.
+    let around = [Step::Next, Step::Previous, Step::End].map(|step| controls.place(step));
+    let on_view = use_library(engine.clone(), &state, around);
+    let upcoming = controls.song(Step::End);
     use_upcoming(engine.clone(), upcoming);
+    let current = state.current.clone();
     let keys = MediaKeys {
         play: controls.toggle(),
         pause: controls.toggle(),
@@ -127,11 +122,10 @@ pub fn App() -> Html {
     use_media_session(current.clone(), keys, state.progress);
     use_shortcuts(on_shortcut(&controls, &state, dispatch.clone()));
     let on_play = {
-        let (engine, songs) = (engine.clone(), songs.clone());
-        Callback::from(move |id: SongId| {
-            let song = songs.iter().find(|s| s.id == id);
-            if let (Some(engine), Some(song)) = (&engine, song) {
-                engine.play(song);
+        let engine = engine.clone();
+        Callback::from(move |song: SongInfo| {
+            if let Some(engine) = &engine {
+                engine.play(&song);
             }
         })
     };
@@ -143,8 +137,8 @@ pub fn App() -> Html {
                 <span class="version">{ format!("version {}", crate::VERSION) }</span>
                 <Status connection={state.connection} error={state.error.clone()} />
             </header>
-            <Library songs={songs.clone()} query={state.query.clone()} sort={state.sort}
-                current={state.current} on_play={on_play}
+            <Library rows={rows} query={state.query.clone()} sort={state.sort}
+                current={state.current_id()} note={note(&state)} on_play={on_play} on_view={on_view}
                 on_query={dispatch.reform(Action::Query)} on_sort={dispatch.reform(Action::Sort)} />
             <Visualizer analyser={engine.as_ref().and_then(|e| e.analyser())} />
             if state.nerd_stats {
@@ -165,6 +159,28 @@ pub fn App() -> Html {
                 on_stats={dispatch.reform(|()| Action::ToggleNerdStats)} />
         </main>
     }
+}
+
+/// The line under the search box: what the rows are, when they are not simply the library.
+fn note(state: &State) -> Option<String> {
+    let query = crate::listing::query_words(&state.query);
+    if query.is_empty() {
+        return state
+            .library
+            .total
+            .is_none()
+            .then(|| "Loading the library…".to_owned());
+    }
+    let searching = state.found.as_ref().is_none_or(|f| f.query != query);
+    let found = state.found.as_ref();
+    let (total, shown) = found.map_or((0, 0), |f| (f.total, f.songs.len()));
+    Some(match (searching, total) {
+        (true, _) if found.is_none() => "Searching…".to_owned(),
+        (_, 0) => "No song matches.".to_owned(),
+        _ if shown < total => format!("The best {shown} of {total} matches."),
+        _ if total == 1 => "1 match.".to_owned(),
+        _ => format!("{total} matches."),
+    })
 }
 
 fn on_shortcut(

@@ -1,23 +1,38 @@
-//! The library: instant search, sortable columns, click or Enter to play.
-
-use std::rc::Rc;
+//! The library: search, sortable columns, click or Enter to play. Only the rows in view are
+//! in the page (a million songs are a million places, not a million rows): the table keeps
+//! the full height with a spacer above and below the rows shown, and says which places are in
+//! view so the app fetches them.
 
 use tapedeck_protocol::{SongId, SongInfo};
-use web_sys::HtmlInputElement;
+use web_sys::{HtmlElement, HtmlInputElement};
 use yew::prelude::*;
 
+use crate::listing::Rows;
 use crate::state::Column;
+
+/// The height of a row, in CSS pixels (`style.css` gives rows exactly this).
+pub const ROW_PX: f64 = 36.0;
+/// The tallest the table is made: past it, a scroll moves through the places in proportion
+/// (browsers lay out nothing taller than 2^24 to 2^25 pixels).
+const MAX_PX: f64 = 4_000_000.0;
+/// Rows made beyond the view on each side, so a short scroll shows rows at once.
+const OVERSCAN: usize = 10;
 
 #[derive(Debug, Properties, PartialEq)]
 pub struct LibraryProps {
-    /// The songs to show, filtered and sorted.
-    pub songs: Rc<Vec<SongInfo>>,
+    pub rows: Rows,
     pub query: String,
     pub sort: (Column, bool),
     pub current: Option<SongId>,
-    pub on_play: Callback<SongId>,
+    /// A line under the search box ("Searching…", how many matches are shown).
+    #[prop_or_default]
+    pub note: Option<String>,
+    pub on_play: Callback<SongInfo>,
     pub on_query: Callback<String>,
     pub on_sort: Callback<Column>,
+    /// The places in view changed: `(first, end)`.
+    #[prop_or_default]
+    pub on_view: Callback<(usize, usize)>,
 }
 
 /// `m:ss`.
@@ -26,8 +41,87 @@ pub fn clock(seconds: f64) -> String {
     format!("{}:{:02}", total / 60, total % 60)
 }
 
+/// The rows to make for a scroll position, and the room above and below them.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Window {
+    pub first: usize,
+    pub count: usize,
+    pub above_px: f64,
+    pub below_px: f64,
+}
+
+/// The rows in view of a list of `len` rows scrolled to `top` in a view `height` tall.
+pub fn window(len: usize, top: f64, height: f64) -> Window {
+    let in_view = (height.max(0.0) / ROW_PX).ceil() as usize + 1;
+    let natural = len as f64 * ROW_PX;
+    let (first_in_view, offset_px) = if natural <= MAX_PX {
+        ((top.max(0.0) / ROW_PX) as usize, 0.0)
+    } else {
+        // Scaled: the scroll's fraction picks the place; the rows sit where the view is.
+        let fraction = (top / (MAX_PX - height).max(1.0)).clamp(0.0, 1.0);
+        let place = (fraction * len.saturating_sub(in_view) as f64).round() as usize;
+        (place, top.max(0.0) - place as f64 * ROW_PX)
+    };
+    let first = first_in_view.min(len).saturating_sub(OVERSCAN);
+    let count = (in_view + 2 * OVERSCAN).min(len - first);
+    let total_px = natural.min(MAX_PX);
+    let above_px = (first as f64 * ROW_PX + offset_px).max(0.0);
+    let below_px = (total_px - above_px - count as f64 * ROW_PX).max(0.0);
+    Window {
+        first,
+        count,
+        above_px,
+        below_px,
+    }
+}
+
 #[component]
 pub fn Library(props: &LibraryProps) -> Html {
+    let scroller = use_node_ref();
+    let view = use_state(|| (0.0_f64, 800.0_f64));
+    let measure = {
+        let (scroller, view) = (scroller.clone(), view.clone());
+        move || {
+            if let Some(element) = scroller.cast::<HtmlElement>() {
+                // Never more than the window: a scroller left without its height by the style
+                // sheet would otherwise make every row.
+                let window = web_sys::window()
+                    .and_then(|w| w.inner_height().ok())
+                    .and_then(|h| h.as_f64())
+                    .unwrap_or(f64::MAX);
+                let now = (
+                    f64::from(element.scroll_top()),
+                    f64::from(element.client_height()).min(window),
+                );
+                if now != *view {
+                    view.set(now);
+                }
+            }
+        }
+    };
+    let on_scroll = {
+        let measure = measure.clone();
+        Callback::from(move |_: Event| measure())
+    };
+    use_effect(measure);
+    // A new search or order starts at the top.
+    {
+        let scroller = scroller.clone();
+        use_effect_with((props.query.clone(), props.sort), move |_| {
+            if let Some(element) = scroller.cast::<HtmlElement>() {
+                element.set_scroll_top(0);
+            }
+        });
+    }
+    let (top, height) = *view;
+    let window = window(props.rows.len(), top, height);
+    {
+        let on_view = props.on_view.clone();
+        let range = (window.first, window.first + window.count);
+        use_effect_with((range, props.rows.clone()), move |(range, _)| {
+            on_view.emit(*range)
+        });
+    }
     let on_input = props
         .on_query
         .reform(|e: InputEvent| e.target_unchecked_into::<HtmlInputElement>().value());
@@ -40,32 +134,52 @@ pub fn Library(props: &LibraryProps) -> Html {
         };
         html! { <th><button class="sort" onclick={on_sort}>{ format!("{label}{mark}") }</button></th> }
     };
+    let spacer = |px: f64| {
+        html! { <tr class="spacer" aria-hidden="true" style={format!("height: {px}px")}><td colspan="5"></td></tr> }
+    };
     html! {
         <section class="library">
             <input class="search" type="search" placeholder="Search title, artist, album"
-                aria-label="Search the library" value={props.query.clone()} oninput={on_input} />
-            <table>
-                <thead><tr>
-                    { header(Column::Title, "Title") }
-                    { header(Column::Artist, "Artist") }
-                    { header(Column::Album, "Album") }
-                    { header(Column::Duration, "Time") }
-                    { header(Column::Format, "Format") }
-                </tr></thead>
-                <tbody>{ for props.songs.iter().map(|song| row(song, props)) }</tbody>
-            </table>
+                aria-label="Search the library" value={props.query.clone()} oninput={on_input}
+                maxlength="200" />
+            if let Some(note) = &props.note {
+                <p class="note" role="status">{ note }</p>
+            }
+            <div class="rows" ref={scroller} onscroll={on_scroll}>
+                <table>
+                    <thead><tr>
+                        { header(Column::Title, "Title") }
+                        { header(Column::Artist, "Artist") }
+                        { header(Column::Album, "Album") }
+                        { header(Column::Duration, "Time") }
+                        { header(Column::Format, "Format") }
+                    </tr></thead>
+                    <tbody>
+                        { spacer(window.above_px) }
+                        { for (window.first..window.first + window.count).map(|at| row(at, props)) }
+                        { spacer(window.below_px) }
+                    </tbody>
+                </table>
+            </div>
         </section>
     }
 }
 
-fn row(song: &SongInfo, props: &LibraryProps) -> Html {
+/// The row at place `at`: the song, or an empty row while its page is on its way.
+fn row(at: usize, props: &LibraryProps) -> Html {
+    let Some(song) = props.rows.get(at) else {
+        return html! { <tr key={format!("wait{at}")} class="waiting"><td colspan="5">{ "…" }</td></tr> };
+    };
     let id = song.id;
-    let on_click = props.on_play.reform(move |_| id);
+    let on_click = {
+        let (on_play, song) = (props.on_play.clone(), song.clone());
+        Callback::from(move |_: MouseEvent| on_play.emit(song.clone()))
+    };
     let on_key = {
-        let on_play = props.on_play.clone();
+        let (on_play, song) = (props.on_play.clone(), song.clone());
         Callback::from(move |e: KeyboardEvent| {
             if e.key() == "Enter" {
-                on_play.emit(id);
+                on_play.emit(song.clone());
             }
         })
     };
@@ -75,12 +189,36 @@ fn row(song: &SongInfo, props: &LibraryProps) -> Html {
         "song"
     };
     html! {
-        <tr class={class} tabindex="0" data-id={id.to_string()} onclick={on_click} onkeydown={on_key}>
+        <tr key={id.0} class={class} tabindex="0" data-id={id.to_string()} onclick={on_click} onkeydown={on_key}>
             <td>{ &song.title }</td>
             <td>{ &song.artist }</td>
             <td>{ &song.album }</td>
             <td>{ clock(song.duration_ms as f64 / 1000.0) }</td>
             <td>{ &song.format }</td>
         </tr>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    #[wasm_bindgen_test]
+    fn a_window_covers_the_view_and_keeps_the_height() {
+        let small = window(4, 0.0, 800.0);
+        assert_eq!((small.first, small.count), (0, 4));
+        assert_eq!((small.above_px, small.below_px), (0.0, 0.0));
+        let mid = window(100_000, 36_000.0, 720.0);
+        assert_eq!(mid.first, 1000 - OVERSCAN);
+        assert_eq!(mid.count, 21 + 2 * OVERSCAN);
+        let height = mid.above_px + mid.count as f64 * ROW_PX + mid.below_px;
+        assert_eq!(height, 100_000.0 * ROW_PX);
+        // A million rows: scaled to MAX_PX; the bottom of the scroll shows the last rows.
+        let end = window(1_000_000, MAX_PX - 720.0, 720.0);
+        assert_eq!(end.first + end.count, 1_000_000);
+        assert!(end.above_px + end.count as f64 * ROW_PX <= MAX_PX + ROW_PX * OVERSCAN as f64);
+        let start = window(1_000_000, 0.0, 720.0);
+        assert_eq!(start.first, 0);
     }
 }

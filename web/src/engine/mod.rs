@@ -8,14 +8,15 @@
 //! for the upcoming song and queues it in the player, which joins it to the current one on
 //! the same audio clock.
 
+mod library;
 mod socket;
 
 use std::cell::{Cell, RefCell};
-use std::collections::VecDeque;
+use std::collections::{HashSet, VecDeque};
 use std::rc::{Rc, Weak};
 
 use gloo_timers::callback::{Interval, Timeout};
-use tapedeck_protocol::{Command, SongId, SongInfo};
+use tapedeck_protocol::{Command, Order, SongId, SongInfo};
 use web_sys::WebSocket;
 use yew::Callback;
 
@@ -61,6 +62,15 @@ pub struct Engine {
     handlers: RefCell<Vec<Handler>>,
     ticker: RefCell<Option<Interval>>,
     retry: RefCell<Option<Timeout>>,
+    /// The library's generation: counts its changes and the connections (a page or a search
+    /// answered is of the generation it was asked in).
+    generation: Cell<u32>,
+    /// Pages asked for and not yet answered (generation, order, page).
+    asked: RefCell<HashSet<(u32, Order, usize)>>,
+    /// A search has been sent and not answered.
+    searching: Cell<bool>,
+    /// The query to search for once the search under way is answered (the latest typed).
+    search_next: RefCell<Option<String>>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -99,6 +109,10 @@ impl Engine {
             handlers: RefCell::default(),
             ticker: RefCell::default(),
             retry: RefCell::default(),
+            generation: Cell::new(0),
+            asked: RefCell::default(),
+            searching: Cell::new(false),
+            search_next: RefCell::default(),
         });
         let weak = Rc::downgrade(&engine);
         *engine.ticker.borrow_mut() =
@@ -257,9 +271,8 @@ impl Engine {
             player.requested_at(asked_at);
             player.set_paused(paused);
         });
-        let id = song.id;
-        *self.current.borrow_mut() = Some(song);
-        self.dispatch.emit(Action::Current(Some(id)));
+        *self.current.borrow_mut() = Some(song.clone());
+        self.dispatch.emit(Action::Current(Some(song)));
         self.dispatch.emit(Action::Error(None));
     }
 
@@ -311,9 +324,8 @@ impl Engine {
     /// The queued song now plays.
     fn moved_on(&self) {
         let song = self.queued.borrow_mut().take();
-        let id = song.as_ref().map(|s| s.id);
-        *self.current.borrow_mut() = song;
-        self.dispatch.emit(Action::Current(id));
+        self.current.borrow_mut().clone_from(&song);
+        self.dispatch.emit(Action::Current(song));
     }
 
     /// Asks for the upcoming song once the current one's stream is complete and its end is

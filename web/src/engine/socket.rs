@@ -28,6 +28,8 @@ pub struct Sent {
     pub queued: bool,
     /// A later command ended this play before its reply came: the reply starts nothing.
     superseded: bool,
+    /// The library's generation when it was sent.
+    generation: u32,
 }
 
 impl Engine {
@@ -51,6 +53,7 @@ impl Engine {
             song,
             queued,
             superseded: false,
+            generation: self.generation.get(),
         });
     }
 
@@ -89,7 +92,7 @@ impl Engine {
         self.dispatch
             .emit(Action::Connection(Connection::Connected));
         self.dispatch.emit(Action::Error(None));
-        self.send(Command::Info(None), None, false);
+        self.renew();
         let song = self.current.borrow().clone();
         if let Some(song) = song.filter(|_| self.resume.take()) {
             let (position, paused) = {
@@ -160,9 +163,9 @@ impl Engine {
                 }
                 self.dispatch.emit(Action::Error(Some(reason)));
             }
-            // The server's songs changed: the library is asked for again (its reply replaces
-            // what is shown; ids that still name songs keep them).
-            Some(Event::LibraryChanged) => self.send(Command::Info(None), None, false),
+            // The server's songs changed: what is shown is asked for again (it replaces what
+            // is shown when it comes; ids that still name songs keep them).
+            Some(Event::LibraryChanged) => self.renew(),
             Some(Event::Other(_)) => {}
             None => {
                 let sent = self.pending.borrow_mut().pop_front();
@@ -174,6 +177,8 @@ impl Engine {
     }
 
     fn on_reply(&self, sent: Sent, line: &str) {
+        self.answered(&sent.command, sent.generation);
+        let generation = sent.generation;
         match (Reply::parse(&sent.command, line), sent.song) {
             (Ok(Reply::Error(reason)), _) => {
                 if sent.queued {
@@ -181,7 +186,24 @@ impl Engine {
                 }
                 self.dispatch.emit(Action::Error(Some(reason)));
             }
-            (Ok(Reply::Info(songs)), _) => self.dispatch.emit(Action::Library(songs)),
+            (Ok(Reply::Page(page)), _) => {
+                if let Command::Songs { order, .. } = sent.command {
+                    self.dispatch.emit(Action::Page {
+                        generation,
+                        order,
+                        page,
+                    });
+                }
+            }
+            (Ok(Reply::Found(found)), _) => {
+                if let Command::Search { query, .. } = sent.command {
+                    self.dispatch.emit(Action::Found {
+                        generation,
+                        query,
+                        found,
+                    });
+                }
+            }
             (Ok(Reply::Port { skip, .. }), Some(song)) if !sent.superseded => {
                 let start_s = match sent.command {
                     Command::Play(_, Some(ms)) => f64::from(ms) / 1000.0,
