@@ -53,3 +53,58 @@ pub fn long_library() -> tempfile::TempDir {
     write_wav(&dir.path().join("short.wav"), 2);
     dir
 }
+
+/// A library of `n` songs in artist and album folders (`Artist 00012/Album 3/07 Song
+/// 1237.mp3`, 100 songs an artist, 10 an album), made in seconds: each song is a hard link
+/// to a short untagged file (mp3 and FLAC in turn; a new copy every 50,000 links, under the
+/// 65,000 of ext4; in a hidden folder the scan skips), so its title is its file name and every
+/// title differs.
+pub fn large_library(n: usize) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    make_large_library(dir.path(), n);
+    dir
+}
+
+/// [`large_library`] in `dir`.
+pub fn make_large_library(dir: &Path, n: usize) {
+    let sources = dir.join(".sources");
+    std::fs::create_dir_all(&sources).expect("sources");
+    let made: Vec<PathBuf> = ["mp3", "flac"]
+        .iter()
+        .map(|ext| {
+            let path = sources.join(format!("tone.{ext}"));
+            let status = std::process::Command::new("ffmpeg")
+                .args(["-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi"])
+                .args(["-i", "sine=f=440:d=4", "-ac", "2", "-map_metadata", "-1"])
+                .args(["-fflags", "+bitexact", "-id3v2_version", "0"])
+                .arg(&path)
+                .status()
+                .expect("ffmpeg runs");
+            assert!(status.success(), "ffmpeg made {}", path.display());
+            path
+        })
+        .collect();
+    for i in 0..n {
+        let (artist, album, track) = (i / 100, (i / 10) % 10, i % 10);
+        let folder = dir
+            .join(format!("Artist {artist:05}"))
+            .join(format!("Album {album}"));
+        if track == 0 {
+            std::fs::create_dir_all(&folder).expect("folder");
+        }
+        let made = &made[i % made.len()];
+        let ext = made.extension().and_then(|e| e.to_str()).expect("ext");
+        let copy = i / (50_000 * 2);
+        let source = if copy == 0 {
+            made.clone()
+        } else {
+            let source = sources.join(format!("tone-{copy}.{ext}"));
+            if !source.exists() {
+                std::fs::copy(made, &source).expect("a copy");
+            }
+            source
+        };
+        let name = folder.join(format!("{track:02} Song {i}.{ext}"));
+        std::fs::hard_link(&source, name).expect("a hard link");
+    }
+}

@@ -116,6 +116,16 @@ impl Browser {
         )
     }
 
+    /// Runs `script` (a function body whose last argument is a callback) and returns the
+    /// value it passes to the callback.
+    pub fn run_async(&self, script: &str) -> Value {
+        self.call(
+            "POST",
+            "/execute/async",
+            Some(&json!({ "script": script, "args": [] })),
+        )
+    }
+
     /// Clicks the first element matching the CSS `selector`, scrolled to the middle of its
     /// scroller first as a person would (WebDriver's own scrolling can leave a row of the
     /// library under its sticky header).
@@ -129,7 +139,16 @@ impl Browser {
                 "args": [selector],
             })),
         );
-        self.call("POST", &format!("/element/{id}/click"), Some(&json!({})));
+        // The scroll may make the page draw the row anew (the library recreates rows that
+        // scroll): then the element found is gone, and the new one is clicked.
+        let click = |id: &str| {
+            let path = format!("/session/{}/element/{id}/click", self.session);
+            try_request(self.driver, "POST", &path, Some(&json!({})))
+        };
+        if let Err(error) = click(&id) {
+            assert!(error.contains("stale element"), "click {selector}: {error}");
+            click(&self.element(selector)).unwrap_or_else(|e| panic!("click {selector}: {e}"));
+        }
     }
 
     /// Presses and releases the mouse on the first element matching `selector`, at `fraction`
@@ -220,8 +239,19 @@ impl Drop for Browser {
     }
 }
 
-/// One HTTP/1.1 request to chromedriver; returns the response's `value`.
+/// One HTTP/1.1 request to chromedriver; returns the response's `value`, or fails on an
+/// error.
 fn request(addr: SocketAddr, method: &str, path: &str, body: Option<&Value>) -> Value {
+    try_request(addr, method, path, body).unwrap_or_else(|error| panic!("{error}"))
+}
+
+/// One HTTP/1.1 request to chromedriver: the response's `value`, or the error it holds.
+fn try_request(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    body: Option<&Value>,
+) -> Result<Value, String> {
     let body = body.map(Value::to_string).unwrap_or_default();
     let mut stream = TcpStream::connect(addr).expect("connect to chromedriver");
     stream.set_read_timeout(Some(PATIENCE)).expect("timeout");
@@ -236,11 +266,11 @@ fn request(addr: SocketAddr, method: &str, path: &str, body: Option<&Value>) -> 
     let text = read_response(&mut stream);
     let value: Value =
         serde_json::from_str(&text).unwrap_or_else(|_| panic!("{method} {path}: {text}"));
-    assert!(
-        value["value"]["error"].is_null(),
-        "{method} {path}: {value}"
-    );
-    value["value"].clone()
+    if value["value"]["error"].is_null() {
+        Ok(value["value"].clone())
+    } else {
+        Err(format!("{method} {path}: {value}"))
+    }
 }
 
 /// Reads one response's body: chromedriver keeps connections open, so read exactly its

@@ -138,7 +138,7 @@ pub fn App() -> Html {
                 <Status connection={state.connection} error={state.error.clone()} />
             </header>
             <Library rows={rows} query={state.query.clone()} sort={state.sort}
-                current={state.current_id()} note={note(&state)} on_play={on_play} on_view={on_view}
+                current={state.current_id()} note={note(&state)} shown_query={shown_query(&state)} on_play={on_play} on_view={on_view}
                 on_query={dispatch.reform(Action::Query)} on_sort={dispatch.reform(Action::Sort)} />
             <Visualizer analyser={engine.as_ref().and_then(|e| e.analyser())} />
             if state.nerd_stats {
@@ -159,6 +159,18 @@ pub fn App() -> Html {
                 on_stats={dispatch.reform(|()| Action::ToggleNerdStats)} />
         </main>
     }
+}
+
+/// The query the rows shown answer: empty for the library.
+fn shown_query(state: &State) -> String {
+    if crate::listing::query_words(&state.query).is_empty() {
+        return String::new();
+    }
+    state
+        .found
+        .as_ref()
+        .map(|f| f.query.clone())
+        .unwrap_or_default()
 }
 
 /// The line under the search box: what the rows are, when they are not simply the library.

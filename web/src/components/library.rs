@@ -30,6 +30,10 @@ pub struct LibraryProps {
     pub on_play: Callback<SongInfo>,
     pub on_query: Callback<String>,
     pub on_sort: Callback<Column>,
+    /// The query the rows are the results of (empty: the library). The section carries it as
+    /// `data-query`, so automation knows when a search's results are in.
+    #[prop_or_default]
+    pub shown_query: String,
     /// The places in view changed: `(first, end)`.
     #[prop_or_default]
     pub on_view: Callback<(usize, usize)>,
@@ -138,7 +142,7 @@ pub fn Library(props: &LibraryProps) -> Html {
         html! { <tr class="spacer" aria-hidden="true" style={format!("height: {px}px")}><td colspan="5"></td></tr> }
     };
     html! {
-        <section class="library">
+        <section class="library" data-query={props.shown_query.clone()}>
             <input class="search" type="search" placeholder="Search title, artist, album"
                 aria-label="Search the library" value={props.query.clone()} oninput={on_input}
                 maxlength="200" />

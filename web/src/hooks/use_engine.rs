@@ -40,7 +40,8 @@ struct Api {
 }
 
 /// Defines `window.tapedeck`: `stats()`, returning a plain object
-/// `{state, song, position_s, duration_s, buffered_s, underruns, first_sound_ms, bytes}`;
+/// `{state, song, position_s, duration_s, buffered_s, underruns, first_sound_ms, bytes,
+/// wasm_bytes}` (the last: the WebAssembly heap, for benchmarks);
 /// `seek(seconds)`, which moves the current song there; and `capture(seconds)`, a promise of
 /// `{rate, samples}`: the page's output, first channel, recorded in real time from the call.
 fn install_stats(engine: &Rc<Engine>) -> Api {
@@ -114,5 +115,17 @@ fn stats_object(engine: &Engine) -> Object {
         stats.first_sound_ms.map_or(JsValue::NULL, JsValue::from),
     );
     set("bytes", (stats.bytes as f64).into());
+    set("wasm_bytes", wasm_bytes().into());
     object
+}
+
+/// The WebAssembly heap's size: it only grows, so it is also the peak.
+fn wasm_bytes() -> f64 {
+    let memory: js_sys::WebAssembly::Memory = wasm_bindgen::memory().unchecked_into();
+    f64::from(
+        memory
+            .buffer()
+            .unchecked_into::<js_sys::ArrayBuffer>()
+            .byte_length(),
+    )
 }
