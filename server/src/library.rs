@@ -132,6 +132,26 @@ impl Library {
         search::page(&self.songs, sorted, order.descending, from, count)
     }
 
+    /// Gets ready, on a thread of its own, what a browser asks first: every song's folded
+    /// fields (for search) and the order by title (the page's first order), so the first
+    /// visitor after a start or a change does not wait a second for them. A snapshot replaced
+    /// meanwhile is let go when the thread ends.
+    pub fn prepare(library: &Arc<Self>) {
+        let library = Arc::clone(library);
+        let spawned = std::thread::Builder::new()
+            .name("prepare-library".into())
+            .spawn(move || {
+                let first = Order {
+                    key: SortKey::Title,
+                    descending: false,
+                };
+                library.page(0, 0, first);
+            });
+        if let Err(err) = spawned {
+            tracing::warn!(%err, "cannot prepare the library ahead (it is prepared when asked)");
+        }
+    }
+
     /// Whether a page in `order` is answered without sorting first.
     pub fn is_sorted(&self, order: Order) -> bool {
         order.key == SortKey::Name || self.orders[order.key as usize].get().is_some()

@@ -6,6 +6,9 @@
 //! each word was found: the start of a word of the title counts most, then the artist, the
 //! album and the name; inside a word counts half. Ties keep the order of names.
 
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
 use tapedeck_protocol::{Found, MAX_PAGE_OCTETS, MAX_PAGE_SONGS, SongInfo, SongPage, SortKey};
 use unicode_normalization::UnicodeNormalization;
 use unicode_normalization::char::is_combining_mark;
@@ -64,25 +67,40 @@ impl Keys {
         ]
     }
 
-    /// The song's score for the folded query `words`: `None` unless every word is found.
-    fn score(&self, words: &[String]) -> Option<u32> {
-        if !words.iter().all(|word| self.text.contains(word.as_str())) {
-            return None;
-        }
-        let fields = self.fields();
-        words.iter().try_fold(0, |total, word| {
-            let best = fields
+    /// Whether every word of the folded query is somewhere in the song's fields.
+    fn matches(&self, words: &[String]) -> bool {
+        words.iter().all(|word| self.text.contains(word.as_str()))
+    }
+
+    /// The score of a song that [`Self::matches`] the folded query `words`: for each word,
+    /// the best of its places in one pass over the fields (a place in a field weighs that
+    /// field's weight, twice at the start of one of its words).
+    fn score(&self, words: &[String]) -> u32 {
+        let text = &*self.text;
+        let field_of = |at: usize| {
+            self.ends
                 .iter()
-                .zip(WEIGHTS)
-                .map(|(field, weight)| match find(field, word) {
-                    Some(true) => weight * 2,
-                    Some(false) => weight,
-                    None => 0,
-                })
-                .max()
-                .filter(|score| *score > 0)?;
-            Some(total + best)
-        })
+                .position(|&end| at < end as usize)
+                .unwrap_or(WEIGHTS.len() - 1)
+        };
+        words
+            .iter()
+            .map(|word| {
+                let mut best = 0;
+                for (at, _) in text.match_indices(word.as_str()) {
+                    let starts_word = text[..at]
+                        .chars()
+                        .next_back()
+                        .is_none_or(|c| !c.is_alphanumeric());
+                    let weight = WEIGHTS[field_of(at)];
+                    best = best.max(if starts_word { weight * 2 } else { weight });
+                    if best == WEIGHTS[0] * 2 {
+                        break;
+                    }
+                }
+                best
+            })
+            .sum()
     }
 }
 
@@ -92,23 +110,6 @@ pub fn fold(text: &str) -> String {
         .filter(|c| !is_combining_mark(*c))
         .flat_map(char::to_lowercase)
         .collect()
-}
-
-/// Where `word` is in `field`: `Some(true)` at the start of one of its words, `Some(false)`
-/// inside one, `None` nowhere.
-fn find(field: &str, word: &str) -> Option<bool> {
-    let mut found = false;
-    for (at, _) in field.match_indices(word) {
-        let starts_word = field[..at]
-            .chars()
-            .next_back()
-            .is_none_or(|c| !c.is_alphanumeric());
-        if starts_word {
-            return Some(true);
-        }
-        found = true;
-    }
-    found.then_some(false)
 }
 
 /// `songs <from> <count> [<order>]`: songs of `songs` (in name order) from `from` in the
@@ -153,22 +154,46 @@ pub fn sorted(songs: &[Song], keys: &[Keys], key: SortKey) -> Box<[u32]> {
 }
 
 /// `search <count> <query>`: the best `count` matches, and how many there are.
+///
+/// One pass in order of name keeps the best `count` so far (a heap whose top is the worst
+/// kept). A later song with the same score ranks after every earlier one, so once all the
+/// kept songs have the highest score a query can give (every word at the start of a word of
+/// the title), the rest are only counted, never scored: a query that matches most of a
+/// million songs while typing costs little more than one that matches few.
 pub fn search(songs: &[Song], keys: &[Keys], query: &str, count: u32) -> Found {
     let words: Vec<String> = fold(query).split_whitespace().map(str::to_owned).collect();
-    let mut hits: Vec<(u32, usize)> = keys
-        .iter()
-        .enumerate()
-        .filter_map(|(at, keys)| keys.score(&words).map(|score| (score, at)))
-        .collect();
-    let matched = hits.len();
     let keep = usize::try_from(count.min(MAX_PAGE_SONGS)).unwrap_or(usize::MAX);
-    let best_first = |a: &(u32, usize), b: &(u32, usize)| b.0.cmp(&a.0).then(a.1.cmp(&b.1));
-    if hits.len() > keep && keep > 0 {
-        hits.select_nth_unstable_by(keep - 1, best_first);
-        hits.truncate(keep);
+    let highest = WEIGHTS[0] * 2 * u32::try_from(words.len()).unwrap_or(u32::MAX);
+    // Ordered worst first: the lower score, then the later song.
+    let mut kept: BinaryHeap<(Reverse<u32>, usize)> = BinaryHeap::with_capacity(keep + 1);
+    let mut matched = 0;
+    for (at, keys) in keys.iter().enumerate() {
+        if !keys.matches(&words) {
+            continue;
+        }
+        matched += 1;
+        let full = kept.len() >= keep;
+        if full
+            && kept
+                .peek()
+                .is_none_or(|(Reverse(worst), _)| *worst >= highest)
+        {
+            continue;
+        }
+        let score = keys.score(&words);
+        if !full {
+            kept.push((Reverse(score), at));
+        } else if kept
+            .peek()
+            .is_some_and(|(Reverse(worst), _)| score > *worst)
+        {
+            kept.pop();
+            kept.push((Reverse(score), at));
+        }
     }
-    hits.sort_unstable_by(best_first);
-    let songs = bounded(hits.iter().map(|&(_, at)| &songs[at].info), count);
+    let mut best: Vec<(Reverse<u32>, usize)> = kept.into_vec();
+    best.sort_unstable();
+    let songs = bounded(best.iter().map(|&(_, at)| &songs[at].info), count);
     Found {
         total: total(matched),
         songs,
@@ -329,11 +354,54 @@ mod tests {
         assert_eq!(ids(SortKey::Name, true), [3, 2, 1]);
     }
 
+    /// The one pass that stops scoring once it cannot do better gives what scoring every
+    /// match and sorting them all gives.
     #[test]
-    fn finds_words_and_parts_of_words() {
-        assert_eq!(find("night drive", "dri"), Some(true));
-        assert_eq!(find("overdrive", "drive"), Some(false));
-        assert_eq!(find("overdrive, drive", "drive"), Some(true));
-        assert_eq!(find("night", "day"), None);
+    fn the_best_kept_are_the_best_of_all() {
+        let words = ["love", "lovely", "glove", "drive", "night", "over"];
+        let mut library = songs(3000, 'x', 1);
+        for (i, song) in library.iter_mut().enumerate() {
+            let pick = |k: usize| words[(i * 7 + k * 13 + i / 11) % words.len()];
+            song.info.title = format!("{} {}", pick(0), pick(1));
+            song.info.artist = pick(2).into();
+            song.info.album = format!("{}{}", pick(3), pick(4));
+        }
+        let keys: Vec<Keys> = library.iter().map(|s| Keys::of(&s.info)).collect();
+        for query in ["love", "ove", "love night", "o", "glove over", "x"] {
+            for count in [0, 1, 10, 1000] {
+                let folded: Vec<String> = query.split(' ').map(str::to_owned).collect();
+                let mut all: Vec<(u32, usize)> = (0..keys.len())
+                    .filter(|&at| keys[at].matches(&folded))
+                    .map(|at| (keys[at].score(&folded), at))
+                    .collect();
+                all.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+                let want: Vec<SongId> = all
+                    .iter()
+                    .take(count as usize)
+                    .map(|&(_, at)| library[at].info.id)
+                    .collect();
+                let found = search(&library, &keys, query, count);
+                let got: Vec<SongId> = found.songs.iter().map(|s| s.id).collect();
+                assert_eq!(got, want, "{query} {count}");
+                assert_eq!(found.total as usize, all.len());
+            }
+        }
+    }
+
+    #[test]
+    fn scores_words_and_parts_of_words_by_field() {
+        let mut library = songs(1, 'x', 1);
+        library[0].info.title = "Night Drive".into();
+        library[0].info.artist = "Overdrive".into();
+        let keys = Keys::of(&library[0].info);
+        let score = |query: &str| {
+            let words: Vec<String> = query.split(' ').map(str::to_owned).collect();
+            keys.score(&words)
+        };
+        assert_eq!(score("dri"), 16, "the start of a word of the title");
+        assert_eq!(score("rive"), 8, "inside a word of the title");
+        assert_eq!(score("over"), 12, "the start of the artist");
+        assert_eq!(score("verd"), 6, "inside the artist");
+        assert_eq!(score("night over"), 28);
     }
 }

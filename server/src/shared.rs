@@ -26,10 +26,12 @@ pub struct Shared {
 
 impl Shared {
     pub fn new(config: Config, library: Library) -> Self {
+        let library = Arc::new(library);
+        Library::prepare(&library);
         Self {
             data_ports: DataPorts::new(config.data_ports.clone(), config.data_ports_only),
             config,
-            library: RwLock::new(Arc::new(library)),
+            library: RwLock::new(library),
             changes: watch::Sender::new(0),
             tracker: TaskTracker::new(),
         }
@@ -45,7 +47,9 @@ impl Shared {
 
     /// Serves `library` from now on, and tells every connection.
     pub fn replace_library(&self, library: Library) {
-        *self.library.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(library);
+        let library = Arc::new(library);
+        Library::prepare(&library);
+        *self.library.write().unwrap_or_else(PoisonError::into_inner) = library;
         self.changes.send_modify(|count| *count += 1);
     }
 

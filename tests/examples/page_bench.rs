@@ -28,7 +28,12 @@ use tapedeck_tests::webdriver::Browser;
 
 const LOADS: usize = 10;
 const SCROLLS: usize = 30;
-const QUERIES: [&str; 4] = ["song 12345", "artist 00777", "07 song 9", "album 3 song 4242"];
+const QUERIES: [&str; 4] = [
+    "song 12345",
+    "artist 00777",
+    "07 song 9",
+    "album 3 song 4242",
+];
 
 fn songs_arg() -> usize {
     let args: Vec<String> = std::env::args().collect();
@@ -128,20 +133,28 @@ fn main() {
         let _ = std::fs::remove_dir_all(&dir);
         make_large_library(&dir, songs);
         std::fs::write(dir.join(".complete"), b"").expect("marker");
-        eprintln!("made {songs} songs in {:.0} s", started.elapsed().as_secs_f64());
+        eprintln!(
+            "made {songs} songs in {:.0} s",
+            started.elapsed().as_secs_f64()
+        );
     }
     let started = Instant::now();
     let system = System::start_on(&dir);
     eprintln!("serving after {:.1} s", started.elapsed().as_secs_f64());
     let browser = Browser::start(free_port());
 
-    let loads: Vec<f64> = (0..LOADS).map(|_| page_load(&browser, &system.page)).collect();
+    let loads: Vec<f64> = (0..LOADS)
+        .map(|_| page_load(&browser, &system.page))
+        .collect();
     summary("page load to the library shown", &loads);
 
     let mut results = Vec::new();
     let mut frames = Vec::new();
     for query in QUERIES {
-        for (result, frame) in keystrokes(&browser, query) {
+        let times = keystrokes(&browser, query);
+        let each: Vec<String> = times.iter().map(|(r, _)| format!("{r:.0}")).collect();
+        println!("  {query:?}: {} ms", each.join(" "));
+        for (result, frame) in times {
             results.push(result);
             frames.push(frame);
         }
