@@ -7,7 +7,7 @@ use crate::{
 };
 
 /// A server's answer to one command.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Reply {
     /// The answer to `list`.
     List(SongList),
@@ -174,7 +174,25 @@ mod tests {
             channels: 2,
             bitrate: 320_000,
             size: 60_000,
+            track_gain_db: Some(-6.54),
+            track_peak: Some(0.988_525),
+            ..SongInfo::default()
         }
+    }
+
+    #[test]
+    fn replay_gain_is_there_only_when_known() {
+        let line = Reply::Song(song()).to_string();
+        assert!(
+            line.contains(r#""track_gain_db":-6.54,"track_peak":0.988525}"#),
+            "{line}"
+        );
+        let none = SongInfo {
+            track_gain_db: None,
+            track_peak: None,
+            ..song()
+        };
+        assert!(!Reply::Song(none).to_string().contains("gain"));
     }
 
     #[test]

@@ -6,7 +6,9 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 /// A song's number, stable for the life of a server process.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
 #[serde(transparent)]
 pub struct SongId(pub u32);
 
@@ -22,7 +24,7 @@ pub type SongList = BTreeMap<String, SongId>;
 
 /// One song's metadata, as sent by `info`. Clients must ignore keys they do not know: servers
 /// may add more.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct SongInfo {
     /// The song's id, as in `list`.
     pub id: SongId,
@@ -46,12 +48,24 @@ pub struct SongInfo {
     pub bitrate: u32,
     /// The file's size in bytes when the library was scanned.
     pub size: u64,
+    /// The ReplayGain of the track, in dB (from its tags; absent when it has none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub track_gain_db: Option<f32>,
+    /// The track's peak sample, 1.0 being full scale.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub track_peak: Option<f32>,
+    /// The ReplayGain of the album the track is on, in dB.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub album_gain_db: Option<f32>,
+    /// The album's peak sample.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub album_peak: Option<f32>,
 }
 
 /// The answer to `songs <from> <count>`: `total` songs in the library, and `songs`, those from
 /// the `from`th on (fewer than asked at the end of the library or at the reply's bounds; the
 /// next page starts at `from + songs.len()`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SongPage {
     pub total: u32,
     pub from: u32,
@@ -60,7 +74,7 @@ pub struct SongPage {
 
 /// The answer to `search <count> <query>`: how many songs match (`total`), and the best of
 /// them, best first.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Found {
     pub total: u32,
     pub songs: Vec<SongInfo>,
@@ -104,7 +118,7 @@ pub struct AlbumPage {
 
 /// The answer to `album <id>`: the album and its songs, in name order (at most the bounds of
 /// a page; `total` says how many it has).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AlbumSongs {
     pub id: SongId,
     pub title: String,

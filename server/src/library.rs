@@ -44,6 +44,10 @@ impl Song {
             channels: facts.channels,
             bitrate: facts.bitrate,
             size,
+            track_gain_db: facts.gains.track_gain_db,
+            track_peak: facts.gains.track_peak,
+            album_gain_db: facts.gains.album_gain_db,
+            album_peak: facts.gains.album_peak,
         };
         Self { info, path }
     }

@@ -258,6 +258,7 @@ mod tests {
                     sample_rate: 44_100,
                     channels: 2,
                     bitrate: 128_000,
+                    gains: Default::default(),
                 };
                 let name = format!("{i:07}.mp3");
                 let id = SongId(u32::try_from(i).expect("small") + 1);

@@ -286,5 +286,202 @@ async fn an_index_of_an_older_schema_is_upgraded_in_place_keeping_every_id() {
     let version: i64 = conn
         .pragma_query_value(None, "user_version", |r| r.get(0))
         .expect("version");
-    assert_eq!(version, 2);
+    assert_eq!(version, 3);
+}
+
+/// `ffmpeg -i <source> <args> <out>`, streams copied.
+fn tagged(source: &Path, args: &[&str], out: &Path) {
+    let status = std::process::Command::new("ffmpeg")
+        .args(["-hide_banner", "-loglevel", "error", "-y"])
+        .args(args)
+        .arg(out)
+        .status()
+        .expect("ffmpeg runs");
+    assert!(
+        status.success(),
+        "{} from {}",
+        out.display(),
+        source.display()
+    );
+}
+
+/// The song object of `name`.
+async fn song(server: &TestServer, name: &str) -> serde_json::Value {
+    let id = ids(server).await[name];
+    let mut client = server.client().await;
+    serde_json::from_str(&client.ask(&format!("info {id}")).await).expect("json")
+}
+
+/// ReplayGain in each kind of tag (ID3 TXXX in an mp3, Vorbis comments in a FLAC, R128 in an
+/// Opus file) becomes the song object's members; absurd values are left out; a song without
+/// any has none of them.
+#[tokio::test]
+async fn replay_gain_is_read_from_every_kind_of_tag() {
+    let (dir, music) = music();
+    let mp3 = demo_music().join("01 Morning Tape.mp3");
+    let flac = demo_music().join("02 Night Drive.flac");
+    let m = "-metadata";
+    tagged(
+        &mp3,
+        &[
+            "-i",
+            mp3.to_str().expect("utf-8"),
+            "-c",
+            "copy",
+            m,
+            "REPLAYGAIN_TRACK_GAIN=-6.54 dB",
+            m,
+            "REPLAYGAIN_TRACK_PEAK=0.988525",
+            m,
+            "REPLAYGAIN_ALBUM_GAIN=-7.00 dB",
+            m,
+            "REPLAYGAIN_ALBUM_PEAK=1.0",
+        ],
+        &music.join("05 Gain.mp3"),
+    );
+    tagged(
+        &flac,
+        &[
+            "-i",
+            flac.to_str().expect("utf-8"),
+            "-c",
+            "copy",
+            m,
+            "REPLAYGAIN_ALBUM_GAIN=+1.5 dB",
+            m,
+            "REPLAYGAIN_ALBUM_PEAK=0.5",
+        ],
+        &music.join("06 Gain.flac"),
+    );
+    tagged(
+        &mp3,
+        &[
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=d=2",
+            "-c:a",
+            "libopus",
+            m,
+            "R128_TRACK_GAIN=-512",
+        ],
+        &music.join("07 R128.opus"),
+    );
+    tagged(
+        &mp3,
+        &[
+            "-i",
+            mp3.to_str().expect("utf-8"),
+            "-c",
+            "copy",
+            m,
+            "REPLAYGAIN_TRACK_GAIN=+900 dB",
+            m,
+            "REPLAYGAIN_TRACK_PEAK=loud",
+        ],
+        &music.join("08 Absurd.mp3"),
+    );
+    let server = serve(&music, &dir.path().join("index.sqlite3")).await;
+    let gains = |song: &serde_json::Value| {
+        ["track_gain_db", "track_peak", "album_gain_db", "album_peak"]
+            .map(|key| song.get(key).and_then(serde_json::Value::as_f64))
+    };
+    let near = |got: [Option<f64>; 4], want: [Option<f64>; 4]| {
+        got.iter().zip(want).all(|(g, w)| match (g, w) {
+            (Some(g), Some(w)) => (g - w).abs() < 1e-4,
+            (g, w) => g.is_none() && w.is_none(),
+        })
+    };
+    let cases = [
+        (
+            "05 Gain.mp3",
+            [Some(-6.54), Some(0.988_525), Some(-7.0), Some(1.0)],
+        ),
+        ("06 Gain.flac", [None, None, Some(1.5), Some(0.5)]),
+        // R128 is relative to -23 LUFS: -512/256 dB, plus 5 dB to ReplayGain's reference.
+        ("07 R128.opus", [Some(3.0), None, None, None]),
+        ("08 Absurd.mp3", [None, None, None, None]),
+        ("01 Morning Tape.mp3", [None, None, None, None]),
+    ];
+    for (name, want) in cases {
+        let got = gains(&song(&server, name).await);
+        assert!(near(got, want), "{name}: {got:?}");
+    }
+    server.stop().await;
+    // Kept in the index: a warm start serves the same.
+    let server = serve(&music, &dir.path().join("index.sqlite3")).await;
+    let got = gains(&song(&server, "05 Gain.mp3").await);
+    assert!(near(got, cases[0].1), "after a restart: {got:?}");
+    server.stop().await;
+}
+
+/// An index of schema version 2 (before ReplayGain was kept) is upgraded, and the tags of its
+/// songs read again even though their files did not change.
+#[tokio::test]
+async fn an_index_from_before_replay_gain_reads_the_tags_again() {
+    let (dir, music) = music();
+    let mp3 = demo_music().join("01 Morning Tape.mp3");
+    let name = "05 Gain.mp3";
+    let file = music.join(name);
+    tagged(
+        &mp3,
+        &[
+            "-i",
+            mp3.to_str().expect("utf-8"),
+            "-c",
+            "copy",
+            "-metadata",
+            "REPLAYGAIN_TRACK_GAIN=-3 dB",
+        ],
+        &file,
+    );
+    let db = dir.path().join("v2.sqlite3");
+    let meta = std::fs::metadata(&file).expect("metadata");
+    let mtime_ns = meta
+        .modified()
+        .expect("mtime")
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("after 1970")
+        .as_nanos() as i64;
+    let root = music.canonicalize().expect("canonical");
+    {
+        let conn = rusqlite::Connection::open(&db).expect("create");
+        conn.execute_batch(
+            "CREATE TABLE roots (id INTEGER PRIMARY KEY, path TEXT NOT NULL UNIQUE);
+             CREATE TABLE songs (
+                id INTEGER PRIMARY KEY AUTOINCREMENT, root INTEGER NOT NULL REFERENCES roots (id),
+                name TEXT NOT NULL, file TEXT NOT NULL, size INTEGER NOT NULL,
+                mtime_ns INTEGER NOT NULL, title TEXT NOT NULL, artist TEXT NOT NULL,
+                album TEXT NOT NULL, duration_ms INTEGER NOT NULL, format TEXT NOT NULL,
+                sample_rate INTEGER NOT NULL, channels INTEGER NOT NULL,
+                bitrate INTEGER NOT NULL, UNIQUE (root, name));
+             PRAGMA user_version = 2;",
+        )
+        .expect("version 2");
+        conn.execute("INSERT INTO roots VALUES (1, ?1)", [root.to_str()])
+            .expect("root");
+        conn.execute(
+            "INSERT INTO songs VALUES (40, 1, ?1, ?2, ?3, ?4, 'Unchanged file', '', '', 1000,
+             'mp3', 44100, 2, 128000)",
+            rusqlite::params![name, root.join(name).to_str(), meta.len() as i64, mtime_ns],
+        )
+        .expect("song");
+    }
+    let server = serve(&music, &db).await;
+    ids_once(&server, |now| now.len() == 5).await;
+    let deadline = tokio::time::Instant::now() + PATIENCE;
+    loop {
+        let song = song(&server, name).await;
+        if song["track_gain_db"].as_f64() == Some(-3.0) {
+            assert_eq!(song["id"], 40, "the id is kept");
+            assert_eq!(song["title"], "Morning Tape");
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "never read again: {song}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    server.stop().await;
 }

@@ -4,6 +4,7 @@ pub mod components;
 pub mod crash;
 mod engine;
 mod hooks;
+pub mod level;
 pub mod listing;
 pub mod order;
 pub mod player;

@@ -5,6 +5,7 @@ use std::rc::Rc;
 use tapedeck_protocol::{Found, Order, SongId, SongInfo, SongPage};
 use yew::Reducible;
 
+use crate::level::Leveling;
 use crate::listing::{self, Listing, Results, Rows};
 use crate::order::Mode;
 
@@ -128,6 +129,8 @@ pub struct State {
     /// The shuffle's order, fixed while shuffle stays on (see [`crate::order`]).
     pub seed: u64,
     pub repeat: Repeat,
+    /// Which ReplayGain applies.
+    pub leveling: Leveling,
     pub help: bool,
     pub nerd_stats: bool,
 }
@@ -150,6 +153,7 @@ impl Default for State {
             shuffle: false,
             seed: 0,
             repeat: Repeat::Off,
+            leveling: Leveling::Off,
             help: false,
             nerd_stats: false,
         }
@@ -186,6 +190,7 @@ pub enum Action {
     /// Turns shuffle on, in a new order (from the seed given), or off.
     ToggleShuffle(u64),
     CycleRepeat,
+    SetLeveling(Leveling),
     ToggleHelp,
     ToggleNerdStats,
 }
@@ -225,6 +230,7 @@ impl Reducible for State {
             Action::ToggleMute => next.muted = !next.muted,
             Action::ToggleShuffle(seed) => (next.shuffle, next.seed) = (!next.shuffle, seed),
             Action::CycleRepeat => next.repeat = next.repeat.next(),
+            Action::SetLeveling(leveling) => next.leveling = leveling,
             Action::ToggleHelp => next.help = !next.help,
             Action::ToggleNerdStats => next.nerd_stats = !next.nerd_stats,
         }
@@ -334,6 +340,7 @@ mod tests {
             channels: 2,
             bitrate: 192_000,
             size: 1,
+            ..SongInfo::default()
         }
     }
 

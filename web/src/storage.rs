@@ -1,7 +1,10 @@
 //! Settings remembered in localStorage.
 
+use crate::level::Leveling;
+
 const VOLUME: &str = "tapedeck.volume";
 const MUTED: &str = "tapedeck.muted";
+const LEVELING: &str = "tapedeck.replay_gain";
 
 fn storage() -> Option<web_sys::Storage> {
     web_sys::window()?.local_storage().ok()?
@@ -20,6 +23,19 @@ pub fn load_volume() -> (f32, bool) {
         .unwrap_or(1.0);
     let muted = storage.get_item(MUTED).ok().flatten().as_deref() == Some("true");
     (volume, muted)
+}
+
+/// The remembered ReplayGain setting (off when none).
+pub fn load_leveling() -> Leveling {
+    storage()
+        .and_then(|s| s.get_item(LEVELING).ok().flatten())
+        .map_or(Leveling::Off, |word| Leveling::from_word(&word))
+}
+
+pub fn save_leveling(leveling: Leveling) {
+    if let Some(storage) = storage() {
+        let _ = storage.set_item(LEVELING, leveling.word());
+    }
 }
 
 pub fn save_volume(volume: f32, muted: bool) {

@@ -10,6 +10,7 @@ use tapedeck_protocol::{SongId, SongInfo};
 use tapedeck_web::components::library::{Library, LibraryProps};
 use tapedeck_web::components::now_playing::{NowPlaying, NowPlayingProps};
 use tapedeck_web::components::scrubber::{Scrubber, ScrubberProps};
+use tapedeck_web::level::Leveling;
 use tapedeck_web::listing::{Listing, PAGE, Rows};
 use tapedeck_web::state::{Column, Playback, Progress, Repeat};
 use wasm_bindgen::JsCast;
@@ -39,6 +40,7 @@ fn song(id: u32, title: &str) -> SongInfo {
         channels: 2,
         bitrate: 900_000,
         size: 1,
+        ..SongInfo::default()
     }
 }
 
@@ -79,6 +81,7 @@ async fn the_library_lists_searches_sorts_and_plays() {
         on_query,
         on_sort,
         on_view,
+        shown_query: String::new(),
     };
     let root = render::<Library>(props).await;
     assert_eq!(
@@ -152,6 +155,7 @@ async fn a_large_library_makes_only_the_rows_in_view() {
         on_query: Callback::noop(),
         on_sort: Callback::noop(),
         on_view,
+        shown_query: String::new(),
     };
     let root = render::<Library>(props).await;
     let rows = root.query_selector_all("tr.song").expect("rows").length();
@@ -196,6 +200,7 @@ async fn the_now_playing_bar_shows_progress_and_controls() {
     let (on_stop, stops) = recorder();
     let (on_next, nexts) = recorder();
     let (on_mute, mutes) = recorder();
+    let (on_leveling, levelings) = recorder();
     let props = NowPlayingProps {
         song: Some(song(2, "Night Drive")),
         playback: Playback::Playing,
@@ -219,6 +224,8 @@ async fn the_now_playing_bar_shows_progress_and_controls() {
         on_shuffle: Callback::noop(),
         on_repeat: Callback::noop(),
         on_stats: Callback::noop(),
+        leveling: Leveling::Album,
+        on_leveling,
     };
     let root = render::<NowPlaying>(props).await;
     assert_eq!(
@@ -249,14 +256,16 @@ async fn the_now_playing_bar_shows_progress_and_controls() {
     find(&root, "button.stop").click();
     find(&root, "button[aria-label='Next']").click();
     find(&root, "button[aria-label='Mute']").click();
+    find(&root, "button[aria-label='ReplayGain: album']").click();
     assert_eq!(
         (
             toggles.borrow().len(),
             stops.borrow().len(),
             nexts.borrow().len(),
-            mutes.borrow().len()
+            mutes.borrow().len(),
+            levelings.borrow().len()
         ),
-        (1, 1, 1, 1)
+        (1, 1, 1, 1, 1)
     );
     assert!(
         find(&root, "button[aria-label='Repeat: all']")

@@ -57,6 +57,11 @@ fn stream(player: &mut Player, bytes: &[u8]) {
 /// Plays `first`, queues `second` behind it, and renders `seconds` offline: the first
 /// channel.
 async fn render(first: &[u8], second: &[u8], seconds: u32) -> Vec<f32> {
+    render_at(first, second, seconds, [1.0, 1.0]).await
+}
+
+/// As [`render`], each play at its own level (ReplayGain).
+async fn render_at(first: &[u8], second: &[u8], seconds: u32, levels: [f32; 2]) -> Vec<f32> {
     let context = OfflineAudioContext::new_with_number_of_channels_and_length_and_sample_rate(
         1,
         RATE * seconds,
@@ -65,9 +70,11 @@ async fn render(first: &[u8], second: &[u8], seconds: u32) -> Vec<f32> {
     .expect("offline context");
     let mut player = Player::new(Output::Offline(context.clone()));
     player.start(Some("wav"), None, Origin::default());
+    player.set_level(levels[0]);
     stream(&mut player, first);
     player.queue(Some("wav"), None, Origin::default());
     assert!(player.has_next());
+    player.set_next_level(levels[1]);
     stream(&mut player, second);
     let rendered: AudioBuffer = JsFuture::from(context.start_rendering().expect("render"))
         .await
@@ -104,6 +111,27 @@ async fn two_halves_queued_render_as_the_whole_sample_for_sample() {
             .iter()
             .all(|s| s.abs() < 1e-6),
         "silence after the second half"
+    );
+}
+
+/// Two songs at different ReplayGain levels: each sample of each is at its own song's level,
+/// from the join's very sample.
+#[wasm_bindgen_test]
+async fn each_song_plays_at_its_own_level_from_its_first_sample() {
+    let split = 30_011;
+    let whole = tone(RATE, 0.0, 66_150);
+    let first = wav(RATE, &whole[..split]);
+    let second = wav(RATE, &whole[split..]);
+    let levels = [0.5_f32, 1.25];
+    let rendered = render_at(&first, &second, 3, levels).await;
+    let start = onset(&rendered);
+    let wrong = whole.iter().enumerate().position(|(i, &s)| {
+        let level = if i < split { levels[0] } else { levels[1] };
+        (rendered[start + i] - level * f32::from(s) / 32768.0).abs() > 1e-5
+    });
+    assert_eq!(
+        wrong, None,
+        "a sample off its song's level (join at {split})"
     );
 }
 

@@ -12,11 +12,11 @@ use rusqlite::{Connection, OpenFlags, params};
 use tapedeck_protocol::SongId;
 
 use super::scan::Found;
-use super::tags::Facts;
+use super::tags::{Facts, Gains};
 
 /// The schema, one step per version (version `n` is after `MIGRATIONS[n - 1]`).
 /// `AUTOINCREMENT` keeps an id from ever being given again once its song is removed.
-const MIGRATIONS: &[&str] = &[V1, V2];
+const MIGRATIONS: &[&str] = &[V1, V2, V3];
 
 /// Version 1: one table of songs, each row naming its music folder.
 const V1: &str = "
@@ -76,6 +76,16 @@ const V2: &str = "
     ALTER TABLE songs_v2 RENAME TO songs;
 ";
 
+/// Version 3: ReplayGain. The tags of every song are read again at the next comparison with
+/// the disk (they were read before ReplayGain was kept); ids stay.
+const V3: &str = "
+    ALTER TABLE songs ADD COLUMN track_gain_db REAL;
+    ALTER TABLE songs ADD COLUMN track_peak    REAL;
+    ALTER TABLE songs ADD COLUMN album_gain_db REAL;
+    ALTER TABLE songs ADD COLUMN album_peak    REAL;
+    UPDATE songs SET mtime_ns = -1;
+";
+
 /// How long a write waits for another process holding the database (a second server on
 /// another music folder) before it fails.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -107,7 +117,7 @@ pub enum StoreError {
 }
 
 /// One stored song: its id, where it is, and what its tags said when it was read.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Row {
     pub id: SongId,
     pub found: Found,
@@ -212,7 +222,8 @@ impl Store {
             .conn
             .prepare_cached(
                 "SELECT s.id, s.name, s.file, s.size, s.mtime_ns, s.title, s.artist, s.album,
-                        s.duration_ms, s.format, s.sample_rate, s.channels, s.bitrate
+                        s.duration_ms, s.format, s.sample_rate, s.channels, s.bitrate,
+                        s.track_gain_db, s.track_peak, s.album_gain_db, s.album_peak
                  FROM songs s JOIN roots r ON r.id = s.root
                  WHERE r.path = ?1 ORDER BY s.name",
             )
@@ -236,6 +247,12 @@ impl Store {
                         sample_rate: r.get(10)?,
                         channels: r.get(11)?,
                         bitrate: r.get(12)?,
+                        gains: Gains {
+                            track_gain_db: r.get(13)?,
+                            track_peak: r.get(14)?,
+                            album_gain_db: r.get(15)?,
+                            album_peak: r.get(16)?,
+                        },
                     },
                 ))
             })
@@ -274,15 +291,18 @@ impl Store {
                 .prepare_cached(
                     "UPDATE songs SET file = ?3, size = ?4, mtime_ns = ?5, title = ?6,
                         artist = ?7, album = ?8, duration_ms = ?9, format = ?10,
-                        sample_rate = ?11, channels = ?12, bitrate = ?13
+                        sample_rate = ?11, channels = ?12, bitrate = ?13, track_gain_db = ?14,
+                        track_peak = ?15, album_gain_db = ?16, album_peak = ?17
                      WHERE root = ?1 AND name = ?2",
                 )
                 .map_err(sqlite(&path))?;
             let mut insert = tx
                 .prepare_cached(
                     "INSERT INTO songs (root, name, file, size, mtime_ns, title, artist, album,
-                                        duration_ms, format, sample_rate, channels, bitrate)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+                                        duration_ms, format, sample_rate, channels, bitrate,
+                                        track_gain_db, track_peak, album_gain_db, album_peak)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15,
+                             ?16, ?17)",
                 )
                 .map_err(sqlite(&path))?;
             for (found, facts) in upserts {
@@ -300,6 +320,10 @@ impl Store {
                     facts.sample_rate,
                     facts.channels,
                     facts.bitrate,
+                    facts.gains.track_gain_db,
+                    facts.gains.track_peak,
+                    facts.gains.album_gain_db,
+                    facts.gains.album_peak,
                 ];
                 if update.execute(values).map_err(sqlite(&path))? == 0 {
                     insert.execute(values).map_err(sqlite(&path))?;

@@ -6,14 +6,14 @@ use std::path::Path;
 
 use lofty::file::{AudioFile, TaggedFileExt};
 use lofty::probe::Probe;
-use lofty::tag::Accessor;
+use lofty::tag::{Accessor, ItemKey};
 use tapedeck_media::{Format, average_bitrate};
 use tracing::{debug, warn};
 
 use super::scan::extension;
 
 /// What a file's tags and audio say: a song but for its id and name, which the index gives.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Facts {
     pub title: String,
     pub artist: String,
@@ -25,7 +25,25 @@ pub struct Facts {
     pub channels: u8,
     /// Average bits per second of the audio alone.
     pub bitrate: u32,
+    pub gains: Gains,
 }
+
+/// ReplayGain, as the tags say it: each value absent when the file has none (or an absurd
+/// one).
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Gains {
+    pub track_gain_db: Option<f32>,
+    pub track_peak: Option<f32>,
+    pub album_gain_db: Option<f32>,
+    pub album_peak: Option<f32>,
+}
+
+/// The largest gain believed, either way, in dB (real ones stay within about 20).
+const MAX_GAIN_DB: f32 = 64.0;
+/// The largest peak believed (1.0 is full scale; a float master can pass it a little).
+const MAX_PEAK: f32 = 64.0;
+/// What R128 gains (Opus) are relative to, -23 LUFS, is 5 dB below ReplayGain's reference.
+const R128_TO_REPLAY_GAIN_DB: f32 = 5.0;
 
 /// Why a file's metadata could not be read: the file is skipped.
 #[derive(Debug, thiserror::Error)]
@@ -69,7 +87,50 @@ pub fn read(path: &Path, size: u64) -> Result<Facts, MetadataError> {
         bitrate: audio
             .octets
             .map_or(0, |octets| average_bitrate(octets, duration_ms)),
+        gains: gains(tagged.tags(), path),
     })
+}
+
+/// ReplayGain from any of the file's tags (ID3 `TXXX`, APE, Vorbis comments, iTunes
+/// freeform atoms; R128 for Opus): the first tag that has a value gives it.
+fn gains(tags: &[lofty::tag::Tag], path: &Path) -> Gains {
+    let find = |key: ItemKey| tags.iter().find_map(|t| t.get_string(key.clone()));
+    let value = |key: ItemKey, what: &str, max: f32| {
+        let text = find(key)?;
+        let number = parse_db(text).filter(|v| v.is_finite() && v.abs() <= max);
+        if number.is_none() {
+            warn!(path = %path.display(), value = text, "an unusable ReplayGain {what}: ignored");
+        }
+        number
+    };
+    let r128 = |key: ItemKey| {
+        let text = find(key)?;
+        let q78 = text.trim().parse::<i16>().ok();
+        if q78.is_none() {
+            warn!(path = %path.display(), value = text, "an unusable R128 gain: ignored");
+        }
+        Some(f32::from(q78?) / 256.0 + R128_TO_REPLAY_GAIN_DB)
+    };
+    let peak = |key: ItemKey| value(key, "peak", MAX_PEAK).filter(|p| *p > 0.0);
+    Gains {
+        track_gain_db: value(ItemKey::ReplayGainTrackGain, "gain", MAX_GAIN_DB)
+            .or_else(|| r128(ItemKey::R128TrackGain)),
+        track_peak: peak(ItemKey::ReplayGainTrackPeak),
+        album_gain_db: value(ItemKey::ReplayGainAlbumGain, "gain", MAX_GAIN_DB)
+            .or_else(|| r128(ItemKey::R128AlbumGain)),
+        album_peak: peak(ItemKey::ReplayGainAlbumPeak),
+    }
+}
+
+/// `-6.54 dB`, `+1.2 dB`, `0.98`: a number, with or without its unit.
+fn parse_db(text: &str) -> Option<f32> {
+    let text = text.trim();
+    let number = text
+        .strip_suffix("dB")
+        .or_else(|| text.strip_suffix("db"))
+        .or_else(|| text.strip_suffix("DB"))
+        .unwrap_or(text);
+    number.trim().parse().ok()
 }
 
 /// What the file's container says of its audio, beyond lofty.
@@ -119,6 +180,19 @@ fn bounded(text: &str, path: &Path) -> String {
             text[..end].to_owned()
         }
         None => text.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gains_read_with_or_without_their_unit() {
+        assert_eq!(parse_db("-6.54 dB"), Some(-6.54));
+        assert_eq!(parse_db(" +1.20 db "), Some(1.2));
+        assert_eq!(parse_db("0.988525"), Some(0.988_525));
+        assert_eq!(parse_db("loud"), None);
     }
 }
 

@@ -130,6 +130,7 @@ pub fn App() -> Html {
         })
     };
     let stopped = state.playback == Playback::Stopped && state.current.is_none();
+    let leveling = state.leveling;
     html! {
         <main class="tapedeck">
             <header class="top">
@@ -156,6 +157,8 @@ pub fn App() -> Html {
                 on_mute={dispatch.reform(|()| Action::ToggleMute)}
                 on_shuffle={dispatch.reform(|()| Action::ToggleShuffle(random_seed()))}
                 on_repeat={dispatch.reform(|()| Action::CycleRepeat)}
+                leveling={state.leveling}
+                on_leveling={dispatch.reform(move |()| Action::SetLeveling(leveling.next()))}
                 on_stats={dispatch.reform(|()| Action::ToggleNerdStats)} />
         </main>
     }
@@ -246,7 +249,8 @@ fn use_upcoming(engine: Option<Rc<Engine>>, upcoming: Option<SongInfo>) {
     });
 }
 
-/// Loads the volume and mute once, then keeps the engine and localStorage in step with them.
+/// Loads the volume, mute and ReplayGain setting once, then keeps the engine and localStorage
+/// in step with them.
 #[hook]
 fn use_settings(state: &State, engine: Option<Rc<Engine>>, dispatch: Callback<Action>) {
     use_effect_with((), move |()| {
@@ -255,12 +259,21 @@ fn use_settings(state: &State, engine: Option<Rc<Engine>>, dispatch: Callback<Ac
         if muted {
             dispatch.emit(Action::ToggleMute);
         }
+        dispatch.emit(Action::SetLeveling(storage::load_leveling()));
     });
+    let engine_for_leveling = engine.clone();
     let settings = (engine, state.volume, state.muted);
     use_effect_with(settings, |(engine, volume, muted)| {
         if let Some(engine) = engine {
             engine.set_volume(if *muted { 0.0 } else { *volume });
         }
         storage::save_volume(*volume, *muted);
+    });
+    let leveling = (engine_for_leveling, state.leveling);
+    use_effect_with(leveling, |(engine, leveling)| {
+        if let Some(engine) = engine {
+            engine.set_leveling(*leveling);
+        }
+        storage::save_leveling(*leveling);
     });
 }

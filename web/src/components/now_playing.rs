@@ -7,6 +7,7 @@ use yew::prelude::*;
 
 use crate::components::library::clock;
 use crate::components::scrubber::Scrubber;
+use crate::level::Leveling;
 use crate::state::{Playback, Progress, Repeat};
 
 #[derive(Debug, Properties, PartialEq)]
@@ -29,6 +30,11 @@ pub struct NowPlayingProps {
     pub on_mute: Callback<()>,
     pub on_shuffle: Callback<()>,
     pub on_repeat: Callback<()>,
+    /// Which ReplayGain applies; the button cycles it.
+    #[prop_or_default]
+    pub leveling: Leveling,
+    #[prop_or_default]
+    pub on_leveling: Callback<()>,
     pub on_stats: Callback<()>,
 }
 
@@ -77,6 +83,10 @@ pub fn NowPlaying(props: &NowPlayingProps) -> Html {
                     aria-label="Shuffle" onclick={props.on_shuffle.reform(|_| ())}>{ "Shuffle" }</button>
                 <button class={classes!("mode", (props.repeat != Repeat::Off).then_some("on"))}
                     aria-label={props.repeat.label()} onclick={props.on_repeat.reform(|_| ())}>{ props.repeat.label() }</button>
+                <button class={classes!("mode", "leveling", (props.leveling != Leveling::Off).then_some("on"))}
+                    aria-label={format!("ReplayGain: {}", props.leveling.word())}
+                    title="ReplayGain: off, by track, or by album (never past full scale)"
+                    onclick={props.on_leveling.reform(|_| ())}>{ format!("Gain: {}", props.leveling.word()) }</button>
                 <button class={classes!("mode", props.muted.then_some("on"))} aria-pressed={props.muted.to_string()}
                     aria-label="Mute" onclick={props.on_mute.reform(|_| ())}>{ if props.muted { "Muted" } else { "Mute" } }</button>
                 <input class="volume" type="range" min="0" max="100" aria-label="Volume"

@@ -20,6 +20,7 @@ use tapedeck_protocol::{Command, Order, SongId, SongInfo};
 use web_sys::WebSocket;
 use yew::Callback;
 
+use crate::level::{Leveling, level};
 use crate::player::{Origin, Output, Player, Stats};
 use crate::state::{Action, Playback, Progress};
 use socket::{Handler, Sent};
@@ -71,6 +72,8 @@ pub struct Engine {
     searching: Cell<bool>,
     /// The query to search for once the search under way is answered (the latest typed).
     search_next: RefCell<Option<String>>,
+    /// Which ReplayGain applies to the songs played.
+    leveling: Cell<Leveling>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -113,6 +116,7 @@ impl Engine {
             asked: RefCell::default(),
             searching: Cell::new(false),
             search_next: RefCell::default(),
+            leveling: Cell::new(Leveling::Off),
         });
         let weak = Rc::downgrade(&engine);
         *engine.ticker.borrow_mut() =
@@ -237,6 +241,21 @@ impl Engine {
         self.player.borrow_mut().set_volume(volume);
     }
 
+    /// Chooses which ReplayGain applies: at once to the song playing and the one queued.
+    pub fn set_leveling(&self, leveling: Leveling) {
+        self.leveling.set(leveling);
+        let current = self.current.borrow().as_ref().map(|s| level(s, leveling));
+        let queued = self.queued.borrow().as_ref().map(|s| level(s, leveling));
+        self.with_player(|player| {
+            if let Some(current) = current {
+                player.set_level(current);
+            }
+            if let Some(queued) = queued {
+                player.set_next_level(queued);
+            }
+        });
+    }
+
     /// Records `seconds` of what the page outputs (`window.tapedeck.capture`).
     pub fn capture(&self, seconds: f64) -> js_sys::Promise {
         self.player.borrow().capture(seconds)
@@ -262,12 +281,17 @@ impl Engine {
         self.accepting.set(true);
         let duration = Some(song.duration_ms as f64 / 1000.0).filter(|d| *d > 0.0);
         let format = Some(song.format.as_str());
+        let level = level(&song, self.leveling.get());
         if queued {
-            return self.with_player(|player| player.queue(format, duration, origin));
+            return self.with_player(|player| {
+                player.queue(format, duration, origin);
+                player.set_next_level(level);
+            });
         }
         let (asked_at, paused) = (self.asked_at.get(), self.start_paused.get());
         self.with_player(|player| {
             player.start(format, duration, origin);
+            player.set_level(level);
             player.requested_at(asked_at);
             player.set_paused(paused);
         });

@@ -279,6 +279,20 @@ impl Player {
         self.next.is_none() && self.play.as_ref().is_some_and(|p| p.is_done(now))
     }
 
+    /// Sets the current play's own level (ReplayGain; 1.0 is unchanged), at once.
+    pub fn set_level(&mut self, level: f32) {
+        if let Some(play) = &mut self.play {
+            play.set_level(level);
+        }
+    }
+
+    /// Sets the queued play's own level: it takes effect at its first sample.
+    pub fn set_next_level(&mut self, level: f32) {
+        if let Some(next) = &mut self.next {
+            next.set_level(level);
+        }
+    }
+
     /// Sets the volume (1.0 is unchanged).
     pub fn set_volume(&mut self, volume: f32) {
         self.volume = volume.max(0.0);

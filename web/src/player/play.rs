@@ -4,7 +4,7 @@
 use std::collections::VecDeque;
 
 use tapedeck_audio::{Next, Pcm, Resampler, StreamDecoder};
-use web_sys::AudioBufferSourceNode;
+use web_sys::{AudioBufferSourceNode, GainNode};
 
 use super::graph::Graph;
 use super::stats::Stats;
@@ -48,6 +48,11 @@ pub struct Play {
     /// `performance.now()` of the play request.
     pub requested_at: f64,
     pub stats: Stats,
+    /// This play's own level (ReplayGain): 1.0 is unchanged.
+    level: f32,
+    /// The gain all of this play's sources go through, made with its first source: a play
+    /// joined to another keeps its own level from its first sample.
+    level_node: Option<GainNode>,
 }
 
 impl Play {
@@ -75,7 +80,29 @@ impl Play {
                 duration_s,
                 ..Stats::default()
             },
+            level: 1.0,
+            level_node: None,
         }
+    }
+
+    /// Sets this play's level, at once for what is scheduled too.
+    pub fn set_level(&mut self, level: f32) {
+        self.level = level.max(0.0);
+        if let Some(node) = &self.level_node {
+            node.gain().set_value(self.level);
+        }
+    }
+
+    /// The node this play's sources connect to, made on the graph the first time.
+    fn level_node(&mut self, graph: &Graph) -> Result<GainNode, PlayerError> {
+        if let Some(node) = &self.level_node {
+            return Ok(node.clone());
+        }
+        let node = graph.context.create_gain()?;
+        node.gain().set_value(self.level);
+        node.connect_with_audio_node(&graph.gain)?;
+        self.level_node = Some(node.clone());
+        Ok(node)
     }
 
     /// Silences everything scheduled.
@@ -83,6 +110,9 @@ impl Play {
         for (source, _) in self.sources {
             let _ = web_sys::AudioScheduledSourceNode::stop(&source);
             let _ = source.disconnect();
+        }
+        if let Some(node) = self.level_node {
+            let _ = node.disconnect();
         }
     }
 
@@ -301,13 +331,14 @@ impl Play {
     /// Turns the pending audio into one AudioBuffer at the timeline's end.
     fn schedule(&mut self, graph: &Graph) -> Result<(), PlayerError> {
         let channels = usize::from(self.channels);
+        let frames = self.pending.len() / channels.max(1);
+        if frames == 0 || self.timeline.is_none() {
+            return Ok(());
+        }
+        let level = self.level_node(graph)?;
         let Some(timeline) = self.timeline.as_mut() else {
             return Ok(());
         };
-        let frames = self.pending.len() / channels.max(1);
-        if frames == 0 {
-            return Ok(());
-        }
         let buffer = graph.context.create_buffer(
             u32::from(self.channels),
             frames as u32,
@@ -321,7 +352,7 @@ impl Play {
         }
         let source = graph.context.create_buffer_source()?;
         source.set_buffer(Some(&buffer));
-        source.connect_with_audio_node(&graph.gain)?;
+        source.connect_with_audio_node(&level)?;
         let at = timeline.push(frames);
         source.start_with_when(at)?;
         self.sources.push_back((source, timeline.end()));
