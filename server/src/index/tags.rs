@@ -94,7 +94,7 @@ pub fn read(path: &Path, size: u64) -> Result<Facts, MetadataError> {
 /// ReplayGain from any of the file's tags (ID3 `TXXX`, APE, Vorbis comments, iTunes
 /// freeform atoms; R128 for Opus): the first tag that has a value gives it.
 fn gains(tags: &[lofty::tag::Tag], path: &Path) -> Gains {
-    let find = |key: ItemKey| tags.iter().find_map(|t| t.get_string(key.clone()));
+    let find = |key: ItemKey| tags.iter().find_map(|t| t.get_string(key));
     let value = |key: ItemKey, what: &str, max: f32| {
         let text = find(key)?;
         let number = parse_db(text).filter(|v| v.is_finite() && v.abs() <= max);
