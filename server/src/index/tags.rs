@@ -183,6 +183,12 @@ fn bounded(text: &str, path: &Path) -> String {
     }
 }
 
+fn stem(path: &Path) -> String {
+    path.file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -194,10 +200,4 @@ mod tests {
         assert_eq!(parse_db("0.988525"), Some(0.988_525));
         assert_eq!(parse_db("loud"), None);
     }
-}
-
-fn stem(path: &Path) -> String {
-    path.file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_default()
 }
