@@ -107,6 +107,9 @@ pub fn rejection(text: &str) -> Option<&'static str> {
         Some("line too long")
     } else if text.contains(['\n', '\r']) {
         Some("line break in message")
+    } else if matches!(Command::parse(text.as_bytes()), Ok(Command::Art(..))) {
+        // The bridge claims only play ports for a session; pictures are plain HTTP.
+        Some("art is served at /art/<id>")
     } else {
         None
     }
@@ -141,6 +144,7 @@ mod tests {
         );
         assert_eq!(rejection("list\nplay 1"), Some("line break in message"));
         assert_eq!(rejection("list\r"), Some("line break in message"));
+        assert_eq!(rejection("art 1 64"), Some("art is served at /art/<id>"));
     }
 
     #[test]

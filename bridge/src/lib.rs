@@ -1,5 +1,5 @@
-//! The bridge as a library: [`serve`] serves the built web app and the WebSocket endpoint
-//! `/ws`, which maps each browser onto one control connection to the Tapedeck server and the
+//! The bridge as a library: [`serve`] serves the built web app, cover art at `/art/<id>`
+//! (`art`), and the WebSocket endpoint `/ws`, which maps each browser onto one control connection to the Tapedeck server and the
 //! data connection of its current play (see `PROTOCOL.md`, section 16).
 //!
 //! Layers, one per module: `assets` (static files), `upgrade` (Origin, limits, buffer sizes),
@@ -17,6 +17,7 @@ use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+mod art;
 mod assets;
 mod browser;
 mod config;
@@ -30,6 +31,9 @@ pub use browser::rejection;
 pub use config::Config;
 pub use replies::MAX_REPLY_LEN;
 
+/// Pictures fetched at once; one more is answered 503 (a page asks for the rows in view).
+const ART_FETCHES: usize = 64;
+
 /// What every session shares.
 #[derive(Debug)]
 struct Shared {
@@ -40,6 +44,8 @@ struct Shared {
     cancel: CancellationToken,
     /// Every session, so shutdown can wait for them.
     tracker: TaskTracker,
+    /// One permit per picture being fetched (`GET /art/<id>`).
+    art_fetches: Arc<Semaphore>,
 }
 
 /// Serves the page and `/ws` on `listener` until `shutdown` completes, then closes every
@@ -53,6 +59,7 @@ pub async fn serve(
         sessions: Arc::new(Semaphore::new(config.max_sessions)),
         cancel: CancellationToken::new(),
         tracker: TaskTracker::new(),
+        art_fetches: Arc::new(Semaphore::new(ART_FETCHES)),
         config,
     });
     let app = router(shared.clone());
@@ -79,6 +86,7 @@ fn router(shared: Arc<Shared>) -> Router {
     let pages = assets::router(&shared.config.web_dir);
     Router::new()
         .route("/ws", get(upgrade::websocket))
+        .route("/art/{id}", get(art::art))
         .with_state(shared)
         .merge(pages)
 }

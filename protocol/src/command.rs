@@ -36,6 +36,9 @@ pub enum Command {
     },
     /// `album <id>`: the songs of the album that song `<id>` is on, in order of name.
     Album(SongId),
+    /// `art <id> [<px>]`: song `<id>`'s cover art, a JPEG at most `<px>` pixels on its longer
+    /// side (by default the largest the server makes), on a fresh data port like a play's.
+    Art(SongId, Option<u32>),
     /// `stop` / `s`: end the current stream.
     Stop,
     /// `quit` / `q`: say goodbye and close.
@@ -104,6 +107,7 @@ impl Command {
             "artists" => return artists(words),
             "albums" => return albums(words),
             "album" => return album(words),
+            "art" => return art(words),
             "search" => return search(words),
             _ => return Err(CommandError::Unknown),
         };
@@ -182,6 +186,19 @@ fn album<'a>(mut words: impl Iterator<Item = &'a str>) -> Result<Command, Comman
     )?))
 }
 
+/// `art <id> [<px>]`: a song id, then perhaps a size.
+fn art<'a>(mut words: impl Iterator<Item = &'a str>) -> Result<Command, CommandError> {
+    let (id, px) = (words.next(), words.next());
+    if words.next().is_some() {
+        return Err(CommandError::UnexpectedArgument);
+    }
+    let id = parse_id(id.ok_or(CommandError::MissingId)?)?;
+    let px = px
+        .map(|w| parse_number(w).ok_or(CommandError::InvalidNumber))
+        .transpose()?;
+    Ok(Command::Art(id, px))
+}
+
 /// `search <count> <query>`: a number, then at least one word.
 fn search<'a>(mut words: impl Iterator<Item = &'a str>) -> Result<Command, CommandError> {
     let count = words.next();
@@ -245,6 +262,8 @@ impl fmt::Display for Command {
                 artist: Some(artist),
             } => write!(f, "albums {from} {count} {artist}"),
             Self::Album(id) => write!(f, "album {id}"),
+            Self::Art(id, None) => write!(f, "art {id}"),
+            Self::Art(id, Some(px)) => write!(f, "art {id} {px}"),
             Self::Stop => f.write_str("stop"),
             Self::Quit => f.write_str("quit"),
         }
@@ -388,6 +407,12 @@ mod tests {
             (b"album", Err(E::MissingId)),
             (b"album x", Err(E::InvalidId)),
             (b"album 1 2", Err(E::UnexpectedArgument)),
+            (b"art 3", Ok(Command::Art(SongId(3), None))),
+            (b"ART 3 64", Ok(Command::Art(SongId(3), Some(64)))),
+            (b"art", Err(E::MissingId)),
+            (b"art x", Err(E::InvalidId)),
+            (b"art 3 big", Err(E::InvalidNumber)),
+            (b"art 3 64 1", Err(E::UnexpectedArgument)),
         ];
         for (line, want) in cases {
             assert_eq!(
@@ -431,6 +456,7 @@ mod tests {
                     artist
                 }),
             any::<u32>().prop_map(|id| Command::Album(SongId(id))),
+            (any::<u32>(), any::<Option<u32>>()).prop_map(|(id, px)| Command::Art(SongId(id), px)),
         ]
     }
 

@@ -34,6 +34,14 @@ pub enum Reply {
         bytes: u64,
         skip: Option<u64>,
     },
+    /// The answer to `art <id> [<px>]`: connect to `port`, send `token` and LF, receive
+    /// `bytes` bytes of a picture of `media_type` (`image/jpeg`).
+    Art {
+        port: u16,
+        token: String,
+        bytes: u64,
+        media_type: String,
+    },
     /// The answer to `stop`.
     Stopped,
     /// The answer to `quit`; the server closes the connection after it.
@@ -74,6 +82,7 @@ impl Reply {
             Command::Albums { .. } => serde_json::from_str(line).map(Self::Albums).map_err(json),
             Command::Album(_) => serde_json::from_str(line).map(Self::Album).map_err(json),
             Command::Play(_, position) => parse_port(line, position.is_some()),
+            Command::Art(..) => parse_art(line),
             Command::Stop if line == "stopped" => Ok(Self::Stopped),
             Command::Quit if line == "bye" => Ok(Self::Bye),
             Command::Stop | Command::Quit => Err(ReplyError::Malformed {
@@ -111,6 +120,29 @@ fn parse_port(line: &str, positioned: bool) -> Result<Reply, ReplyError> {
     }
 }
 
+/// `art <port> <token> <octets> <media-type>`.
+fn parse_art(line: &str) -> Result<Reply, ReplyError> {
+    let malformed = || ReplyError::Malformed {
+        command: "art".into(),
+        line: line.to_owned(),
+    };
+    let ["art", port, token, bytes, media_type] = line.split(' ').collect::<Vec<_>>()[..] else {
+        return Err(malformed());
+    };
+    let token_ok = token.len() == TOKEN_LEN && token.bytes().all(|b| b.is_ascii_hexdigit());
+    let type_ok =
+        media_type.starts_with("image/") && media_type.bytes().all(|b| b.is_ascii_graphic());
+    match (port.parse(), bytes.parse(), token_ok && type_ok) {
+        (Ok(port), Ok(bytes), true) if port != 0 => Ok(Reply::Art {
+            port,
+            token: token.to_owned(),
+            bytes,
+            media_type: media_type.to_owned(),
+        }),
+        _ => Err(malformed()),
+    }
+}
+
 impl fmt::Display for Reply {
     /// The reply line, without the LF.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -133,6 +165,12 @@ impl fmt::Display for Reply {
                 write!(f, "port {port} {token} {bytes}")?;
                 skip.map_or(Ok(()), |skip| write!(f, " {skip}"))
             }
+            Self::Art {
+                port,
+                token,
+                bytes,
+                media_type,
+            } => write!(f, "art {port} {token} {bytes} {media_type}"),
             Self::Stopped => f.write_str("stopped"),
             Self::Bye => f.write_str("bye"),
             Self::Error(reason) => write!(f, "error {reason}"),
@@ -216,9 +254,18 @@ mod tests {
                 Command::Play(SongId(2), Some(61_500)),
                 Reply::Port {
                     port: 40000,
-                    token,
+                    token: token.clone(),
                     bytes: 20_000,
                     skip: Some(1105),
+                },
+            ),
+            (
+                Command::Art(SongId(2), Some(64)),
+                Reply::Art {
+                    port: 40001,
+                    token,
+                    bytes: 2_048,
+                    media_type: "image/jpeg".into(),
                 },
             ),
             (Command::Stop, Reply::Stopped),

@@ -60,6 +60,9 @@ pub struct SongInfo {
     /// The album's peak sample.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub album_peak: Option<f32>,
+    /// The song has cover art (`art <id>`); absent when it has none.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub art: bool,
 }
 
 /// The answer to `songs <from> <count>`: `total` songs in the library, and `songs`, those from

@@ -168,6 +168,7 @@ mod tests {
                     channels: 2,
                     bitrate: 128_000,
                     gains: Default::default(),
+                    art: None,
                 };
                 let id = SongId(u32::try_from(i).expect("small") + 1);
                 Song::new(id, format!("{i:07}.mp3"), PathBuf::from("/m"), 1, facts)

@@ -78,7 +78,7 @@ pub async fn serve(
         end = conn.run() => end,
         () = cancel.cancelled() => End::Shutdown,
     };
-    conn.session.stop().await;
+    conn.session.close().await;
     conn.farewell(&end).await;
     debug!(?end, "connection closed");
 }

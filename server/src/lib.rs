@@ -7,6 +7,7 @@
 //! shutdown), `shared`, `connection` (framing and replies), `session` (per-client state and
 //! commands), `stream`, `claim` and `pace` (one play's data port).
 
+mod art;
 mod body;
 mod browse;
 mod claim;

@@ -11,6 +11,7 @@ use tapedeck_protocol::{Found, Order, Reply, SongId, SongInfo, SongList, SongPag
 
 use crate::browse::Browse;
 use crate::error::LibraryError;
+use crate::index::art::Art;
 use crate::index::{EXTENSIONS, Index};
 use crate::search::{self, Keys};
 
@@ -21,6 +22,8 @@ pub struct Song {
     pub info: SongInfo,
     /// The canonical path of the file, checked to lie inside the music directory.
     pub path: PathBuf,
+    /// Where its cover art is.
+    pub art: Option<Art>,
 }
 
 impl Song {
@@ -48,8 +51,13 @@ impl Song {
             track_peak: facts.gains.track_peak,
             album_gain_db: facts.gains.album_gain_db,
             album_peak: facts.gains.album_peak,
+            art: facts.art.is_some(),
         };
-        Self { info, path }
+        Self {
+            info,
+            path,
+            art: facts.art,
+        }
     }
 }
 

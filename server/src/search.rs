@@ -259,6 +259,7 @@ mod tests {
                     channels: 2,
                     bitrate: 128_000,
                     gains: Default::default(),
+                    art: None,
                 };
                 let name = format!("{i:07}.mp3");
                 let id = SongId(u32::try_from(i).expect("small") + 1);

@@ -29,6 +29,8 @@ pub struct Session {
     cancel: CancellationToken,
     /// The current play, if any (it may have finished on its own).
     current: Option<Current>,
+    /// The current transfer of cover art, if any: a new `art` ends it; a play does not.
+    art: Option<Current>,
 }
 
 #[derive(Debug)]
@@ -59,6 +61,7 @@ impl Session {
             local,
             cancel,
             current: None,
+            art: None,
         }
     }
 
@@ -85,6 +88,7 @@ impl Session {
                 browse(library, command).await
             }
             Command::Play(id, from_ms) => self.play(&library, id, from_ms).await,
+            Command::Art(id, px) => self.art(&library, id, px).await,
             Command::Stop => {
                 self.stop().await;
                 Answer::Reply(Reply::Stopped)
@@ -108,6 +112,20 @@ impl Session {
         }
     }
 
+    /// Ends everything of this client: its play and its transfer of art (the connection is
+    /// closing).
+    pub async fn close(&mut self) {
+        self.stop().await;
+        self.end_art().await;
+    }
+
+    async fn end_art(&mut self) {
+        if let Some(previous) = self.art.take() {
+            previous.cancel.cancel();
+            let _ = previous.task.await;
+        }
+    }
+
     async fn play(&mut self, library: &Library, id: SongId, from_ms: Option<u32>) -> Answer {
         self.stop().await;
         let Some(song) = library.get(id) else {
@@ -126,6 +144,86 @@ impl Session {
         Answer::Reply(reply)
     }
 
+    /// `art <id> [<px>]`: the song's thumbnail, made (or found made) off the async threads,
+    /// on a fresh data port claimed like a play's, sent as fast as the client reads.
+    async fn art(&mut self, library: &Library, id: SongId, px: Option<u32>) -> Answer {
+        self.end_art().await;
+        let Some(song) = library.get(id) else {
+            return error("no such song");
+        };
+        let Some(art) = song.art.clone() else {
+            return error("no art");
+        };
+        let (path, px) = (song.path.clone(), crate::art::size_for(px));
+        let shared = Arc::clone(&self.shared);
+        let made = tokio::task::spawn_blocking(move || {
+            let thumbnail = shared.thumbnails.get(&path, &art, px)?;
+            let source = match &art {
+                crate::index::art::Art::Embedded => path,
+                crate::index::art::Art::Image(image) => image.clone(),
+            };
+            Ok::<_, crate::art::ArtError>((thumbnail, std::fs::File::open(source)?))
+        });
+        let (thumbnail, file) = match made.await {
+            Ok(Ok(made)) => made,
+            Ok(Err(err)) => {
+                warn!(song = %song.info.name, error = %err, "cannot serve a song's art");
+                return error("art unreadable");
+            }
+            Err(_) => return error("internal error"),
+        };
+        let (listener, port, token) = match self.data_port() {
+            Ok(opened) => opened,
+            Err(reason) => return error(reason),
+        };
+        let body = crate::body::Body {
+            file,
+            parts: vec![tapedeck_media::seek::Part::Made(thumbnail.to_vec())],
+        };
+        let reply = Reply::Art {
+            port,
+            token: token.clone(),
+            bytes: body.len(),
+            media_type: crate::art::MEDIA_TYPE.to_owned(),
+        };
+        let config = &self.shared.config;
+        let transfer = Play {
+            listener,
+            body,
+            token,
+            peer: self.peer.ip().to_canonical(),
+            pacer: None,
+            claim_timeout: config.claim_timeout,
+            stall_timeout: config.stall_timeout,
+            chunk_size: config.chunk_size,
+        };
+        let cancel = self.cancel.child_token();
+        let task = self
+            .shared
+            .tracker
+            .spawn(stream::run(transfer, id.0, cancel.clone()));
+        self.art = Some(Current { cancel, task });
+        Answer::Reply(reply)
+    }
+
+    /// A fresh data port and its token; the error is the reason to send.
+    fn data_port(&self) -> Result<(tokio::net::TcpListener, u16, String), &'static str> {
+        let listener = self
+            .shared
+            .data_ports
+            .bind(self.local.ip())
+            .map_err(|err| {
+                warn!(error = %err, "cannot open a data port");
+                "no data port available"
+            })?;
+        let port = listener
+            .local_addr()
+            .map_err(|_| "no data port available")?
+            .port();
+        let token = new_token().map_err(|_| "internal error")?;
+        Ok((listener, port, token))
+    }
+
     /// Opens the song (from `from_ms` if given) and a fresh data port; the error is the reason
     /// to send.
     async fn prepare(
@@ -140,19 +238,7 @@ impl Session {
                 warn!(song = %song.info.name, error = %err, "cannot play a song as asked");
                 err.reason()
             })?;
-        let listener = self
-            .shared
-            .data_ports
-            .bind(self.local.ip())
-            .map_err(|err| {
-                warn!(error = %err, "cannot open a data port");
-                "no data port available"
-            })?;
-        let port = listener
-            .local_addr()
-            .map_err(|_| "no data port available")?
-            .port();
-        let token = new_token().map_err(|_| "internal error")?;
+        let (listener, port, token) = self.data_port()?;
         let config = &self.shared.config;
         let reply = Reply::Port {
             port,

@@ -22,6 +22,8 @@ pub struct Shared {
     pub tracker: TaskTracker,
     /// Where each play's data port comes from.
     pub data_ports: DataPorts,
+    /// Cover art thumbnails made so far.
+    pub thumbnails: crate::art::Thumbnails,
 }
 
 impl Shared {
@@ -34,6 +36,7 @@ impl Shared {
             library: RwLock::new(library),
             changes: watch::Sender::new(0),
             tracker: TaskTracker::new(),
+            thumbnails: crate::art::Thumbnails::default(),
         }
     }
 

@@ -108,3 +108,91 @@ pub fn make_large_library(dir: &Path, n: usize) {
         std::fs::hard_link(&source, name).expect("a hard link");
     }
 }
+
+/// A library whose songs have every kind of cover art, one folder each (names in order):
+///
+/// - `a/01 Embedded.mp3`: a 640 x 480 front cover in its ID3 tag;
+/// - `b/01 Folder.flac` with `b/Cover.JPG` (800 x 800);
+/// - `c/01 None.ogg`: no art;
+/// - `d/01 Broken.wav` with `d/folder.jpg`, which is not a picture;
+/// - `e/01 Large.wav` with `e/cover.png`: a small picture in a 50 MB file;
+/// - `f/01 Too large.wav` with `f/front.png`: the same in 70 MB, more than a server reads.
+///
+/// (The large files are sparse: they cost no disk.)
+pub fn art_library() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = dir.path();
+    for folder in ["a", "b", "c", "d", "e", "f"] {
+        std::fs::create_dir(root.join(folder)).expect("folder");
+    }
+    let ffmpeg = |args: &[&str], out: &Path| {
+        let status = std::process::Command::new("ffmpeg")
+            .args(["-hide_banner", "-loglevel", "error", "-y"])
+            .args(args)
+            .arg(out)
+            .status()
+            .expect("ffmpeg runs");
+        assert!(status.success(), "ffmpeg made {}", out.display());
+    };
+    let cover = root.join("a/cover-source.png");
+    ffmpeg(
+        &[
+            "-f",
+            "lavfi",
+            "-i",
+            "color=c=red:s=640x480",
+            "-frames:v",
+            "1",
+        ],
+        &cover,
+    );
+    let mp3 = demo_music().join("01 Morning Tape.mp3");
+    let (mp3, png) = (mp3.to_str().expect("utf-8"), cover.to_str().expect("utf-8"));
+    ffmpeg(
+        &[
+            "-i", mp3, "-i", png, "-map", "0:a", "-map", "1", "-c", "copy",
+        ]
+        .into_iter()
+        .chain([
+            "-id3v2_version",
+            "3",
+            "-metadata:s:v",
+            "comment=Cover (front)",
+        ])
+        .collect::<Vec<_>>(),
+        &root.join("a/01 Embedded.mp3"),
+    );
+    let small = std::fs::read(&cover).expect("png");
+    std::fs::remove_file(&cover).expect("remove");
+    std::fs::copy(
+        demo_music().join("02 Night Drive.flac"),
+        root.join("b/01 Folder.flac"),
+    )
+    .expect("flac");
+    ffmpeg(
+        &[
+            "-f",
+            "lavfi",
+            "-i",
+            "color=c=blue:s=800x800",
+            "-frames:v",
+            "1",
+        ],
+        &root.join("b/Cover.JPG"),
+    );
+    std::fs::copy(
+        demo_music().join("03 Paper Boats.ogg"),
+        root.join("c/01 None.ogg"),
+    )
+    .expect("ogg");
+    for (folder, name) in [("d", "Broken"), ("e", "Large"), ("f", "Too large")] {
+        write_wav(&root.join(folder).join(format!("01 {name}.wav")), 1);
+    }
+    std::fs::write(root.join("d/folder.jpg"), b"this is not a picture").expect("broken");
+    for (path, octets) in [("e/cover.png", 50_u64 << 20), ("f/front.png", 70 << 20)] {
+        let file = std::fs::File::create(root.join(path)).expect("create");
+        std::io::Write::write_all(&mut &file, &small).expect("write");
+        file.set_len(octets).expect("sparse");
+    }
+    dir
+}

@@ -4,6 +4,7 @@
 //! The one place that builds a whole [`Song`]: a stored row, or a file found on disk with its
 //! tags, and the id the store gave it.
 
+pub mod art;
 mod scan;
 mod store;
 mod tags;
@@ -84,6 +85,7 @@ impl Index {
             .collect();
         let found = scan::walk(&self.root, cancel);
         let mut progress = Progress::new(found.len());
+        let mut folders = art::Folders::new(&self.root);
         let mut upserts = Vec::new();
         // What is left of `stored` once every file found took its own out was removed.
         let mut removed = Vec::new();
@@ -97,7 +99,10 @@ impl Index {
             }
             progress.read();
             match tags::read(&file.path, file.size) {
-                Ok(facts) => {
+                Ok(mut facts) => {
+                    if facts.art.is_none() {
+                        facts.art = folders.image_for(&file.path).map(art::Art::Image);
+                    }
                     debug!(song = %file.name, "scanned");
                     upserts.push((file, facts));
                 }

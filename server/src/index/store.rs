@@ -11,6 +11,7 @@ use std::time::Duration;
 use rusqlite::{Connection, OpenFlags, params};
 use tapedeck_protocol::SongId;
 
+use super::art::Art;
 use super::scan::Found;
 use super::tags::{Facts, Gains};
 
@@ -76,13 +77,14 @@ const V2: &str = "
     ALTER TABLE songs_v2 RENAME TO songs;
 ";
 
-/// Version 3: ReplayGain. The tags of every song are read again at the next comparison with
+/// Version 3: ReplayGain, and where cover art is (`embedded`, an image's path, or NULL). The tags of every song are read again at the next comparison with
 /// the disk (they were read before ReplayGain was kept); ids stay.
 const V3: &str = "
     ALTER TABLE songs ADD COLUMN track_gain_db REAL;
     ALTER TABLE songs ADD COLUMN track_peak    REAL;
     ALTER TABLE songs ADD COLUMN album_gain_db REAL;
     ALTER TABLE songs ADD COLUMN album_peak    REAL;
+    ALTER TABLE songs ADD COLUMN art           TEXT;
     UPDATE songs SET mtime_ns = -1;
 ";
 
@@ -223,7 +225,7 @@ impl Store {
             .prepare_cached(
                 "SELECT s.id, s.name, s.file, s.size, s.mtime_ns, s.title, s.artist, s.album,
                         s.duration_ms, s.format, s.sample_rate, s.channels, s.bitrate,
-                        s.track_gain_db, s.track_peak, s.album_gain_db, s.album_peak
+                        s.track_gain_db, s.track_peak, s.album_gain_db, s.album_peak, s.art
                  FROM songs s JOIN roots r ON r.id = s.root
                  WHERE r.path = ?1 ORDER BY s.name",
             )
@@ -253,6 +255,7 @@ impl Store {
                             album_gain_db: r.get(15)?,
                             album_peak: r.get(16)?,
                         },
+                        art: r.get::<_, Option<String>>(17)?.map(Art::from_column),
                     },
                 ))
             })
@@ -292,7 +295,7 @@ impl Store {
                     "UPDATE songs SET file = ?3, size = ?4, mtime_ns = ?5, title = ?6,
                         artist = ?7, album = ?8, duration_ms = ?9, format = ?10,
                         sample_rate = ?11, channels = ?12, bitrate = ?13, track_gain_db = ?14,
-                        track_peak = ?15, album_gain_db = ?16, album_peak = ?17
+                        track_peak = ?15, album_gain_db = ?16, album_peak = ?17, art = ?18
                      WHERE root = ?1 AND name = ?2",
                 )
                 .map_err(sqlite(&path))?;
@@ -300,9 +303,10 @@ impl Store {
                 .prepare_cached(
                     "INSERT INTO songs (root, name, file, size, mtime_ns, title, artist, album,
                                         duration_ms, format, sample_rate, channels, bitrate,
-                                        track_gain_db, track_peak, album_gain_db, album_peak)
+                                        track_gain_db, track_peak, album_gain_db, album_peak,
+                                        art)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15,
-                             ?16, ?17)",
+                             ?16, ?17, ?18)",
                 )
                 .map_err(sqlite(&path))?;
             for (found, facts) in upserts {
@@ -324,6 +328,7 @@ impl Store {
                     facts.gains.track_peak,
                     facts.gains.album_gain_db,
                     facts.gains.album_peak,
+                    facts.art.as_ref().map(Art::to_column),
                 ];
                 if update.execute(values).map_err(sqlite(&path))? == 0 {
                     insert.execute(values).map_err(sqlite(&path))?;

@@ -10,6 +10,7 @@ use lofty::tag::{Accessor, ItemKey};
 use tapedeck_media::{Format, average_bitrate};
 use tracing::{debug, warn};
 
+use super::art::Art;
 use super::scan::extension;
 
 /// What a file's tags and audio say: a song but for its id and name, which the index gives.
@@ -26,6 +27,8 @@ pub struct Facts {
     /// Average bits per second of the audio alone.
     pub bitrate: u32,
     pub gains: Gains,
+    /// Where its cover art is, if it has any.
+    pub art: Option<Art>,
 }
 
 /// ReplayGain, as the tags say it: each value absent when the file has none (or an absurd
@@ -88,6 +91,7 @@ pub fn read(path: &Path, size: u64) -> Result<Facts, MetadataError> {
             .octets
             .map_or(0, |octets| average_bitrate(octets, duration_ms)),
         gains: gains(tagged.tags(), path),
+        art: super::art::embedded(tagged.tags()).then_some(Art::Embedded),
     })
 }
 

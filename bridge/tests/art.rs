@@ -1,0 +1,100 @@
+//! `GET /art/<id>` through a real bridge and a real server: the picture with its type, an
+//! ETag and caching; 304 for a browser that has it; 404 for a song without art, no such
+//! song or no id; 502 for a picture the server cannot read. The WebSocket does not fetch art.
+
+mod common;
+
+use common::{PATIENCE, Stack};
+use tapedeck_tests::fixtures::art_library;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+/// One HTTP/1.1 GET: the status, the headers (names in lower case) and the body.
+async fn get(
+    bridge: std::net::SocketAddr,
+    path: &str,
+    extra: &str,
+) -> (u16, Vec<(String, String)>, Vec<u8>) {
+    let mut stream = TcpStream::connect(bridge).await.expect("connect");
+    let request =
+        format!("GET {path} HTTP/1.1\r\nHost: {bridge}\r\n{extra}Connection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.expect("send");
+    let mut raw = Vec::new();
+    tokio::time::timeout(PATIENCE, stream.read_to_end(&mut raw))
+        .await
+        .expect("in time")
+        .expect("read");
+    let end = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("a head");
+    let head = String::from_utf8_lossy(&raw[..end]).into_owned();
+    let mut lines = head.lines();
+    let status = lines
+        .next()
+        .and_then(|l| l.split(' ').nth(1))
+        .and_then(|s| s.parse().ok());
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
+        .collect();
+    (status.expect("a status"), headers, raw[end + 4..].to_vec())
+}
+
+fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    headers
+        .iter()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.as_str())
+}
+
+#[tokio::test]
+async fn art_is_served_cached_and_refused_as_it_should() {
+    let music = art_library();
+    let mut config = tapedeck_server::Config::new(music.path());
+    config.pacing = None;
+    let stack = Stack::start(config).await;
+    // Ids in name order: 1 a/Embedded, 2 b/Folder, 3 c/None, 4 d/Broken.
+    let (status, headers, body) = get(stack.bridge, "/art/2?px=128", "").await;
+    assert_eq!(status, 200);
+    assert_eq!(header(&headers, "content-type"), Some("image/jpeg"));
+    assert_eq!(
+        header(&headers, "cache-control"),
+        Some("private, max-age=604800")
+    );
+    let picture = image::load_from_memory(&body).expect("a JPEG");
+    assert_eq!((picture.width(), picture.height()), (128, 128));
+    let etag = header(&headers, "etag").expect("an ETag").to_owned();
+    let (status, again, body) = get(
+        stack.bridge,
+        "/art/2?px=128",
+        &format!("If-None-Match: {etag}\r\n"),
+    )
+    .await;
+    assert_eq!((status, body.len()), (304, 0), "the browser has it");
+    assert_eq!(header(&again, "etag"), Some(etag.as_str()));
+    let (status, other, _) = get(stack.bridge, "/art/1", "").await;
+    assert_eq!(status, 200);
+    assert_ne!(
+        header(&other, "etag"),
+        Some(etag.as_str()),
+        "another picture"
+    );
+    for (path, want) in [
+        ("/art/3", 404),
+        ("/art/999999", 404),
+        ("/art/abc", 404),
+        ("/art/+2", 404),
+        ("/art/99999999999999999999", 404),
+        ("/art/4", 502),
+        ("/art/2?px=huge", 400),
+    ] {
+        assert_eq!(get(stack.bridge, path, "").await.0, want, "{path}");
+    }
+    let mut browser = stack.browser().await;
+    assert_eq!(
+        browser.ask("art 2").await,
+        "error art is served at /art/<id>"
+    );
+    assert!(browser.ask("info 2").await.contains(r#""art":true"#));
+}

@@ -1,0 +1,114 @@
+//! Cover art through the real server (PROTOCOL.md 5.11): a picture in the tags and one in the
+//! folder are found at scan time and said in the song object; `art <id> [<px>]` sends a JPEG
+//! thumbnail on a data port claimed like a play's; no art, no song, a broken picture and one
+//! too large each get a clear error, and the server goes on serving.
+
+mod common;
+
+use common::{TestServer, claim, read_all};
+use tapedeck_protocol::{Command, Reply, SongId};
+use tapedeck_tests::fixtures::art_library;
+
+/// `list` ids by name.
+async fn ids(client: &mut common::Client) -> std::collections::BTreeMap<String, u32> {
+    match client.command(Command::List).await {
+        Reply::List(list) => list.into_iter().map(|(name, id)| (name, id.0)).collect(),
+        other => panic!("list: {other:?}"),
+    }
+}
+
+/// `art <id> <px>`: the picture's octets, or the error's reason.
+async fn art(
+    server: &TestServer,
+    client: &mut common::Client,
+    id: u32,
+    px: Option<u32>,
+) -> Result<Vec<u8>, String> {
+    match client.command(Command::Art(SongId(id), px)).await {
+        Reply::Art {
+            port,
+            token,
+            bytes,
+            media_type,
+        } => {
+            assert_eq!(media_type, "image/jpeg");
+            let mut data = claim(server.addr, port, &token).await;
+            let got = read_all(&mut data).await;
+            assert_eq!(got.len() as u64, bytes, "the octets announced");
+            Ok(got)
+        }
+        Reply::Error(reason) => Err(reason),
+        other => panic!("art: {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn art_from_tags_and_folders_in_every_size_and_errors_for_the_rest() {
+    let music = art_library();
+    let server = TestServer::unpaced(music.path()).await;
+    let mut client = server.client().await;
+    let ids = ids(&mut client).await;
+    let has_art = |reply: Reply| match reply {
+        Reply::Song(song) => song.art,
+        other => panic!("info: {other:?}"),
+    };
+    for (name, want) in [
+        ("a/01 Embedded.mp3", true),
+        ("b/01 Folder.flac", true),
+        ("c/01 None.ogg", false),
+    ] {
+        let info = client.command(Command::Info(Some(SongId(ids[name])))).await;
+        assert_eq!(has_art(info), want, "{name}");
+    }
+    let size = |bytes: &[u8]| {
+        let picture = image::load_from_memory(bytes).expect("a JPEG");
+        (picture.width(), picture.height())
+    };
+    let embedded = art(&server, &mut client, ids["a/01 Embedded.mp3"], None).await;
+    assert_eq!(
+        size(&embedded.expect("art")),
+        (512, 384),
+        "the largest size by default"
+    );
+    let small = art(&server, &mut client, ids["a/01 Embedded.mp3"], Some(50)).await;
+    assert_eq!(size(&small.expect("art")), (64, 48), "rounded up to 64");
+    let folder = art(&server, &mut client, ids["b/01 Folder.flac"], Some(128)).await;
+    assert_eq!(size(&folder.expect("art")), (128, 128));
+    let large = art(&server, &mut client, ids["e/01 Large.wav"], Some(64)).await;
+    assert_eq!(
+        size(&large.expect("a small picture in a 50 MB file")),
+        (64, 48)
+    );
+    for (id, reason) in [
+        (ids["c/01 None.ogg"], "no art"),
+        (ids["d/01 Broken.wav"], "art unreadable"),
+        (ids["f/01 Too large.wav"], "art unreadable"),
+        (999_999, "no such song"),
+    ] {
+        assert_eq!(
+            art(&server, &mut client, id, None).await,
+            Err(reason.into()),
+            "{id}"
+        );
+    }
+    // Bad input on the line itself; the connection stays usable.
+    for (line, reason) in [
+        ("art", "missing song id"),
+        ("art x", "invalid song id"),
+        ("art 1 big", "invalid number"),
+        ("art 1 2 3", "unexpected argument"),
+    ] {
+        assert_eq!(client.ask(line).await, format!("error {reason}"), "{line}");
+    }
+    // A play goes on while art is fetched, and the same thumbnail comes again.
+    let (port, token, bytes) = client.play(ids["c/01 None.ogg"]).await;
+    let again = art(&server, &mut client, ids["b/01 Folder.flac"], Some(128)).await;
+    assert_eq!(size(&again.expect("art")), (128, 128));
+    let mut data = claim(server.addr, port, &token).await;
+    assert_eq!(
+        read_all(&mut data).await.len() as u64,
+        bytes,
+        "the play was not ended"
+    );
+    server.stop().await;
+}
