@@ -169,6 +169,31 @@ pub fn Library(props: &LibraryProps) -> Html {
     }
 }
 
+/// The song's cover art at `px` pixels (`GET /art/<id>`, fetched when the row is made, kept
+/// by the browser), or nothing when it has none.
+pub fn art(song: &SongInfo, px: u32) -> Html {
+    if !song.art {
+        return Html::default();
+    }
+    // A picture the server cannot give (broken, too large) leaves the empty square, not the
+    // browser's broken-image sign.
+    let hide = Callback::from(|e: Event| {
+        let _ = e
+            .target_unchecked_into::<HtmlElement>()
+            .style()
+            .set_property("visibility", "hidden");
+    });
+    html! {
+        <img src={art_url(song, px)} alt="" loading="lazy" decoding="async"
+            width={px.to_string()} height={px.to_string()} onerror={hide} />
+    }
+}
+
+/// Where the bridge serves a song's cover art at `px` pixels.
+pub fn art_url(song: &SongInfo, px: u32) -> String {
+    format!("/art/{}?px={px}", song.id)
+}
+
 /// The row at place `at`: the song, or an empty row while its page is on its way.
 fn row(at: usize, props: &LibraryProps) -> Html {
     let Some(song) = props.rows.get(at) else {
@@ -194,7 +219,7 @@ fn row(at: usize, props: &LibraryProps) -> Html {
     };
     html! {
         <tr key={id.0} class={class} tabindex="0" data-id={id.to_string()} onclick={on_click} onkeydown={on_key}>
-            <td>{ &song.title }</td>
+            <td><span class="art">{ art(song, 64) }</span>{ &song.title }</td>
             <td>{ &song.artist }</td>
             <td>{ &song.album }</td>
             <td>{ clock(song.duration_ms as f64 / 1000.0) }</td>

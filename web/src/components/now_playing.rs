@@ -5,7 +5,7 @@ use tapedeck_protocol::SongInfo;
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
-use crate::components::library::clock;
+use crate::components::library::{art, clock};
 use crate::components::scrubber::Scrubber;
 use crate::level::Leveling;
 use crate::state::{Playback, Progress, Repeat};
@@ -64,8 +64,13 @@ pub fn NowPlaying(props: &NowPlayingProps) -> Html {
     html! {
         <footer class="now-playing">
             <div class="song-info">
-                <strong class="title">{ title }</strong>
-                <span class="artist">{ artist }</span>
+                if let Some(song) = &props.song {
+                    <span class="cover">{ art(song, 128) }</span>
+                }
+                <div class="names">
+                    <strong class="title">{ title }</strong>
+                    <span class="artist">{ artist }</span>
+                </div>
             </div>
             <div class="controls">
                 <button aria-label="Previous" onclick={props.on_previous.reform(|_| ())}>{ icon("M6 5h2v14H6zM20 5v14L9 12z") }</button>

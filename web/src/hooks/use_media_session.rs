@@ -155,6 +155,14 @@ fn metadata(song: &SongInfo) -> Option<JsValue> {
     ] {
         let _ = Reflect::set(&init, &key.into(), &value.into());
     }
+    if song.art {
+        let artwork = Object::new();
+        let src = crate::components::library::art_url(song, 512);
+        let _ = Reflect::set(&artwork, &"src".into(), &src.into());
+        let _ = Reflect::set(&artwork, &"sizes".into(), &"512x512".into());
+        let _ = Reflect::set(&artwork, &"type".into(), &"image/jpeg".into());
+        let _ = Reflect::set(&init, &"artwork".into(), &Array::of1(&artwork));
+    }
     Reflect::construct(&constructor, &Array::of1(&init)).ok()
 }
 

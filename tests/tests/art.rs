@@ -1,0 +1,58 @@
+//! Cover art in the page (headless Chromium, the real server and bridge): rows of songs with
+//! art show it (loaded from `/art/<id>`), rows without keep an empty square, and the
+//! now-playing bar shows the playing song's.
+
+use tapedeck_tests::fixtures::art_library;
+use tapedeck_tests::system::{System, free_port};
+use tapedeck_tests::webdriver::Browser;
+
+const STATS: &str = "return window.tapedeck ? window.tapedeck.stats() : null";
+
+/// Whether the image under `selector` has loaded: its natural size, or null when absent.
+fn loaded(selector: &str) -> String {
+    format!(
+        "const i = document.querySelector(\"{selector}\"); \
+         return i ? (i.complete && i.naturalWidth > 0 ? i.naturalWidth : 0) : null"
+    )
+}
+
+#[test]
+fn rows_and_the_now_playing_bar_show_cover_art() {
+    let music = art_library();
+    let system = System::start_on(music.path());
+    let browser = Browser::start(free_port());
+    browser.go(&system.page);
+    // Ids in name order: 1 a/Embedded (art in its tags), 2 b/Folder (Cover.JPG), 3 c/None.
+    browser.wait_for(
+        "the art of song 1",
+        &loaded("tr.song[data-id='1'] .art img"),
+        |v| v.as_u64() == Some(64),
+    );
+    browser.wait_for(
+        "the art of song 2",
+        &loaded("tr.song[data-id='2'] .art img"),
+        |v| v.as_u64() == Some(64),
+    );
+    assert!(
+        browser
+            .run(&loaded("tr.song[data-id='3'] .art img"))
+            .is_null(),
+        "no art, no picture"
+    );
+    // A picture the server cannot read: the square stays empty, no broken-image sign.
+    let broken = "const i = document.querySelector(\"tr.song[data-id='4'] .art img\"); \
+                  return i && i.complete ? getComputedStyle(i).visibility : null";
+    browser.wait_for("the broken picture hidden", broken, |v| v == "hidden");
+    browser.click("tr.song[data-id='2']");
+    browser.wait_for("song 2 playing", STATS, |s| s["song"] == 2);
+    browser.wait_for("the bar's art", &loaded(".now-playing .cover img"), |v| {
+        v.as_u64() == Some(128)
+    });
+    let exe = std::env::current_exe().expect("exe");
+    let shots = exe
+        .ancestors()
+        .nth(3)
+        .expect("target dir")
+        .join("screenshots");
+    browser.screenshot(&shots.join("art.png"));
+}
