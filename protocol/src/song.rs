@@ -109,6 +109,10 @@ pub struct AlbumInfo {
     pub title: String,
     pub artist: String,
     pub songs: u32,
+    /// A song of the album that has cover art, the first in name order (`art <id>` gives the
+    /// album's picture); absent when none has.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub art: Option<SongId>,
 }
 
 /// The answer to `albums <from> <count> [<artist>]`.

@@ -53,14 +53,19 @@ impl Browse {
                         title: song.info.album.clone(),
                         artist: song.info.artist.clone(),
                         songs: 0,
+                        art: None,
                     },
                     key,
                     songs: Vec::new(),
                 });
                 albums.len() - 1
             });
-            albums[album].songs.push(at);
-            albums[album].info.songs += 1;
+            let album = &mut albums[album];
+            album.songs.push(at);
+            album.info.songs += 1;
+            if album.info.art.is_none() && song.info.art {
+                album.info.art = Some(song.info.id);
+            }
         }
         albums.sort_by(|a, b| a.key.cmp(&b.key));
         let album_of = albums

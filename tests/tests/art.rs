@@ -56,3 +56,82 @@ fn rows_and_the_now_playing_bar_show_cover_art() {
         .join("screenshots");
     browser.screenshot(&shots.join("art.png"));
 }
+
+fn count(browser: &Browser, selector: &str) -> u64 {
+    let script = format!("return document.querySelectorAll(\"{selector}\").length");
+    browser.run(&script).as_u64().unwrap_or(0)
+}
+
+/// Albums and artists: the grid shows each album with its cover, an album opened lists its
+/// songs in its order and plays them in it, and an artist shows their albums.
+#[test]
+fn browse_by_album_and_artist_and_play_an_album_in_order() {
+    let music = art_library();
+    let system = System::start_on(music.path());
+    let browser = Browser::start(free_port());
+    browser.go(&system.page);
+    browser.wait_for(
+        "the songs",
+        "return document.querySelectorAll('tr.song').length",
+        |v| v.as_u64() == Some(6),
+    );
+    browser.click("nav.tabs button:nth-child(2)");
+    // Two albums: the demo's three songs (a, b, c: their tags say "Demo Tape"), and the three
+    // untagged ones.
+    browser.wait_for(
+        "two album cards",
+        "return document.querySelectorAll('button.album').length",
+        |v| v.as_u64() == Some(2),
+    );
+    // The demo album is known by its first song (1), and shows the first picture among its
+    // songs (song 1's).
+    browser.wait_for(
+        "the album's cover",
+        &loaded("button.album[data-id='1'] img"),
+        |v| v.as_u64() == Some(256),
+    );
+    let broken = "const i = document.querySelector(\"button.album[data-id='4'] img\"); \
+                  return i && i.complete ? getComputedStyle(i).visibility : null";
+    browser.wait_for(
+        "the untagged album's unreadable picture hidden",
+        broken,
+        |v| v == "hidden",
+    );
+    let exe = std::env::current_exe().expect("exe");
+    let shots = exe
+        .ancestors()
+        .nth(3)
+        .expect("target dir")
+        .join("screenshots");
+    browser.screenshot(&shots.join("albums.png"));
+    browser.click("button.album[data-id='1']");
+    browser.wait_for(
+        "the album's songs",
+        "return document.querySelectorAll('.album-view tr.song').length",
+        |v| v.as_u64() == Some(3),
+    );
+    assert!(
+        browser.run("return document.querySelector('.album-view input.search') === null") == true
+    );
+    browser.screenshot(&shots.join("album.png"));
+    browser.click(".album-view tr.song[data-id='2']");
+    browser.wait_for("song 2 playing", STATS, |s| s["song"] == 2);
+    browser.click("button[aria-label='Next']");
+    browser.wait_for("the album's next song", STATS, |s| {
+        s["song"] == 3 && s["state"] == "playing"
+    });
+    browser.click("button[aria-label='Stop']");
+    browser.click("nav.tabs button:nth-child(3)");
+    browser.wait_for(
+        "two artists",
+        "return document.querySelectorAll('tr.artist-row').length",
+        |v| v.as_u64() == Some(2),
+    );
+    browser.click("tr.artist-row:nth-child(3)");
+    browser.wait_for(
+        "the artist's one album",
+        "return document.querySelectorAll('button.album').length",
+        |v| v.as_u64() == Some(1),
+    );
+    assert_eq!(count(&browser, "button.album[data-id='1']"), 1);
+}

@@ -17,39 +17,70 @@ pub const MAX_PAGES: usize = 40;
 /// Matches a search asks for (the protocol's most).
 pub const SEARCH_COUNT: u32 = 1000;
 
-/// The library in one order, by page, as far as it has come.
-#[derive(Debug, Clone, Default)]
-pub struct Listing {
+/// A long list fetched by page (the library's songs in one order, its albums, its artists),
+/// as far as it has come.
+#[derive(Debug, Clone)]
+pub struct Listing<T = SongInfo> {
     /// Which library the pages are of (the engine's count of changes and reconnections).
     pub generation: u32,
-    pub order: Order,
-    /// Songs in the library, once a page has said.
+    /// Items in the list, once a page has said.
     pub total: Option<usize>,
-    pub pages: Rc<BTreeMap<usize, Rc<[SongInfo]>>>,
+    pub pages: Rc<BTreeMap<usize, Rc<[T]>>>,
+}
+
+impl<T> Default for Listing<T> {
+    fn default() -> Self {
+        Self {
+            generation: 0,
+            total: None,
+            pages: Rc::default(),
+        }
+    }
 }
 
 /// Two listings are the same when they hold the same pages (compared by address: the app
 /// compares its state on every progress tick).
-impl PartialEq for Listing {
+impl<T> PartialEq for Listing<T> {
     fn eq(&self, other: &Self) -> bool {
-        (self.generation, self.order, self.total) == (other.generation, other.order, other.total)
+        (self.generation, self.total) == (other.generation, other.total)
             && Rc::ptr_eq(&self.pages, &other.pages)
     }
 }
 
-impl Listing {
-    /// An empty listing of `generation` in `order`.
-    pub fn new(generation: u32, order: Order) -> Self {
+impl<T: Clone> Listing<T> {
+    /// An empty listing of `generation`.
+    pub fn new(generation: u32) -> Self {
         Self {
             generation,
-            order,
             ..Self::default()
         }
     }
 
-    /// Takes in a page of songs from `from`, and lets the farthest pages go past
+    /// The item at place `at`, if it has come.
+    pub fn get(&self, at: usize) -> Option<&T> {
+        self.pages.get(&(at / PAGE))?.get(at % PAGE)
+    }
+
+    /// The pages not yet here that hold `places`; before the first page says how many items
+    /// there are, the first.
+    pub fn missing(&self, places: impl IntoIterator<Item = usize>) -> Vec<usize> {
+        let Some(total) = self.total else {
+            return vec![0];
+        };
+        let mut pages: Vec<usize> = places
+            .into_iter()
+            .filter(|&at| at < total)
+            .map(|at| at / PAGE)
+            .filter(|page| !self.pages.contains_key(page))
+            .collect();
+        pages.sort_unstable();
+        pages.dedup();
+        pages
+    }
+
+    /// Takes in a page of items from `from`, and lets the farthest pages go past
     /// [`MAX_PAGES`]. Pages start at multiples of [`PAGE`]; others are ignored.
-    pub fn add(&mut self, from: usize, total: usize, songs: Vec<SongInfo>) {
+    pub fn add(&mut self, from: usize, total: usize, songs: Vec<T>) {
         if from % PAGE != 0 {
             return;
         }
@@ -104,7 +135,7 @@ impl Rows {
     /// The song at place `at`, if it has come.
     pub fn get(&self, at: usize) -> Option<&SongInfo> {
         match self {
-            Self::Library(listing) => listing.pages.get(&(at / PAGE))?.get(at % PAGE),
+            Self::Library(listing) => listing.get(at),
             Self::Found(songs) => songs.get(at),
         }
     }
@@ -123,21 +154,10 @@ impl Rows {
     /// The pages of the library not yet here that hold `places` (none for search results,
     /// which come whole). Before the first page says how many songs there are, the first.
     pub fn missing(&self, places: impl IntoIterator<Item = usize>) -> Vec<usize> {
-        let Self::Library(listing) = self else {
-            return Vec::new();
-        };
-        let Some(total) = listing.total else {
-            return vec![0];
-        };
-        let mut pages: Vec<usize> = places
-            .into_iter()
-            .filter(|&at| at < total)
-            .map(|at| at / PAGE)
-            .filter(|page| !listing.pages.contains_key(page))
-            .collect();
-        pages.sort_unstable();
-        pages.dedup();
-        pages
+        match self {
+            Self::Library(listing) => listing.missing(places),
+            Self::Found(_) => Vec::new(),
+        }
     }
 }
 

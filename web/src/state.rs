@@ -2,9 +2,12 @@
 
 use std::rc::Rc;
 
-use tapedeck_protocol::{Found, Order, SongId, SongInfo, SongPage};
+use tapedeck_protocol::{
+    AlbumPage, AlbumSongs, ArtistPage, Found, Order, SongId, SongInfo, SongPage,
+};
 use yew::Reducible;
 
+use crate::browse::{Browse, View};
 use crate::level::Leveling;
 use crate::listing::{self, Listing, Results, Rows};
 use crate::order::Mode;
@@ -115,6 +118,10 @@ pub struct State {
     /// The latest search answered (perhaps for an earlier query: the one typed is on its way).
     pub found: Option<Results>,
     pub sort: (Column, bool),
+    /// What the library part of the page shows.
+    pub view: View,
+    /// Albums, artists and the album opened.
+    pub browse: Browse,
     /// The song playing (or paused).
     pub current: Option<SongInfo>,
     /// Its place among the rows shown, when known.
@@ -139,10 +146,12 @@ impl Default for State {
     fn default() -> Self {
         Self {
             connection: Connection::Connecting,
-            library: Listing::new(0, listing::order((Column::Title, true))),
+            library: Listing::new(0),
             query: String::new(),
             found: None,
             sort: (Column::Title, true),
+            view: View::Songs,
+            browse: Browse::default(),
             current: None,
             cursor: None,
             playback: Playback::Stopped,
@@ -179,6 +188,29 @@ pub enum Action {
         found: Found,
     },
     Query(String),
+    /// Shows the songs, the album grid or the artists.
+    View(View),
+    /// Shows the grid of an artist's albums (every album's when `None`).
+    AlbumsOf(Option<String>),
+    /// Opens the album song `id` is on.
+    OpenAlbum(SongId),
+    /// A page of albums (of `artist`), fetched in `generation`.
+    Albums {
+        generation: u32,
+        artist: Option<String>,
+        page: AlbumPage,
+    },
+    /// A page of artists, fetched in `generation`.
+    Artists {
+        generation: u32,
+        page: ArtistPage,
+    },
+    /// The album song `asked` is on, fetched in `generation`.
+    AlbumSongs {
+        generation: u32,
+        asked: SongId,
+        album: AlbumSongs,
+    },
     /// Sort by a column; the same column again reverses the order.
     Sort(Column),
     Current(Option<SongInfo>),
@@ -218,6 +250,20 @@ impl Reducible for State {
                 next.place_current();
             }
             Action::Sort(column) => next.sort(column),
+            Action::View(view) => next.show(view),
+            Action::AlbumsOf(artist) => next.albums_of(artist),
+            Action::OpenAlbum(id) => next.open_album(id),
+            Action::Albums {
+                generation,
+                artist,
+                page,
+            } => next.albums_page(generation, artist, page),
+            Action::Artists { generation, page } => next.artists_page(generation, page),
+            Action::AlbumSongs {
+                generation,
+                asked,
+                album,
+            } => next.album_songs(generation, asked, album),
             Action::Current(current) => {
                 next.current = current;
                 next.place_current();
@@ -241,6 +287,9 @@ impl Reducible for State {
 impl State {
     /// The rows shown: the library, or with a query typed, the latest search results.
     pub fn rows(&self) -> Rows {
+        if self.browse.playing_album {
+            return Rows::Found(self.browse.album_songs().unwrap_or_default());
+        }
         if listing::query_words(&self.query).is_empty() {
             return Rows::Library(self.library.clone());
         }
@@ -261,14 +310,13 @@ impl State {
     /// stays until they come.
     fn changed(&mut self, generation: u32) {
         if generation > self.library.generation {
-            self.library.generation = generation;
-            self.library.pages = Rc::default();
-            self.library.total = None;
+            self.library = Listing::new(generation);
+            self.renew_browse(generation);
         }
     }
 
     fn page(&mut self, generation: u32, order: Order, page: SongPage) {
-        if generation != self.library.generation || order != self.library.order {
+        if generation != self.library.generation || order != listing::order(self.sort) {
             return;
         }
         let from = page.from as usize;
@@ -297,7 +345,7 @@ impl State {
             (c, ascending) if c == column => (c, !ascending),
             _ => (column, true),
         };
-        self.library = Listing::new(self.library.generation, listing::order(self.sort));
+        self.library = Listing::new(self.library.generation);
         if let Some(found) = &mut self.found {
             found.songs = Rc::new(listing::sorted((*found.songs).clone(), self.sort));
         }
@@ -305,7 +353,7 @@ impl State {
     }
 
     /// Finds the current song's place among the rows shown, if it has come.
-    fn place_current(&mut self) {
+    pub(crate) fn place_current(&mut self) {
         self.cursor = self.current_id().and_then(|id| self.rows().position(id));
     }
     /// How the play order goes: shuffled or not, and the repeat mode.
@@ -396,7 +444,7 @@ mod tests {
             0,
             "the library in the new order is fetched anew"
         );
-        assert_eq!(state.library.order.to_string(), "-title");
+        assert_eq!(listing::order(state.sort).to_string(), "-title");
         let state = state.reduce(Action::Changed(2));
         assert_eq!(state.library.generation, 2);
     }

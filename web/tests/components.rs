@@ -82,6 +82,7 @@ async fn the_library_lists_searches_sorts_and_plays() {
         on_sort,
         on_view,
         shown_query: String::new(),
+        searchable: true,
     };
     let root = render::<Library>(props).await;
     assert_eq!(
@@ -156,6 +157,7 @@ async fn a_large_library_makes_only_the_rows_in_view() {
         on_sort: Callback::noop(),
         on_view,
         shown_query: String::new(),
+        searchable: true,
     };
     let root = render::<Library>(props).await;
     let rows = root.query_selector_all("tr.song").expect("rows").length();

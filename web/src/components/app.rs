@@ -5,11 +5,16 @@ use std::rc::Rc;
 use tapedeck_protocol::SongInfo;
 use yew::prelude::*;
 
+use crate::browse::View;
+use crate::components::album::AlbumView;
+use crate::components::albums::AlbumGrid;
+use crate::components::artists::ArtistList;
 use crate::components::help::Help;
 use crate::components::library::Library;
 use crate::components::nerd_stats::NerdStats;
 use crate::components::now_playing::NowPlaying;
 use crate::components::status::Status;
+use crate::components::tabs::Tabs;
 use crate::components::visualizer::Visualizer;
 use crate::engine::Engine;
 use crate::hooks::{
@@ -138,9 +143,11 @@ pub fn App() -> Html {
                 <span class="version">{ format!("version {}", crate::VERSION) }</span>
                 <Status connection={state.connection} error={state.error.clone()} />
             </header>
-            <Library rows={rows} query={state.query.clone()} sort={state.sort}
-                current={state.current_id()} note={note(&state)} shown_query={shown_query(&state)} on_play={on_play} on_view={on_view}
-                on_query={dispatch.reform(Action::Query)} on_sort={dispatch.reform(Action::Sort)} />
+            <Tabs view={state.view} on_view={dispatch.reform(|view| match view {
+                View::Albums => Action::AlbumsOf(None),
+                view => Action::View(view),
+            })} />
+            { browsing(&state, &dispatch, rows, on_play, on_view) }
             <Visualizer analyser={engine.as_ref().and_then(|e| e.analyser())} />
             if state.nerd_stats {
                 <NerdStats song={current.clone()} progress={state.progress} />
@@ -161,6 +168,40 @@ pub fn App() -> Html {
                 on_leveling={dispatch.reform(move |()| Action::SetLeveling(leveling.next()))}
                 on_stats={dispatch.reform(|()| Action::ToggleNerdStats)} />
         </main>
+    }
+}
+
+/// The library part of the page: the songs, the album grid, the artists or an album.
+fn browsing(
+    state: &State,
+    dispatch: &Callback<Action>,
+    rows: Rows,
+    on_play: Callback<SongInfo>,
+    on_view: Callback<(usize, usize)>,
+) -> Html {
+    let browse = &state.browse;
+    match state.view {
+        View::Songs => html! {
+            <Library rows={rows} query={state.query.clone()} sort={state.sort}
+                current={state.current_id()} note={note(state)} shown_query={shown_query(state)}
+                on_play={on_play} on_view={on_view}
+                on_query={dispatch.reform(Action::Query)} on_sort={dispatch.reform(Action::Sort)} />
+        },
+        View::Albums => html! {
+            <AlbumGrid albums={browse.albums.clone()} artist={browse.albums_of.clone()}
+                on_open={dispatch.reform(Action::OpenAlbum)} on_view={on_view}
+                on_all={dispatch.reform(|()| Action::AlbumsOf(None))} />
+        },
+        View::Artists => html! {
+            <ArtistList artists={browse.artists.clone()} on_view={on_view}
+                on_artist={dispatch.reform(|name| Action::AlbumsOf(Some(name)))} />
+        },
+        View::Album => html! {
+            <AlbumView album={browse.album.as_ref().and_then(|(_, album)| album.clone())}
+                current={state.current_id()} on_play={on_play}
+                on_back={dispatch.reform(|()| Action::View(View::Albums))}
+                on_artist={dispatch.reform(|name| Action::AlbumsOf(Some(name)))} />
+        },
     }
 }
 

@@ -7,6 +7,7 @@ use tapedeck_protocol::{SongId, SongInfo};
 use web_sys::{HtmlElement, HtmlInputElement};
 use yew::prelude::*;
 
+use crate::hooks::use_scroller;
 use crate::listing::Rows;
 use crate::state::Column;
 
@@ -37,6 +38,9 @@ pub struct LibraryProps {
     /// The places in view changed: `(first, end)`.
     #[prop_or_default]
     pub on_view: Callback<(usize, usize)>,
+    /// Whether the search box and sortable columns are shown (an album keeps its order).
+    #[prop_or(true)]
+    pub searchable: bool,
 }
 
 /// `m:ss`.
@@ -56,21 +60,26 @@ pub struct Window {
 
 /// The rows in view of a list of `len` rows scrolled to `top` in a view `height` tall.
 pub fn window(len: usize, top: f64, height: f64) -> Window {
-    let in_view = (height.max(0.0) / ROW_PX).ceil() as usize + 1;
-    let natural = len as f64 * ROW_PX;
+    window_of(len, top, height, ROW_PX)
+}
+
+/// As [`window`], for rows `row` pixels tall.
+pub fn window_of(len: usize, top: f64, height: f64, row: f64) -> Window {
+    let in_view = (height.max(0.0) / row).ceil() as usize + 1;
+    let natural = len as f64 * row;
     let (first_in_view, offset_px) = if natural <= MAX_PX {
-        ((top.max(0.0) / ROW_PX) as usize, 0.0)
+        ((top.max(0.0) / row) as usize, 0.0)
     } else {
         // Scaled: the scroll's fraction picks the place; the rows sit where the view is.
         let fraction = (top / (MAX_PX - height).max(1.0)).clamp(0.0, 1.0);
         let place = (fraction * len.saturating_sub(in_view) as f64).round() as usize;
-        (place, top.max(0.0) - place as f64 * ROW_PX)
+        (place, top.max(0.0) - place as f64 * row)
     };
     let first = first_in_view.min(len).saturating_sub(OVERSCAN);
     let count = (in_view + 2 * OVERSCAN).min(len - first);
     let total_px = natural.min(MAX_PX);
-    let above_px = (first as f64 * ROW_PX + offset_px).max(0.0);
-    let below_px = (total_px - above_px - count as f64 * ROW_PX).max(0.0);
+    let above_px = (first as f64 * row + offset_px).max(0.0);
+    let below_px = (total_px - above_px - count as f64 * row).max(0.0);
     Window {
         first,
         count,
@@ -81,33 +90,7 @@ pub fn window(len: usize, top: f64, height: f64) -> Window {
 
 #[component]
 pub fn Library(props: &LibraryProps) -> Html {
-    let scroller = use_node_ref();
-    let view = use_state(|| (0.0_f64, 800.0_f64));
-    let measure = {
-        let (scroller, view) = (scroller.clone(), view.clone());
-        move || {
-            if let Some(element) = scroller.cast::<HtmlElement>() {
-                // Never more than the window: a scroller left without its height by the style
-                // sheet would otherwise make every row.
-                let window = web_sys::window()
-                    .and_then(|w| w.inner_height().ok())
-                    .and_then(|h| h.as_f64())
-                    .unwrap_or(f64::MAX);
-                let now = (
-                    f64::from(element.scroll_top()),
-                    f64::from(element.client_height()).min(window),
-                );
-                if now != *view {
-                    view.set(now);
-                }
-            }
-        }
-    };
-    let on_scroll = {
-        let measure = measure.clone();
-        Callback::from(move |_: Event| measure())
-    };
-    use_effect(measure);
+    let (scroller, scroll, on_scroll) = use_scroller();
     // A new search or order starts at the top.
     {
         let scroller = scroller.clone();
@@ -117,8 +100,7 @@ pub fn Library(props: &LibraryProps) -> Html {
             }
         });
     }
-    let (top, height) = *view;
-    let window = window(props.rows.len(), top, height);
+    let window = window(props.rows.len(), scroll.top, scroll.height);
     {
         let on_view = props.on_view.clone();
         let range = (window.first, window.first + window.count);
@@ -136,6 +118,9 @@ pub fn Library(props: &LibraryProps) -> Html {
             (c, false) if c == column => " ▼",
             _ => "",
         };
+        if !props.searchable {
+            return html! { <th><span class="sort">{ label }</span></th> };
+        }
         html! { <th><button class="sort" onclick={on_sort}>{ format!("{label}{mark}") }</button></th> }
     };
     let spacer = |px: f64| {
@@ -143,9 +128,11 @@ pub fn Library(props: &LibraryProps) -> Html {
     };
     html! {
         <section class="library" data-query={props.shown_query.clone()}>
-            <input class="search" type="search" placeholder="Search title, artist, album"
-                aria-label="Search the library" value={props.query.clone()} oninput={on_input}
-                maxlength="200" />
+            if props.searchable {
+                <input class="search" type="search" placeholder="Search title, artist, album"
+                    aria-label="Search the library" value={props.query.clone()} oninput={on_input}
+                    maxlength="200" />
+            }
             if let Some(note) = &props.note {
                 <p class="note" role="status">{ note }</p>
             }
@@ -175,6 +162,11 @@ pub fn art(song: &SongInfo, px: u32) -> Html {
     if !song.art {
         return Html::default();
     }
+    picture(&art_url(song, px), px)
+}
+
+/// The picture at `url`, `px` pixels square, fetched lazily.
+pub fn picture(url: &str, px: u32) -> Html {
     // A picture the server cannot give (broken, too large) leaves the empty square, not the
     // browser's broken-image sign.
     let hide = Callback::from(|e: Event| {
@@ -184,7 +176,7 @@ pub fn art(song: &SongInfo, px: u32) -> Html {
             .set_property("visibility", "hidden");
     });
     html! {
-        <img src={art_url(song, px)} alt="" loading="lazy" decoding="async"
+        <img src={url.to_owned()} alt="" loading="lazy" decoding="async"
             width={px.to_string()} height={px.to_string()} onerror={hide} />
     }
 }

@@ -1,24 +1,51 @@
-//! The library through the engine: pages asked for once each, and searches one at a time,
-//! the latest query typed going next (a query typed while one is answered waits for it, so
-//! typing never queues more than one search, and the last one typed is always answered).
+//! The library through the engine: pages (of songs, albums, artists) and albums asked for
+//! once each, and searches one at a time, the latest query typed going next (a query typed
+//! while one is answered waits for it, so typing never queues more than one search, and the
+//! last one typed is always answered).
 
-use tapedeck_protocol::{Command, Order};
+use tapedeck_protocol::{Command, Order, SongId};
 
 use super::Engine;
 use crate::listing::{PAGE, SEARCH_COUNT};
 use crate::state::Action;
 
 impl Engine {
-    /// Asks for page `page` of the library in `order`, unless it is on its way.
+    /// Asks for page `page` of the library's songs in `order`.
     pub fn ask_page(&self, order: Order, page: usize) {
-        let key = (self.generation.get(), order, page);
-        if !self.asked.borrow_mut().insert(key) {
-            return;
+        if let Some((from, count)) = page_range(page) {
+            self.ask(Command::Songs { from, count, order });
         }
-        let (Ok(from), Ok(count)) = (u32::try_from(page * PAGE), u32::try_from(PAGE)) else {
-            return;
-        };
-        self.send(Command::Songs { from, count, order }, None, false);
+    }
+
+    /// Asks for page `page` of the albums, or of one artist's.
+    pub fn ask_albums(&self, artist: Option<String>, page: usize) {
+        if let Some((from, count)) = page_range(page) {
+            self.ask(Command::Albums {
+                from,
+                count,
+                artist,
+            });
+        }
+    }
+
+    /// Asks for page `page` of the artists.
+    pub fn ask_artists(&self, page: usize) {
+        if let Some((from, count)) = page_range(page) {
+            self.ask(Command::Artists { from, count });
+        }
+    }
+
+    /// Asks for the album song `id` is on.
+    pub fn ask_album(&self, id: SongId) {
+        self.ask(Command::Album(id));
+    }
+
+    /// Sends `command`, unless the same is on its way in this generation.
+    fn ask(&self, command: Command) {
+        let key = (self.generation.get(), command.to_string());
+        if self.asked.borrow_mut().insert(key) {
+            self.send(command, None, false);
+        }
     }
 
     /// Searches for `query` (words joined by one space), now or once the search under way is
@@ -36,13 +63,17 @@ impl Engine {
         self.send(command, None, false);
     }
 
-    /// A `songs` or `search` was answered (or failed, or the connection went): what was on
-    /// its way is no longer, and the query typed meanwhile goes out.
+    /// A command was answered (or failed): what was on its way is no longer, and the query
+    /// typed meanwhile goes out.
     pub(super) fn answered(&self, command: &Command, generation: u32) {
         match command {
-            Command::Songs { from, order, .. } => {
-                let page = *from as usize / PAGE;
-                self.asked.borrow_mut().remove(&(generation, *order, page));
+            Command::Songs { .. }
+            | Command::Albums { .. }
+            | Command::Artists { .. }
+            | Command::Album(_) => {
+                self.asked
+                    .borrow_mut()
+                    .remove(&(generation, command.to_string()));
             }
             Command::Search { .. } => {
                 self.searching.set(false);
@@ -64,4 +95,9 @@ impl Engine {
         self.search_next.borrow_mut().take();
         self.dispatch.emit(Action::Changed(generation));
     }
+}
+
+/// `from` and `count` of page `page`.
+fn page_range(page: usize) -> Option<(u32, u32)> {
+    Some((u32::try_from(page * PAGE).ok()?, u32::try_from(PAGE).ok()?))
 }

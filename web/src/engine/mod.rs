@@ -16,7 +16,7 @@ use std::collections::{HashSet, VecDeque};
 use std::rc::{Rc, Weak};
 
 use gloo_timers::callback::{Interval, Timeout};
-use tapedeck_protocol::{Command, Order, SongId, SongInfo};
+use tapedeck_protocol::{Command, SongId, SongInfo};
 use web_sys::WebSocket;
 use yew::Callback;
 
@@ -66,8 +66,8 @@ pub struct Engine {
     /// The library's generation: counts its changes and the connections (a page or a search
     /// answered is of the generation it was asked in).
     generation: Cell<u32>,
-    /// Pages asked for and not yet answered (generation, order, page).
-    asked: RefCell<HashSet<(u32, Order, usize)>>,
+    /// Pages and albums asked for and not yet answered: (generation, command).
+    asked: RefCell<HashSet<(u32, String)>>,
     /// A search has been sent and not answered.
     searching: Cell<bool>,
     /// The query to search for once the search under way is answered (the latest typed).

@@ -195,6 +195,27 @@ impl Engine {
                     });
                 }
             }
+            (Ok(Reply::Albums(page)), _) => {
+                if let Command::Albums { artist, .. } = sent.command {
+                    self.dispatch.emit(Action::Albums {
+                        generation,
+                        artist,
+                        page,
+                    });
+                }
+            }
+            (Ok(Reply::Artists(page)), _) => {
+                self.dispatch.emit(Action::Artists { generation, page });
+            }
+            (Ok(Reply::Album(album)), _) => {
+                if let Command::Album(asked) = sent.command {
+                    self.dispatch.emit(Action::AlbumSongs {
+                        generation,
+                        asked,
+                        album,
+                    });
+                }
+            }
             (Ok(Reply::Found(found)), _) => {
                 if let Command::Search { query, .. } = sent.command {
                     self.dispatch.emit(Action::Found {
