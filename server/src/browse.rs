@@ -176,7 +176,8 @@ mod tests {
                     art: None,
                 };
                 let id = SongId(u32::try_from(i).expect("small") + 1);
-                Song::new(id, format!("{i:07}.mp3"), PathBuf::from("/m"), 1, facts)
+                let name = format!("{i:07}.mp3");
+                Song::new(std::path::Path::new("/m"), id, name, PathBuf::from("/m"), 1, facts)
             })
             .collect()
     }

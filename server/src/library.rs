@@ -20,21 +20,26 @@ use crate::search::{self, Keys};
 pub struct Song {
     /// What `info` says about the song.
     pub info: SongInfo,
-    /// The canonical path of the file, checked to lie inside the music directory.
-    pub path: PathBuf,
+    /// The canonical path of the file (checked to lie inside the music directory) when it
+    /// is not the music directory joined with the name (a symbolic link was followed): most
+    /// songs need none, which at a million songs is a hundred megabytes.
+    path: Option<Box<Path>>,
     /// Where its cover art is.
     pub art: Option<Art>,
 }
 
 impl Song {
-    /// A whole song: its id, name, file, size and what its tags say.
+    /// A whole song of the music directory `root`: its id, name, file, size and what its tags
+    /// say.
     pub(crate) fn new(
+        root: &Path,
         id: SongId,
         name: String,
         path: PathBuf,
         size: u64,
         facts: crate::index::Facts,
     ) -> Self {
+        let path = (path != root.join(&name)).then(|| path.into_boxed_path());
         let info = SongInfo {
             id,
             name,
@@ -64,6 +69,8 @@ impl Song {
 /// Every song of the music directory, in order of name, each with its stable id.
 #[derive(Debug)]
 pub struct Library {
+    /// The canonical music directory.
+    root: PathBuf,
     /// Songs in order of name.
     songs: Vec<Song>,
     /// Where each id is in `songs`.
@@ -105,14 +112,15 @@ impl Library {
         Ok(self)
     }
 
-    /// The library of `songs`, given in order of name.
-    pub(crate) fn from_songs(songs: Vec<Song>) -> Self {
+    /// The library of `songs` of the music directory `root`, given in order of name.
+    pub(crate) fn from_songs(root: &Path, songs: Vec<Song>) -> Self {
         let by_id = songs
             .iter()
             .enumerate()
             .map(|(at, s)| (s.info.id, at))
             .collect();
         Self {
+            root: root.to_owned(),
             list_line: OnceLock::new(),
             info_line: OnceLock::new(),
             keys: OnceLock::new(),
@@ -126,6 +134,13 @@ impl Library {
     /// The song with this id.
     pub fn get(&self, id: SongId) -> Option<&Song> {
         self.by_id.get(&id).and_then(|&at| self.songs.get(at))
+    }
+
+    /// The canonical path of `song`'s file.
+    pub fn path_of(&self, song: &Song) -> PathBuf {
+        song.path
+            .as_deref()
+            .map_or_else(|| self.root.join(&song.info.name), Path::to_path_buf)
     }
 
     /// All songs, in order of name.

@@ -33,25 +33,33 @@ const SEPARATOR: char = '\u{1f}';
 const WEIGHTS: [u32; 4] = [8, 6, 4, 2];
 
 impl Keys {
+    /// The song's fields folded. Folded into one buffer kept by the thread, then copied into
+    /// an allocation of exactly their size: a million songs leave a million blocks behind,
+    /// not the holes of the strings grown on the way (which kept 400 MB resident).
     pub fn of(info: &SongInfo) -> Self {
-        let mut text = String::new();
-        let mut ends = [0; 3];
-        for (at, field) in [&info.title, &info.artist, &info.album, &info.name]
-            .into_iter()
-            .enumerate()
-        {
-            if at > 0 {
-                text.push(SEPARATOR);
-            }
-            text.push_str(&fold(field));
-            if let Some(end) = ends.get_mut(at) {
-                *end = u32::try_from(text.len()).unwrap_or(u32::MAX);
-            }
+        thread_local! {
+            static SCRATCH: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
         }
-        Self {
-            text: text.into_boxed_str(),
-            ends,
-        }
+        SCRATCH.with_borrow_mut(|text| {
+            text.clear();
+            let mut ends = [0; 3];
+            for (at, field) in [&info.title, &info.artist, &info.album, &info.name]
+                .into_iter()
+                .enumerate()
+            {
+                if at > 0 {
+                    text.push(SEPARATOR);
+                }
+                text.extend(folded(field));
+                if let Some(end) = ends.get_mut(at) {
+                    *end = u32::try_from(text.len()).unwrap_or(u32::MAX);
+                }
+            }
+            Self {
+                text: Box::from(text.as_str()),
+                ends,
+            }
+        })
     }
 
     /// The four fields.
@@ -106,10 +114,14 @@ impl Keys {
 
 /// Lower case without accents: compatibility decomposition, combining marks dropped.
 pub fn fold(text: &str) -> String {
+    folded(text).collect()
+}
+
+/// The characters of `text` folded (see [`fold`]).
+fn folded(text: &str) -> impl Iterator<Item = char> + '_ {
     text.nfkd()
         .filter(|c| !is_combining_mark(*c))
         .flat_map(char::to_lowercase)
-        .collect()
 }
 
 /// `songs <from> <count> [<order>]`: songs of `songs` (in name order) from `from` in the
@@ -238,7 +250,7 @@ mod tests {
         assert_eq!(fold("ﬁve"), "five");
     }
 
-    use std::path::PathBuf;
+    use std::path::{Path, PathBuf};
 
     use tapedeck_protocol::{Reply, SongId};
 
@@ -263,7 +275,7 @@ mod tests {
                 };
                 let name = format!("{i:07}.mp3");
                 let id = SongId(u32::try_from(i).expect("small") + 1);
-                Song::new(id, name, PathBuf::from("/m"), 1, facts)
+                Song::new(Path::new("/m"), id, name, PathBuf::from("/m"), 1, facts)
             })
             .collect()
     }

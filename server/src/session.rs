@@ -131,7 +131,7 @@ impl Session {
         let Some(song) = library.get(id) else {
             return error("no such song");
         };
-        let (play, reply) = match self.prepare(song, from_ms).await {
+        let (play, reply) = match self.prepare(library, song, from_ms).await {
             Ok(prepared) => prepared,
             Err(reason) => return error(reason),
         };
@@ -154,13 +154,13 @@ impl Session {
         let Some(art) = song.art.clone() else {
             return error("no art");
         };
-        let (path, px) = (song.path.clone(), crate::art::size_for(px));
+        let (path, px) = (library.path_of(song), crate::art::size_for(px));
         let shared = Arc::clone(&self.shared);
         let made = tokio::task::spawn_blocking(move || {
             let thumbnail = shared.thumbnails.get(&path, &art, px)?;
             let source = match &art {
                 crate::index::art::Art::Embedded => path,
-                crate::index::art::Art::Image(image) => image.clone(),
+                crate::index::art::Art::Image(image) => image.to_path_buf(),
             };
             Ok::<_, crate::art::ArtError>((thumbnail, std::fs::File::open(source)?))
         });
@@ -228,11 +228,12 @@ impl Session {
     /// to send.
     async fn prepare(
         &self,
+        library: &Library,
         song: &crate::library::Song,
         from_ms: Option<u32>,
     ) -> Result<(Play, Reply), &'static str> {
         let format = Format::from_extension(&song.info.format);
-        let opened = open(song.path.clone(), format, from_ms)
+        let opened = open(library.path_of(song), format, from_ms)
             .await
             .map_err(|err| {
                 warn!(song = %song.info.name, error = %err, "cannot play a song as asked");

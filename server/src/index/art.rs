@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use lofty::picture::PictureType;
 use lofty::tag::Tag;
@@ -12,8 +13,9 @@ use lofty::tag::Tag;
 pub enum Art {
     /// A picture in the song file's tags (the front cover, else the first).
     Embedded,
-    /// An image file in the song's folder (its canonical path, inside the music folder).
-    Image(PathBuf),
+    /// An image file in the song's folder (its canonical path, inside the music folder),
+    /// shared by the songs of the folder.
+    Image(Arc<Path>),
 }
 
 /// How [`Art::Embedded`] is kept in the index (every other value is an image's path, which is
@@ -29,12 +31,15 @@ impl Art {
         }
     }
 
-    pub fn from_column(column: String) -> Self {
+    /// The art a column names; an image already named by `seen` is shared, not copied.
+    pub fn from_column(column: String, seen: &mut HashMap<String, Arc<Path>>) -> Self {
         if column == EMBEDDED {
-            Self::Embedded
-        } else {
-            Self::Image(PathBuf::from(column))
+            return Self::Embedded;
         }
+        let path = seen
+            .entry(column)
+            .or_insert_with_key(|column| Arc::from(Path::new(column)));
+        Self::Image(Arc::clone(path))
     }
 }
 
@@ -68,7 +73,7 @@ pub fn picture(tags: &[Tag]) -> Option<&lofty::picture::Picture> {
 #[derive(Debug)]
 pub struct Folders {
     root: PathBuf,
-    seen: HashMap<PathBuf, Option<PathBuf>>,
+    seen: HashMap<PathBuf, Option<Arc<Path>>>,
 }
 
 impl Folders {
@@ -81,7 +86,7 @@ impl Folders {
     }
 
     /// The image of the folder `song` (a canonical path) is in, if it has one.
-    pub fn image_for(&mut self, song: &Path) -> Option<PathBuf> {
+    pub fn image_for(&mut self, song: &Path) -> Option<Arc<Path>> {
         let folder = song.parent()?;
         if let Some(known) = self.seen.get(folder) {
             return known.clone();
@@ -91,7 +96,7 @@ impl Folders {
         found
     }
 
-    fn look(&self, folder: &Path) -> Option<PathBuf> {
+    fn look(&self, folder: &Path) -> Option<Arc<Path>> {
         let mut best: Option<(usize, PathBuf)> = None;
         for entry in std::fs::read_dir(folder).ok()?.flatten() {
             let path = entry.path();
@@ -105,7 +110,7 @@ impl Folders {
                 }
             }
         }
-        best.map(|(_, path)| path)
+        best.map(|(_, path)| Arc::from(path))
     }
 }
 
@@ -137,10 +142,9 @@ mod tests {
             std::fs::write(other.join(name), b"x").expect("write");
         }
         let mut folders = Folders::new(&root);
-        assert_eq!(
-            folders.image_for(&other.join("1.flac")),
-            Some(other.join("FOLDER.jpg"))
-        );
-        assert_eq!(Art::from_column(Art::Embedded.to_column()), Art::Embedded);
+        let found = folders.image_for(&other.join("1.flac"));
+        assert_eq!(found.as_deref(), Some(other.join("FOLDER.jpg").as_path()));
+        let mut seen = HashMap::new();
+        assert_eq!(Art::from_column(Art::Embedded.to_column(), &mut seen), Art::Embedded);
     }
 }

@@ -69,7 +69,8 @@ impl Index {
     /// The songs as stored, without looking at the disk: what a warm start serves at once.
     pub fn stored(&self) -> Result<Library, StoreError> {
         let rows = self.store.songs(&self.key)?;
-        Ok(Library::from_songs(rows.into_iter().map(song).collect()))
+        let songs = rows.into_iter().map(|row| song(&self.root, row)).collect();
+        Ok(Library::from_songs(&self.root, songs))
     }
 
     /// Compares the store with the disk (name, size, modification time), reads the tags of new
@@ -77,11 +78,11 @@ impl Index {
     /// ([`Index::stored`] then gives the library as it now is). Stops early, changing
     /// nothing, once `cancel` is set.
     pub fn reconcile(&mut self, cancel: &AtomicBool) -> Result<bool, StoreError> {
-        let mut stored: HashMap<String, Row> = self
+        let mut stored: HashMap<String, scan::Found> = self
             .store
-            .songs(&self.key)?
+            .found(&self.key)?
             .into_iter()
-            .map(|row| (row.found.name.clone(), row))
+            .map(|found| (found.name.clone(), found))
             .collect();
         let found = scan::walk(&self.root, cancel);
         let mut progress = Progress::new(found.len());
@@ -94,7 +95,7 @@ impl Index {
                 return Ok(false);
             }
             let known = stored.remove(&file.name);
-            if known.is_some_and(|row| row.found == file) {
+            if known.is_some_and(|known| known == file) {
                 continue;
             }
             progress.read();
@@ -149,9 +150,9 @@ fn canonical_dir(dir: &Path) -> Result<PathBuf, LibraryError> {
 }
 
 /// A whole song from its stored row.
-fn song(row: Row) -> Song {
+fn song(root: &Path, row: Row) -> Song {
     let Row { id, found, facts } = row;
-    Song::new(id, found.name, found.path, found.size, facts)
+    Song::new(root, id, found.name, found.path, found.size, facts)
 }
 
 /// Tags read so far in a scan, logged every [`PROGRESS_EVERY`].
