@@ -232,7 +232,7 @@ fn bitrate_is_the_average_of_the_audio_alone_and_durations_are_counted() {
         let library = Library::scan(dir).expect("scan");
         for song in library.songs() {
             let info = &song.info;
-            let packets = tapedeck_tests::media::packets(&song.path);
+            let packets = tapedeck_tests::media::packets(&library.path_of(song));
             let octets: u64 = packets.iter().map(|p| p.size).sum();
             let average = octets as f64 * 8000.0 / info.duration_ms as f64;
             let error = (f64::from(info.bitrate) / average - 1.0).abs();
