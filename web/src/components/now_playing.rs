@@ -64,7 +64,7 @@ pub fn NowPlaying(props: &NowPlayingProps) -> Html {
     html! {
         <footer class="now-playing">
             <div class="song-info">
-                if let Some(song) = &props.song {
+                if let Some(song) = props.song.as_ref().filter(|s| s.art) {
                     <span class="cover">{ art(song, 128) }</span>
                 }
                 <div class="names">
