@@ -45,13 +45,13 @@ impl Browse {
         let mut albums: Vec<Album> = Vec::new();
         let mut by_key: HashMap<(String, String), usize> = HashMap::new();
         for (at, song) in songs.iter().enumerate() {
-            let key = (fold(&song.info.artist), fold(&song.info.album));
+            let key = (fold(song.artist()), fold(song.album()));
             let album = *by_key.entry(key.clone()).or_insert_with(|| {
                 albums.push(Album {
                     info: AlbumInfo {
-                        id: song.info.id,
-                        title: song.info.album.clone(),
-                        artist: song.info.artist.clone(),
+                        id: song.id(),
+                        title: song.album().to_owned(),
+                        artist: song.artist().to_owned(),
                         songs: 0,
                         art: None,
                     },
@@ -63,15 +63,15 @@ impl Browse {
             let album = &mut albums[album];
             album.songs.push(at);
             album.info.songs += 1;
-            if album.info.art.is_none() && song.info.art {
-                album.info.art = Some(song.info.id);
+            if album.info.art.is_none() && song.art.is_some() {
+                album.info.art = Some(song.id());
             }
         }
         albums.sort_by(|a, b| a.key.cmp(&b.key));
         let album_of = albums
             .iter()
             .enumerate()
-            .flat_map(|(at, album)| album.songs.iter().map(move |&s| (songs[s].info.id, at)))
+            .flat_map(|(at, album)| album.songs.iter().map(move |&s| (songs[s].id(), at)))
             .collect();
         Self {
             artists: artists(&albums),
@@ -86,7 +86,7 @@ impl Browse {
         ArtistPage {
             total: total(self.artists.len()),
             from,
-            artists: bounded(self.artists[start..].iter().map(|a| &a.info), count),
+            artists: bounded(self.artists[start..].iter().map(|a| a.info.clone()), count),
         }
     }
 
@@ -105,14 +105,14 @@ impl Browse {
         AlbumPage {
             total: total(albums.len()),
             from,
-            albums: bounded(albums[start..].iter().map(|a| &a.info), count),
+            albums: bounded(albums[start..].iter().map(|a| a.info.clone()), count),
         }
     }
 
     /// `album <id>`: the album song `id` is on, `None` when no song has that id.
     pub fn album(&self, songs: &[Song], id: SongId) -> Option<AlbumSongs> {
         let album = &self.albums[*self.album_of.get(&id)?];
-        let infos = album.songs.iter().map(|&s| &songs[s].info);
+        let infos = album.songs.iter().map(|&s| songs[s].info());
         Some(AlbumSongs {
             id: album.info.id,
             title: album.info.title.clone(),
@@ -177,7 +177,14 @@ mod tests {
                 };
                 let id = SongId(u32::try_from(i).expect("small") + 1);
                 let name = format!("{i:07}.mp3");
-                Song::new(std::path::Path::new("/m"), id, name, PathBuf::from("/m"), 1, facts)
+                Song::new(
+                    std::path::Path::new("/m"),
+                    id,
+                    name,
+                    PathBuf::from("/m"),
+                    1,
+                    facts,
+                )
             })
             .collect()
     }
@@ -210,7 +217,7 @@ mod tests {
             }
             assert_eq!(albums, n.div_ceil(10));
             if let Some(first) = library.first() {
-                let album = browse.album(&library, first.info.id).expect("an album");
+                let album = browse.album(&library, first.id()).expect("an album");
                 assert_eq!(album.total, 10.min(u32::try_from(n).expect("small")));
                 assert!(Reply::Album(album).to_string().len() <= MAX_PAGE_OCTETS);
             }

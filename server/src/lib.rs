@@ -25,6 +25,7 @@ mod send;
 mod server;
 mod session;
 mod shared;
+mod song;
 mod source;
 mod startup;
 mod stream;

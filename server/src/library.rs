@@ -7,64 +7,13 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, OnceLock};
 
-use tapedeck_protocol::{Found, Order, Reply, SongId, SongInfo, SongList, SongPage, SortKey};
+use tapedeck_protocol::{Found, Order, Reply, SongId, SongList, SongPage, SortKey};
 
 use crate::browse::Browse;
 use crate::error::LibraryError;
-use crate::index::art::Art;
 use crate::index::{EXTENSIONS, Index};
 use crate::search::{self, Keys};
-
-/// One servable song.
-#[derive(Debug)]
-pub struct Song {
-    /// What `info` says about the song.
-    pub info: SongInfo,
-    /// The canonical path of the file (checked to lie inside the music directory) when it
-    /// is not the music directory joined with the name (a symbolic link was followed): most
-    /// songs need none, which at a million songs is a hundred megabytes.
-    path: Option<Box<Path>>,
-    /// Where its cover art is.
-    pub art: Option<Art>,
-}
-
-impl Song {
-    /// A whole song of the music directory `root`: its id, name, file, size and what its tags
-    /// say.
-    pub(crate) fn new(
-        root: &Path,
-        id: SongId,
-        name: String,
-        path: PathBuf,
-        size: u64,
-        facts: crate::index::Facts,
-    ) -> Self {
-        let path = (path != root.join(&name)).then(|| path.into_boxed_path());
-        let info = SongInfo {
-            id,
-            name,
-            title: facts.title,
-            artist: facts.artist,
-            album: facts.album,
-            duration_ms: facts.duration_ms,
-            format: facts.format,
-            sample_rate: facts.sample_rate,
-            channels: facts.channels,
-            bitrate: facts.bitrate,
-            size,
-            track_gain_db: facts.gains.track_gain_db,
-            track_peak: facts.gains.track_peak,
-            album_gain_db: facts.gains.album_gain_db,
-            album_peak: facts.gains.album_peak,
-            art: facts.art.is_some(),
-        };
-        Self {
-            info,
-            path,
-            art: facts.art,
-        }
-    }
-}
+pub use crate::song::Song;
 
 /// Every song of the music directory, in order of name, each with its stable id.
 #[derive(Debug)]
@@ -117,7 +66,7 @@ impl Library {
         let by_id = songs
             .iter()
             .enumerate()
-            .map(|(at, s)| (s.info.id, at))
+            .map(|(at, s)| (s.id(), at))
             .collect();
         Self {
             root: root.to_owned(),
@@ -138,9 +87,8 @@ impl Library {
 
     /// The canonical path of `song`'s file.
     pub fn path_of(&self, song: &Song) -> PathBuf {
-        song.path
-            .as_deref()
-            .map_or_else(|| self.root.join(&song.info.name), Path::to_path_buf)
+        song.own_path()
+            .map_or_else(|| self.root.join(song.name()), Path::to_path_buf)
     }
 
     /// All songs, in order of name.
@@ -193,7 +141,7 @@ impl Library {
     /// Every song's fields, folded for search and sorting (when first needed).
     fn keys(&self) -> &[Keys] {
         self.keys
-            .get_or_init(|| self.songs.iter().map(|s| Keys::of(&s.info)).collect())
+            .get_or_init(|| self.songs.iter().map(Keys::of).collect())
     }
 
     /// Artists and albums (`artists`, `albums`, `album`). The first call groups every song
@@ -209,7 +157,7 @@ impl Library {
             let list: SongList = self
                 .songs
                 .iter()
-                .map(|s| (s.info.name.clone(), s.info.id))
+                .map(|s| (s.name().to_owned(), s.id()))
                 .collect();
             Reply::List(list).to_string().into()
         };
@@ -219,7 +167,7 @@ impl Library {
     /// The `info` reply line (without LF), rendered by the first call like [`Self::list_line`].
     pub fn info_line(&self) -> Arc<str> {
         let render = || {
-            let infos = self.songs.iter().map(|s| s.info.clone()).collect();
+            let infos = self.songs.iter().map(Song::info).collect();
             Reply::Info(infos).to_string().into()
         };
         self.info_line.get_or_init(render).clone()

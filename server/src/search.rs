@@ -9,7 +9,7 @@
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
-use tapedeck_protocol::{Found, MAX_PAGE_OCTETS, MAX_PAGE_SONGS, SongInfo, SongPage, SortKey};
+use tapedeck_protocol::{Found, MAX_PAGE_OCTETS, MAX_PAGE_SONGS, SongPage, SortKey};
 use unicode_normalization::UnicodeNormalization;
 use unicode_normalization::char::is_combining_mark;
 
@@ -36,14 +36,14 @@ impl Keys {
     /// The song's fields folded. Folded into one buffer kept by the thread, then copied into
     /// an allocation of exactly their size: a million songs leave a million blocks behind,
     /// not the holes of the strings grown on the way (which kept 400 MB resident).
-    pub fn of(info: &SongInfo) -> Self {
+    pub fn of(song: &Song) -> Self {
         thread_local! {
             static SCRATCH: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
         }
         SCRATCH.with_borrow_mut(|text| {
             text.clear();
             let mut ends = [0; 3];
-            for (at, field) in [&info.title, &info.artist, &info.album, &info.name]
+            for (at, field) in [song.title(), song.artist(), song.album(), song.name()]
                 .into_iter()
                 .enumerate()
             {
@@ -140,7 +140,7 @@ pub fn page(
         let i = if descending { n - 1 - i } else { i };
         sorted.map_or(i, |s| s[i] as usize)
     };
-    let picked = bounded((start..n).map(|i| &songs[at(i)].info), count);
+    let picked = bounded((start..n).map(|i| songs[at(i)].info()), count);
     SongPage {
         total: total(n),
         from,
@@ -152,15 +152,15 @@ pub fn page(
 /// songs' folded fields, in the same order).
 pub fn sorted(songs: &[Song], keys: &[Keys], key: SortKey) -> Box<[u32]> {
     let mut at: Vec<u32> = (0..total(songs.len())).collect();
-    let info = |i: &u32| &songs[*i as usize].info;
+    let song = |i: &u32| &songs[*i as usize];
     let field = |i: &u32, f: usize| keys[*i as usize].fields()[f];
     match key {
         SortKey::Name => {}
         SortKey::Title => at.sort_by(|a, b| field(a, 0).cmp(field(b, 0))),
         SortKey::Artist => at.sort_by(|a, b| field(a, 1).cmp(field(b, 1))),
         SortKey::Album => at.sort_by(|a, b| field(a, 2).cmp(field(b, 2))),
-        SortKey::Duration => at.sort_by_key(|i| info(i).duration_ms),
-        SortKey::Format => at.sort_by(|a, b| info(a).format.cmp(&info(b).format)),
+        SortKey::Duration => at.sort_by_key(|i| song(i).duration_ms()),
+        SortKey::Format => at.sort_by_key(|i| song(i).format()),
     }
     at.into_boxed_slice()
 }
@@ -205,7 +205,7 @@ pub fn search(songs: &[Song], keys: &[Keys], query: &str, count: u32) -> Found {
     }
     let mut best: Vec<(Reverse<u32>, usize)> = kept.into_vec();
     best.sort_unstable();
-    let songs = bounded(best.iter().map(|&(_, at)| &songs[at].info), count);
+    let songs = bounded(best.iter().map(|&(_, at)| songs[at].info()), count);
     Found {
         total: total(matched),
         songs,
@@ -213,11 +213,8 @@ pub fn search(songs: &[Song], keys: &[Keys], query: &str, count: u32) -> Found {
 }
 
 /// At most `count` (and [`MAX_PAGE_SONGS`]) of `items`, stopping before the rendered reply
-/// would pass [`MAX_PAGE_OCTETS`].
-pub fn bounded<'a, T: serde::Serialize + Clone + 'a>(
-    items: impl Iterator<Item = &'a T>,
-    count: u32,
-) -> Vec<T> {
+/// would pass [`MAX_PAGE_OCTETS`]. Items are made (or cloned) only as far as they are taken.
+pub fn bounded<T: serde::Serialize>(items: impl Iterator<Item = T>, count: u32) -> Vec<T> {
     /// The reply around the items: numbers, names and the album's title and artist (at
     /// most 1,024 characters each) of the largest reply, `album <id>`.
     const FRAME: usize = 9 * 1024;
@@ -225,12 +222,12 @@ pub fn bounded<'a, T: serde::Serialize + Clone + 'a>(
     let mut out = Vec::new();
     for item in items.take(usize::try_from(count.min(MAX_PAGE_SONGS)).unwrap_or(usize::MAX)) {
         // The item, and the comma before it.
-        let size = serde_json::to_string(item).map_or(usize::MAX, |s| s.len()) + 1;
+        let size = serde_json::to_string(&item).map_or(usize::MAX, |s| s.len()) + 1;
         if octets.saturating_add(size) > MAX_PAGE_OCTETS {
             break;
         }
         octets += size;
-        out.push(item.clone());
+        out.push(item);
     }
     out
 }
@@ -297,7 +294,7 @@ mod tests {
             from += u32::try_from(page.songs.len()).expect("small");
             seen.extend(page.songs.into_iter().map(|s| s.id));
         }
-        let all: Vec<SongId> = songs.iter().map(|s| s.info.id).collect();
+        let all: Vec<SongId> = songs.iter().map(|s| s.id()).collect();
         assert_eq!(seen, all);
     }
 
@@ -319,11 +316,11 @@ mod tests {
     #[test]
     fn search_folds_ranks_counts_and_stays_within_bounds() {
         let mut library = songs(3, 'x', 1);
-        library[0].info.title = "Crazy in Love".into();
-        library[0].info.artist = "Beyoncé".into();
-        library[1].info.album = "Lovesongs".into();
-        library[2].info.title = "Love Drive".into();
-        let keys: Vec<Keys> = library.iter().map(|s| Keys::of(&s.info)).collect();
+        library[0].edit(|i| i.title = "Crazy in Love".into());
+        library[0].edit(|i| i.artist = "Beyoncé".into());
+        library[1].edit(|i| i.album = "Lovesongs".into());
+        library[2].edit(|i| i.title = "Love Drive".into());
+        let keys: Vec<Keys> = library.iter().map(Keys::of).collect();
         let found = search(&library, &keys, "LOVE", 10);
         assert_eq!(found.total, 3);
         let ids: Vec<u32> = found.songs.iter().map(|s| s.id.0).collect();
@@ -335,7 +332,7 @@ mod tests {
         let one = search(&library, &keys, "love", 1);
         assert_eq!((one.total, one.songs.len()), (3, 1));
         let big = songs(3000, '𝄞', 1024);
-        let keys: Vec<Keys> = big.iter().map(|s| Keys::of(&s.info)).collect();
+        let keys: Vec<Keys> = big.iter().map(Keys::of).collect();
         let found = search(&big, &keys, "𝄞", u32::MAX);
         assert_eq!(found.total, 3000);
         assert!(Reply::Found(found).to_string().len() <= MAX_PAGE_OCTETS);
@@ -350,11 +347,11 @@ mod tests {
             ("a", 20, "flac"),
             ("e", 10, "mp3"),
         ]) {
-            song.info.title = title.into();
-            song.info.duration_ms = ms;
-            song.info.format = format.into();
+            song.edit(|i| i.title = title.into());
+            song.edit(|i| i.duration_ms = ms);
+            song.edit(|i| i.format = format.into());
         }
-        let keys: Vec<Keys> = library.iter().map(|s| Keys::of(&s.info)).collect();
+        let keys: Vec<Keys> = library.iter().map(Keys::of).collect();
         let ids = |key, descending| {
             let sorted = sorted(&library, &keys, key);
             let page = page(&library, Some(&sorted), descending, 1, 10);
@@ -376,11 +373,11 @@ mod tests {
         let mut library = songs(3000, 'x', 1);
         for (i, song) in library.iter_mut().enumerate() {
             let pick = |k: usize| words[(i * 7 + k * 13 + i / 11) % words.len()];
-            song.info.title = format!("{} {}", pick(0), pick(1));
-            song.info.artist = pick(2).into();
-            song.info.album = format!("{}{}", pick(3), pick(4));
+            song.edit(|i| i.title = format!("{} {}", pick(0), pick(1)));
+            song.edit(|i| i.artist = pick(2).into());
+            song.edit(|i| i.album = format!("{}{}", pick(3), pick(4)));
         }
-        let keys: Vec<Keys> = library.iter().map(|s| Keys::of(&s.info)).collect();
+        let keys: Vec<Keys> = library.iter().map(Keys::of).collect();
         for query in ["love", "ove", "love night", "o", "glove over", "x"] {
             for count in [0, 1, 10, 1000] {
                 let folded: Vec<String> = query.split(' ').map(str::to_owned).collect();
@@ -392,7 +389,7 @@ mod tests {
                 let want: Vec<SongId> = all
                     .iter()
                     .take(count as usize)
-                    .map(|&(_, at)| library[at].info.id)
+                    .map(|&(_, at)| library[at].id())
                     .collect();
                 let found = search(&library, &keys, query, count);
                 let got: Vec<SongId> = found.songs.iter().map(|s| s.id).collect();
@@ -405,9 +402,9 @@ mod tests {
     #[test]
     fn scores_words_and_parts_of_words_by_field() {
         let mut library = songs(1, 'x', 1);
-        library[0].info.title = "Night Drive".into();
-        library[0].info.artist = "Overdrive".into();
-        let keys = Keys::of(&library[0].info);
+        library[0].edit(|i| i.title = "Night Drive".into());
+        library[0].edit(|i| i.artist = "Overdrive".into());
+        let keys = Keys::of(&library[0]);
         let score = |query: &str| {
             let words: Vec<String> = query.split(' ').map(str::to_owned).collect();
             keys.score(&words)

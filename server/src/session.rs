@@ -72,7 +72,7 @@ impl Session {
             Command::List => rendered(library, Library::list_line).await,
             Command::Info(None) => rendered(library, Library::info_line).await,
             Command::Info(Some(id)) => match library.get(id) {
-                Some(song) => Answer::Reply(Reply::Song(song.info.clone())),
+                Some(song) => Answer::Reply(Reply::Song(song.info())),
                 None => error("no such song"),
             },
             Command::Songs { from, count, order } if library.is_sorted(order) => {
@@ -167,7 +167,7 @@ impl Session {
         let (thumbnail, file) = match made.await {
             Ok(Ok(made)) => made,
             Ok(Err(err)) => {
-                warn!(song = %song.info.name, error = %err, "cannot serve a song's art");
+                warn!(song = %song.name(), error = %err, "cannot serve a song's art");
                 return error("art unreadable");
             }
             Err(_) => return error("internal error"),
@@ -232,11 +232,11 @@ impl Session {
         song: &crate::library::Song,
         from_ms: Option<u32>,
     ) -> Result<(Play, Reply), &'static str> {
-        let format = Format::from_extension(&song.info.format);
+        let format = Format::from_extension(song.format());
         let opened = open(library.path_of(song), format, from_ms)
             .await
             .map_err(|err| {
-                warn!(song = %song.info.name, error = %err, "cannot play a song as asked");
+                warn!(song = %song.name(), error = %err, "cannot play a song as asked");
                 err.reason()
             })?;
         let (listener, port, token) = self.data_port()?;

@@ -147,11 +147,7 @@ async fn info_has_exactly_the_specified_keys() {
 
 /// The scanned songs' names, in id order.
 fn names(library: &Library) -> Vec<&str> {
-    library
-        .songs()
-        .iter()
-        .map(|s| s.info.name.as_str())
-        .collect()
+    library.songs().iter().map(|s| s.name()).collect()
 }
 
 #[test]
@@ -164,7 +160,7 @@ fn scan_skips_unreadable_files_and_names_nested_ones() {
     let library = Library::scan(dir.path()).expect("scan");
     let names = names(&library);
     assert_eq!(names, ["Album/Disc 1/Track.WAV"]);
-    let song: &SongInfo = &library.songs()[0].info;
+    let song: &SongInfo = &library.songs()[0].info();
     assert_eq!(
         (song.id, song.title.as_str(), song.format.as_str()),
         (SongId(1), "Track", "wav")
@@ -231,7 +227,7 @@ fn bitrate_is_the_average_of_the_audio_alone_and_durations_are_counted() {
     for dir in [awkward, demo_music().as_path()] {
         let library = Library::scan(dir).expect("scan");
         for song in library.songs() {
-            let info = &song.info;
+            let info = &song.info();
             let packets = tapedeck_tests::media::packets(&library.path_of(song));
             let octets: u64 = packets.iter().map(|p| p.size).sum();
             let average = octets as f64 * 8000.0 / info.duration_ms as f64;
@@ -305,7 +301,7 @@ fn which_files_are_songs() {
             "real/track.wav",
         ]
     );
-    let upper = &library.songs()[0].info;
+    let upper = &library.songs()[0].info();
     assert_eq!(
         upper.format, "wav",
         "the format is the extension in lower case"

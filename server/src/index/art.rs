@@ -145,6 +145,9 @@ mod tests {
         let found = folders.image_for(&other.join("1.flac"));
         assert_eq!(found.as_deref(), Some(other.join("FOLDER.jpg").as_path()));
         let mut seen = HashMap::new();
-        assert_eq!(Art::from_column(Art::Embedded.to_column(), &mut seen), Art::Embedded);
+        assert_eq!(
+            Art::from_column(Art::Embedded.to_column(), &mut seen),
+            Art::Embedded
+        );
     }
 }

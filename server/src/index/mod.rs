@@ -22,6 +22,8 @@ pub use scan::EXTENSIONS;
 pub use store::StoreError;
 use store::{Row, Store};
 pub(crate) use tags::Facts;
+#[cfg(test)]
+pub(crate) use tags::Gains;
 
 /// A cold scan logs its progress this often.
 const PROGRESS_EVERY: Duration = Duration::from_secs(2);
