@@ -134,4 +134,11 @@ fn browse_by_album_and_artist_and_play_an_album_in_order() {
         |v| v.as_u64() == Some(1),
     );
     assert_eq!(count(&browser, "button.album[data-id='1']"), 1);
+    // `/` searches from any view: the songs come back with the search box focused.
+    browser.run("document.dispatchEvent(new KeyboardEvent('keydown', {key: '/', bubbles: true}))");
+    browser.wait_for(
+        "the search box focused",
+        "return document.activeElement && document.activeElement.classList.contains('search')",
+        |v| v == true,
+    );
 }

@@ -259,7 +259,11 @@ fn on_shortcut(
         Shortcut::VolumeUp => dispatch.emit(Action::Volume(volume + 0.1)),
         Shortcut::VolumeDown => dispatch.emit(Action::Volume(volume - 0.1)),
         Shortcut::Mute => dispatch.emit(Action::ToggleMute),
-        Shortcut::Search => focus_search(),
+        // The search box is in the songs' view: shown first, focused once it is drawn.
+        Shortcut::Search => {
+            dispatch.emit(Action::View(View::Songs));
+            gloo_timers::callback::Timeout::new(0, focus_search).forget();
+        }
         Shortcut::Help => dispatch.emit(Action::ToggleHelp),
     })
 }
