@@ -289,20 +289,13 @@ async fn an_index_of_an_older_schema_is_upgraded_in_place_keeping_every_id() {
     assert_eq!(version, 3);
 }
 
-/// `ffmpeg -i <source> <args> <out>`, streams copied.
-fn tagged(source: &Path, args: &[&str], out: &Path) {
-    let status = std::process::Command::new("ffmpeg")
-        .args(["-hide_banner", "-loglevel", "error", "-y"])
-        .args(args)
-        .arg(out)
-        .status()
-        .expect("ffmpeg runs");
-    assert!(
-        status.success(),
-        "{} from {}",
-        out.display(),
-        source.display()
-    );
+/// `source` copied to `out` with the tags `tags` (`KEY=value`) added.
+fn retag(source: &Path, tags: &[&str], out: &Path) {
+    let mut args = vec!["-i", source.to_str().expect("utf-8"), "-c", "copy"];
+    for tag in tags {
+        args.extend(["-metadata", tag]);
+    }
+    tapedeck_tests::media::ffmpeg(&args, out);
 }
 
 /// The song object of `name`.
@@ -320,41 +313,19 @@ async fn replay_gain_is_read_from_every_kind_of_tag() {
     let (dir, music) = music();
     let mp3 = demo_music().join("01 Morning Tape.mp3");
     let flac = demo_music().join("02 Night Drive.flac");
-    let m = "-metadata";
-    tagged(
+    retag(
         &mp3,
         &[
-            "-i",
-            mp3.to_str().expect("utf-8"),
-            "-c",
-            "copy",
-            m,
             "REPLAYGAIN_TRACK_GAIN=-6.54 dB",
-            m,
             "REPLAYGAIN_TRACK_PEAK=0.988525",
-            m,
             "REPLAYGAIN_ALBUM_GAIN=-7.00 dB",
-            m,
             "REPLAYGAIN_ALBUM_PEAK=1.0",
         ],
         &music.join("05 Gain.mp3"),
     );
-    tagged(
-        &flac,
-        &[
-            "-i",
-            flac.to_str().expect("utf-8"),
-            "-c",
-            "copy",
-            m,
-            "REPLAYGAIN_ALBUM_GAIN=+1.5 dB",
-            m,
-            "REPLAYGAIN_ALBUM_PEAK=0.5",
-        ],
-        &music.join("06 Gain.flac"),
-    );
-    tagged(
-        &mp3,
+    let album = ["REPLAYGAIN_ALBUM_GAIN=+1.5 dB", "REPLAYGAIN_ALBUM_PEAK=0.5"];
+    retag(&flac, &album, &music.join("06 Gain.flac"));
+    tapedeck_tests::media::ffmpeg(
         &[
             "-f",
             "lavfi",
@@ -362,25 +333,16 @@ async fn replay_gain_is_read_from_every_kind_of_tag() {
             "sine=d=2",
             "-c:a",
             "libopus",
-            m,
+            "-metadata",
             "R128_TRACK_GAIN=-512",
         ],
         &music.join("07 R128.opus"),
     );
-    tagged(
-        &mp3,
-        &[
-            "-i",
-            mp3.to_str().expect("utf-8"),
-            "-c",
-            "copy",
-            m,
-            "REPLAYGAIN_TRACK_GAIN=+900 dB",
-            m,
-            "REPLAYGAIN_TRACK_PEAK=loud",
-        ],
-        &music.join("08 Absurd.mp3"),
-    );
+    let absurd = [
+        "REPLAYGAIN_TRACK_GAIN=+900 dB",
+        "REPLAYGAIN_TRACK_PEAK=loud",
+    ];
+    retag(&mp3, &absurd, &music.join("08 Absurd.mp3"));
     let server = serve(&music, &dir.path().join("index.sqlite3")).await;
     let gains = |song: &serde_json::Value| {
         ["track_gain_db", "track_peak", "album_gain_db", "album_peak"]
@@ -423,18 +385,7 @@ async fn an_index_from_before_replay_gain_reads_the_tags_again() {
     let mp3 = demo_music().join("01 Morning Tape.mp3");
     let name = "05 Gain.mp3";
     let file = music.join(name);
-    tagged(
-        &mp3,
-        &[
-            "-i",
-            mp3.to_str().expect("utf-8"),
-            "-c",
-            "copy",
-            "-metadata",
-            "REPLAYGAIN_TRACK_GAIN=-3 dB",
-        ],
-        &file,
-    );
+    retag(&mp3, &["REPLAYGAIN_TRACK_GAIN=-3 dB"], &file);
     let db = dir.path().join("v2.sqlite3");
     let meta = std::fs::metadata(&file).expect("metadata");
     let mtime_ns = meta

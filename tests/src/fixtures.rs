@@ -73,14 +73,22 @@ pub fn make_large_library(dir: &Path, n: usize) {
         .iter()
         .map(|ext| {
             let path = sources.join(format!("tone.{ext}"));
-            let status = std::process::Command::new("ffmpeg")
-                .args(["-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi"])
-                .args(["-i", "sine=f=440:d=4", "-ac", "2", "-map_metadata", "-1"])
-                .args(["-fflags", "+bitexact", "-id3v2_version", "0"])
-                .arg(&path)
-                .status()
-                .expect("ffmpeg runs");
-            assert!(status.success(), "ffmpeg made {}", path.display());
+            crate::media::ffmpeg(
+                &[
+                    "-f",
+                    "lavfi",
+                    "-i",
+                    "sine=f=440:d=4",
+                    "-ac",
+                    "2",
+                    "-map_metadata",
+                    "-1",
+                ]
+                .into_iter()
+                .chain(["-fflags", "+bitexact", "-id3v2_version", "0"])
+                .collect::<Vec<_>>(),
+                &path,
+            );
             path
         })
         .collect();
@@ -125,15 +133,7 @@ pub fn art_library() -> tempfile::TempDir {
     for folder in ["a", "b", "c", "d", "e", "f"] {
         std::fs::create_dir(root.join(folder)).expect("folder");
     }
-    let ffmpeg = |args: &[&str], out: &Path| {
-        let status = std::process::Command::new("ffmpeg")
-            .args(["-hide_banner", "-loglevel", "error", "-y"])
-            .args(args)
-            .arg(out)
-            .status()
-            .expect("ffmpeg runs");
-        assert!(status.success(), "ffmpeg made {}", out.display());
-    };
+    let ffmpeg = crate::media::ffmpeg;
     let cover = root.join("a/cover-source.png");
     ffmpeg(
         &[

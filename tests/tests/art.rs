@@ -19,9 +19,7 @@ fn loaded(selector: &str) -> String {
 #[test]
 fn rows_and_the_now_playing_bar_show_cover_art() {
     let music = art_library();
-    let system = System::start_on(music.path());
-    let browser = Browser::start(free_port());
-    browser.go(&system.page);
+    let (_system, browser) = opened(music.path());
     // Ids in name order: 1 a/Embedded (art in its tags), 2 b/Folder (Cover.JPG), 3 c/None.
     browser.wait_for(
         "the art of song 1",
@@ -57,6 +55,20 @@ fn rows_and_the_now_playing_bar_show_cover_art() {
     browser.screenshot(&shots.join("art.png"));
 }
 
+/// The page on a system serving `music`.
+fn opened(music: &std::path::Path) -> (System, Browser) {
+    let system = System::start_on(music);
+    let browser = Browser::start(free_port());
+    browser.go(&system.page);
+    (system, browser)
+}
+
+/// Waits until `n` elements match `selector`.
+fn wait_count(browser: &Browser, what: &str, selector: &str, n: u64) {
+    let script = format!("return document.querySelectorAll(\"{selector}\").length");
+    browser.wait_for(what, &script, |v| v.as_u64() == Some(n));
+}
+
 fn count(browser: &Browser, selector: &str) -> u64 {
     let script = format!("return document.querySelectorAll(\"{selector}\").length");
     browser.run(&script).as_u64().unwrap_or(0)
@@ -67,22 +79,12 @@ fn count(browser: &Browser, selector: &str) -> u64 {
 #[test]
 fn browse_by_album_and_artist_and_play_an_album_in_order() {
     let music = art_library();
-    let system = System::start_on(music.path());
-    let browser = Browser::start(free_port());
-    browser.go(&system.page);
-    browser.wait_for(
-        "the songs",
-        "return document.querySelectorAll('tr.song').length",
-        |v| v.as_u64() == Some(6),
-    );
+    let (_system, browser) = opened(music.path());
+    wait_count(&browser, "the songs", "tr.song", 6);
     browser.click("nav.tabs button:nth-child(2)");
     // Two albums: the demo's three songs (a, b, c: their tags say "Demo Tape"), and the three
     // untagged ones.
-    browser.wait_for(
-        "two album cards",
-        "return document.querySelectorAll('button.album').length",
-        |v| v.as_u64() == Some(2),
-    );
+    wait_count(&browser, "two album cards", "button.album", 2);
     // The demo album is known by its first song (1), and shows the first picture among its
     // songs (song 1's).
     browser.wait_for(
@@ -105,11 +107,7 @@ fn browse_by_album_and_artist_and_play_an_album_in_order() {
         .join("screenshots");
     browser.screenshot(&shots.join("albums.png"));
     browser.click("button.album[data-id='1']");
-    browser.wait_for(
-        "the album's songs",
-        "return document.querySelectorAll('.album-view tr.song').length",
-        |v| v.as_u64() == Some(3),
-    );
+    wait_count(&browser, "the album's songs", ".album-view tr.song", 3);
     assert!(
         browser.run("return document.querySelector('.album-view input.search') === null") == true
     );
@@ -122,17 +120,9 @@ fn browse_by_album_and_artist_and_play_an_album_in_order() {
     });
     browser.click("button[aria-label='Stop']");
     browser.click("nav.tabs button:nth-child(3)");
-    browser.wait_for(
-        "two artists",
-        "return document.querySelectorAll('tr.artist-row').length",
-        |v| v.as_u64() == Some(2),
-    );
+    wait_count(&browser, "two artists", "tr.artist-row", 2);
     browser.click("tr.artist-row:nth-child(3)");
-    browser.wait_for(
-        "the artist's one album",
-        "return document.querySelectorAll('button.album').length",
-        |v| v.as_u64() == Some(1),
-    );
+    wait_count(&browser, "the artist's one album", "button.album", 1);
     assert_eq!(count(&browser, "button.album[data-id='1']"), 1);
     // `/` searches from any view: the songs come back with the search box focused.
     browser.run("document.dispatchEvent(new KeyboardEvent('keydown', {key: '/', bubbles: true}))");

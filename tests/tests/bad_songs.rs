@@ -7,6 +7,7 @@ use std::path::Path;
 
 use serde_json::Value;
 use tapedeck_tests::fixtures::demo_music;
+use tapedeck_tests::media::ffmpeg;
 use tapedeck_tests::system::{System, free_port};
 use tapedeck_tests::webdriver::Browser;
 
@@ -51,16 +52,6 @@ fn library(dir: &Path) {
     std::fs::write(dir.join("07 Truncated.flac"), &flac[..flac.len() / 2]).expect("write");
     // 8: an mp3 that says it is Ogg.
     std::fs::write(dir.join("08 Impostor.ogg"), &mp3).expect("write");
-}
-
-fn ffmpeg(args: &[&str], out: &Path) {
-    let status = std::process::Command::new("ffmpeg")
-        .args(["-hide_banner", "-loglevel", "error", "-y"])
-        .args(args)
-        .arg(out)
-        .status()
-        .expect("ffmpeg runs");
-    assert!(status.success(), "ffmpeg made {}", out.display());
 }
 
 /// Clicks song `id`, waits until the page has dealt with it (an error shown, the song

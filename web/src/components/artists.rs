@@ -5,7 +5,7 @@ use tapedeck_protocol::ArtistInfo;
 use yew::prelude::*;
 
 use crate::browse::artist_name;
-use crate::components::library::window;
+use crate::components::library::{body, window};
 use crate::hooks::use_scroller;
 use crate::listing::Listing;
 
@@ -30,20 +30,13 @@ pub fn ArtistList(props: &ArtistListProps) -> Html {
             on_view.emit(*range)
         });
     }
-    let spacer = |px: f64| {
-        html! { <tr class="spacer" aria-hidden="true" style={format!("height: {px}px")}><td colspan="3"></td></tr> }
-    };
     html! {
         <section class="artists">
             <p class="note">{ format!("{total} artists.") }</p>
             <div class="rows" ref={scroller} onscroll={on_scroll}>
                 <table>
                     <thead><tr><th>{ "Artist" }</th><th>{ "Albums" }</th><th>{ "Songs" }</th></tr></thead>
-                    <tbody>
-                        { spacer(window.above_px) }
-                        { for (window.first..window.first + window.count).map(|at| row(at, props)) }
-                        { spacer(window.below_px) }
-                    </tbody>
+                    { body(window, 3, |at| row(at, props)) }
                 </table>
             </div>
         </section>

@@ -123,9 +123,6 @@ pub fn Library(props: &LibraryProps) -> Html {
         }
         html! { <th><button class="sort" onclick={on_sort}>{ format!("{label}{mark}") }</button></th> }
     };
-    let spacer = |px: f64| {
-        html! { <tr class="spacer" aria-hidden="true" style={format!("height: {px}px")}><td colspan="5"></td></tr> }
-    };
     html! {
         <section class="library" data-query={props.shown_query.clone()}>
             if props.searchable {
@@ -145,14 +142,29 @@ pub fn Library(props: &LibraryProps) -> Html {
                         { header(Column::Duration, "Time") }
                         { header(Column::Format, "Format") }
                     </tr></thead>
-                    <tbody>
-                        { spacer(window.above_px) }
-                        { for (window.first..window.first + window.count).map(|at| row(at, props)) }
-                        { spacer(window.below_px) }
-                    </tbody>
+                    { body(window, 5, |at| row(at, props)) }
                 </table>
             </div>
         </section>
+    }
+}
+
+/// The body of a table of `columns` made as `window` says: a spacer for the rows above, the
+/// rows in view, a spacer for the rows below.
+pub fn body(window: Window, columns: usize, row: impl Fn(usize) -> Html) -> Html {
+    let spacer = |px: f64| {
+        html! {
+            <tr class="spacer" aria-hidden="true" style={format!("height: {px}px")}>
+                <td colspan={columns.to_string()}></td>
+            </tr>
+        }
+    };
+    html! {
+        <tbody>
+            { spacer(window.above_px) }
+            { for (window.first..window.first + window.count).map(row) }
+            { spacer(window.below_px) }
+        </tbody>
     }
 }
 
