@@ -46,13 +46,16 @@ fn rows_and_the_now_playing_bar_show_cover_art() {
     browser.wait_for("the bar's art", &loaded(".now-playing .cover img"), |v| {
         v.as_u64() == Some(128)
     });
+    browser.screenshot(&screenshots().join("art.png"));
+}
+
+/// Where screenshots go for a person to look at: `<target>/screenshots/`.
+fn screenshots() -> std::path::PathBuf {
     let exe = std::env::current_exe().expect("exe");
-    let shots = exe
-        .ancestors()
+    exe.ancestors()
         .nth(3)
         .expect("target dir")
-        .join("screenshots");
-    browser.screenshot(&shots.join("art.png"));
+        .join("screenshots")
 }
 
 /// The page on a system serving `music`.
@@ -99,12 +102,7 @@ fn browse_by_album_and_artist_and_play_an_album_in_order() {
         broken,
         |v| v == "hidden",
     );
-    let exe = std::env::current_exe().expect("exe");
-    let shots = exe
-        .ancestors()
-        .nth(3)
-        .expect("target dir")
-        .join("screenshots");
+    let shots = screenshots();
     browser.screenshot(&shots.join("albums.png"));
     browser.click("button.album[data-id='1']");
     wait_count(&browser, "the album's songs", ".album-view tr.song", 3);
