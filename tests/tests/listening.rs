@@ -57,7 +57,21 @@ fn library(dir: &Path) {
 }
 
 /// A started system on the tone library and a browser on its page.
-fn start() -> (tempfile::TempDir, System, Browser) {
+/// One test at a time: each records the real audio clock, and four pages rendering audio at
+/// once on a busy two-core machine miss their deadlines (CI saw a 128-frame glitch at the start
+/// of a capture while the other three ran).
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// The tone library served, and a page showing it; the guard keeps the other tests waiting.
+fn start() -> (
+    std::sync::MutexGuard<'static, ()>,
+    tempfile::TempDir,
+    System,
+    Browser,
+) {
+    let turn = ONE_AT_A_TIME
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let dir = tempfile::tempdir().expect("temp dir");
     library(dir.path());
     let system = System::start_on(dir.path());
@@ -68,7 +82,7 @@ fn start() -> (tempfile::TempDir, System, Browser) {
         "return document.querySelectorAll('tr.song').length",
         |v| v == 3,
     );
-    (dir, system, browser)
+    (turn, dir, system, browser)
 }
 
 /// Starts a capture of `seconds`; [`collect`] waits for it.
@@ -128,7 +142,7 @@ const SEAM: f64 = 0.01;
 
 #[test]
 fn two_queued_songs_join_continuous_in_phase_and_level() {
-    let (_dir, _system, browser) = start();
+    let (_turn, _dir, _system, browser) = start();
     browser.click("tr.song[data-id='1']");
     playing(&browser, 1, 1.5);
     // From 1.5 s into the 4 s song to about 2 s into the next one: the join is in the middle.
@@ -162,7 +176,7 @@ fn two_queued_songs_join_continuous_in_phase_and_level() {
 
 #[test]
 fn pause_and_resume_lose_and_repeat_nothing() {
-    let (_dir, _system, browser) = start();
+    let (_turn, _dir, _system, browser) = start();
     browser.click("tr.song[data-id='2']");
     playing(&browser, 2, 0.3);
     begin_capture(&browser, 2.0);
@@ -187,7 +201,7 @@ fn pause_and_resume_lose_and_repeat_nothing() {
 
 #[test]
 fn a_seek_lands_on_its_sample_and_nothing_earlier_follows() {
-    let (_dir, _system, browser) = start();
+    let (_turn, _dir, _system, browser) = start();
     browser.click("tr.song[data-id='3']");
     playing(&browser, 3, 1.2);
     begin_capture(&browser, 2.0);
@@ -234,7 +248,7 @@ fn a_seek_lands_on_its_sample_and_nothing_earlier_follows() {
 /// itself without a seam.
 #[test]
 fn repeat_one_loops_without_a_seam() {
-    let (_dir, _system, browser) = start();
+    let (_turn, _dir, _system, browser) = start();
     let repeat = "button.mode[aria-label^='Repeat']";
     browser.click(repeat);
     browser.click(repeat);
