@@ -112,3 +112,49 @@ async fn art_from_tags_and_folders_in_every_size_and_errors_for_the_rest() {
     );
     server.stop().await;
 }
+
+/// A later `art` ends an earlier transfer not yet claimed, and so does closing the control
+/// connection (PROTOCOL.md 5.11): the earlier data port is closed. (The claim timeout is made
+/// long, so nothing else closes it.)
+#[tokio::test]
+async fn a_later_art_or_the_end_of_the_connection_ends_a_transfer() {
+    let music = art_library();
+    let mut config = tapedeck_server::Config::new(music.path());
+    config.pacing = None;
+    config.claim_timeout = std::time::Duration::from_secs(600);
+    let server = TestServer::start(config).await;
+    let mut client = server.client().await;
+    let ids = ids(&mut client).await;
+    let port_of = |reply: Reply| match reply {
+        Reply::Art { port, .. } => port,
+        other => panic!("art: {other:?}"),
+    };
+    let embedded = Command::Art(SongId(ids["a/01 Embedded.mp3"]), Some(64));
+    let first = port_of(client.command(embedded.clone()).await);
+    let second = art(&server, &mut client, ids["b/01 Folder.flac"], Some(64)).await;
+    assert!(second.is_ok(), "the later one is served");
+    // The earlier transfer was ended before the later reply was written.
+    assert!(closed(&server, first).await, "the earlier port is closed");
+    let third = port_of(client.command(embedded).await);
+    assert!(
+        !closed(&server, third).await,
+        "open while its connection is"
+    );
+    drop(client);
+    let deadline = tokio::time::Instant::now() + common::PATIENCE;
+    while !closed(&server, third).await {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "still open after its connection closed"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    server.stop().await;
+}
+
+/// Whether the data port refuses a connection (without claiming it).
+async fn closed(server: &TestServer, port: u16) -> bool {
+    tokio::net::TcpStream::connect((server.addr.ip(), port))
+        .await
+        .is_err()
+}
