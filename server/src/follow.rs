@@ -79,13 +79,18 @@ async fn run(
         return;
     };
     let wake = Arc::new(Notify::new());
-    let _watcher = match (follow.watch, &index) {
+    let watcher = match (follow.watch, &index) {
         (true, Some(index)) => watch(index.root(), wake.clone()),
         _ => None,
     };
     // Once watched, compared again: what changed between the first scan (or the index of a
     // warm start) and the watch is found now, and what changes later is notified.
     index = rescan(index, &shared, &cancel).await;
+    info!(
+        notifications = watcher.is_some(),
+        rescan_seconds = follow.rescan_every.map(|e| e.as_secs()),
+        "following the music folder"
+    );
     let every = follow.rescan_every.unwrap_or(Duration::MAX);
     let mut ticks = tokio::time::interval_at(Instant::now() + every.min(YEAR), every.min(YEAR));
     ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);

@@ -79,6 +79,11 @@ async fn a_killed_bridge_costs_the_server_nothing_and_a_new_one_works() {
     let (music, web) = folders();
     let server = server(music.path(), "127.0.0.1:0");
     let server_addr = server.addr("serving").to_string();
+    // Settled: the folder's watch (its inotify, epoll and wake descriptors) is set up, after
+    // "serving" and in its own time.
+    server
+        .wait_for("following the music folder")
+        .expect("the server follows its folder");
     let pid = server.child.id();
     let mut old = bridge(&server_addr, "127.0.0.1:0", web.path());
     let bridge_addr = old.addr("bridge listening");
