@@ -70,8 +70,7 @@ impl Index {
 
     /// The songs as stored, without looking at the disk: what a warm start serves at once.
     pub fn stored(&self) -> Result<Library, StoreError> {
-        let rows = self.store.songs(&self.key)?;
-        let songs = rows.into_iter().map(|row| song(&self.root, row)).collect();
+        let songs = self.store.songs(&self.key, |row| song(&self.root, row))?;
         Ok(Library::from_songs(&self.root, songs))
     }
 
