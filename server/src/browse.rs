@@ -151,7 +151,6 @@ fn index(from: u32) -> usize {
 
 #[cfg(test)]
 mod tests {
-    use std::path::PathBuf;
 
     use tapedeck_protocol::{MAX_PAGE_OCTETS, Reply};
 
@@ -177,14 +176,7 @@ mod tests {
                 };
                 let id = SongId(u32::try_from(i).expect("small") + 1);
                 let name = format!("{i:07}.mp3");
-                Song::new(
-                    std::path::Path::new("/m"),
-                    id,
-                    name,
-                    PathBuf::from("/m"),
-                    1,
-                    facts,
-                )
+                Song::new(id, name, None, 1, facts)
             })
             .collect()
     }

@@ -247,8 +247,6 @@ mod tests {
         assert_eq!(fold("ﬁve"), "five");
     }
 
-    use std::path::{Path, PathBuf};
-
     use tapedeck_protocol::{Reply, SongId};
 
     use crate::index::Facts;
@@ -272,7 +270,7 @@ mod tests {
                 };
                 let name = format!("{i:07}.mp3");
                 let id = SongId(u32::try_from(i).expect("small") + 1);
-                Song::new(Path::new("/m"), id, name, PathBuf::from("/m"), 1, facts)
+                Song::new(id, name, None, 1, facts)
             })
             .collect()
     }

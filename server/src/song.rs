@@ -33,17 +33,16 @@ pub struct Song {
 }
 
 impl Song {
-    /// A whole song of the music directory `root`: its id, name, file, size and what its tags
-    /// say.
+    /// A whole song: its id, name, file (`None` when it is the music directory joined with
+    /// the name), size and what its tags say.
     pub(crate) fn new(
-        root: &Path,
         id: SongId,
         name: String,
-        path: PathBuf,
+        path: Option<PathBuf>,
         size: u64,
         facts: Facts,
     ) -> Self {
-        let path = (path != root.join(&name)).then(|| path.into_boxed_path());
+        let path = path.map(PathBuf::into_boxed_path);
         let mut text = String::with_capacity(
             name.len() + facts.title.len() + facts.artist.len() + facts.album.len(),
         );
@@ -165,9 +164,7 @@ impl Song {
             },
             art: self.art.take(),
         };
-        let root = Path::new("/");
-        let path = root.join(&info.name);
-        *self = Song::new(root, info.id, info.name, path, info.size, facts);
+        *self = Song::new(info.id, info.name, None, info.size, facts);
     }
 }
 
@@ -193,15 +190,7 @@ mod tests {
             },
             art: Some(Art::Embedded),
         };
-        let root = Path::new("/music");
-        let song = Song::new(
-            root,
-            SongId(7),
-            "a/b.flac".into(),
-            root.join("a/b.flac"),
-            9,
-            facts,
-        );
+        let song = Song::new(SongId(7), "a/b.flac".into(), None, 9, facts);
         let info = song.info();
         assert_eq!(
             (

@@ -70,7 +70,7 @@ impl Index {
 
     /// The songs as stored, without looking at the disk: what a warm start serves at once.
     pub fn stored(&self) -> Result<Library, StoreError> {
-        let songs = self.store.songs(&self.key, |row| song(&self.root, row))?;
+        let songs = self.store.songs(&self.key, song)?;
         Ok(Library::from_songs(&self.root, songs))
     }
 
@@ -100,10 +100,11 @@ impl Index {
                 continue;
             }
             progress.read();
-            match tags::read(&file.path, file.size) {
+            let path = file.path(&self.root);
+            match tags::read(&path, file.size) {
                 Ok(mut facts) => {
                     if facts.art.is_none() {
-                        facts.art = folders.image_for(&file.path).map(art::Art::Image);
+                        facts.art = folders.image_for(&path).map(art::Art::Image);
                     }
                     debug!(song = %file.name, "scanned");
                     upserts.push((file, facts));
@@ -151,9 +152,9 @@ fn canonical_dir(dir: &Path) -> Result<PathBuf, LibraryError> {
 }
 
 /// A whole song from its stored row.
-fn song(root: &Path, row: Row) -> Song {
+fn song(row: Row) -> Song {
     let Row { id, found, facts } = row;
-    Song::new(root, id, found.name, found.path, found.size, facts)
+    Song::new(id, found.name, found.path, found.size, facts)
 }
 
 /// Tags read so far in a scan, logged every [`PROGRESS_EVERY`].

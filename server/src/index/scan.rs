@@ -16,11 +16,32 @@ pub const EXTENSIONS: &[&str] = &[
 pub struct Found {
     /// The song's name: its path below the music folder, `/`-separated (PROTOCOL.md 6.1).
     pub name: String,
-    /// The canonical path of the file, checked to lie inside the music folder.
-    pub path: PathBuf,
+    /// The canonical path of the file (checked to lie inside the music folder) when it is not
+    /// the music folder joined with the name (a link was followed): most files need none,
+    /// which is a hundred megabytes less at a million songs.
+    pub path: Option<PathBuf>,
     pub size: u64,
     /// Modification time, nanoseconds since the Unix epoch (0 where the system has none).
     pub mtime_ns: i64,
+}
+
+impl Found {
+    /// The canonical path of the file in the music folder `root`.
+    pub fn path(&self, root: &Path) -> PathBuf {
+        self.path.clone().unwrap_or_else(|| root.join(&self.name))
+    }
+}
+
+/// Where the file `file` (a canonical path) of the song `name` is, as [`Found::path`] keeps
+/// it: nothing when it is `root` joined with `name`.
+pub fn own_path(root: &Path, name: &str, file: &str) -> Option<PathBuf> {
+    // A folder whose path is not UTF-8 was stored lossily: its songs are found by name.
+    let root = root.to_str()?;
+    let plain = file
+        .strip_prefix(root)
+        .and_then(|rest| rest.strip_prefix('/'))
+        == Some(name);
+    (!plain).then(|| PathBuf::from(file))
 }
 
 /// Every audio file below `root`, sorted by name, following symlinks only where they stay
@@ -46,6 +67,7 @@ pub fn walk(root: &Path, cancel: &AtomicBool) -> Vec<Found> {
         let Some((name, path)) = inside(root, entry.path()) else {
             continue;
         };
+        let path = (path != root.join(&name)).then_some(path);
         match entry.metadata() {
             Ok(meta) => out.push(Found {
                 name,

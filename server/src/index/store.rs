@@ -12,7 +12,7 @@ use rusqlite::{Connection, OpenFlags, params};
 use tapedeck_protocol::SongId;
 
 use super::art::Art;
-use super::scan::Found;
+use super::scan::{Found, own_path};
 use super::tags::{Facts, Gains};
 
 /// The schema, one step per version (version `n` is after `MIGRATIONS[n - 1]`).
@@ -229,11 +229,14 @@ impl Store {
                  FROM songs s JOIN roots r ON r.id = s.root WHERE r.path = ?1",
             )
             .map_err(sqlite(path))?;
+        let folder = Path::new(root);
         let rows = query
             .query_map([root], |r| {
+                let name: String = r.get(0)?;
+                let path = own_path(folder, &name, r.get_ref(1)?.as_str()?);
                 Ok(Found {
-                    name: r.get(0)?,
-                    path: PathBuf::from(r.get::<_, String>(1)?),
+                    name,
+                    path,
                     size: unsigned(r.get(2)?),
                     mtime_ns: r.get(3)?,
                 })
@@ -263,13 +266,16 @@ impl Store {
             .map_err(sqlite(path))?;
         // Folder images, each read once and shared by its folder's songs.
         let mut images = std::collections::HashMap::new();
+        let folder = Path::new(root);
         let rows = query
             .query_map([root], |r| {
+                let name: String = r.get(1)?;
+                let path = own_path(folder, &name, r.get_ref(2)?.as_str()?);
                 Ok((
                     r.get::<_, i64>(0)?,
                     Found {
-                        name: r.get(1)?,
-                        path: PathBuf::from(r.get::<_, String>(2)?),
+                        name,
+                        path,
                         size: unsigned(r.get(3)?),
                         mtime_ns: r.get(4)?,
                     },
@@ -317,6 +323,7 @@ impl Store {
         removed: &[String],
     ) -> Result<(), StoreError> {
         let path = self.path.clone();
+        let folder = Path::new(root);
         let tx = self.conn.transaction().map_err(sqlite(&path))?;
         tx.execute("INSERT OR IGNORE INTO roots (path) VALUES (?1)", [root])
             .map_err(sqlite(&path))?;
@@ -345,10 +352,12 @@ impl Store {
                 )
                 .map_err(sqlite(&path))?;
             for (found, facts) in upserts {
+                let file = found.path(folder);
+                let file = file.to_string_lossy();
                 let values = params![
                     root,
                     found.name,
-                    found.path.to_string_lossy(),
+                    file,
                     signed(found.size),
                     found.mtime_ns,
                     facts.title,
