@@ -72,16 +72,13 @@ impl Thumbnails {
     /// The thumbnail of `art` (of the song at `song`) at `px`, from the cache or made now.
     /// Blocking: call it off the async threads.
     pub fn get(&self, song: &Path, art: &Art, px: u32) -> Result<Arc<[u8]>, ArtError> {
-        let source = match art {
-            Art::Embedded => song,
-            Art::Image(path) => path,
-        };
-        let modified = std::fs::metadata(source)?.modified().ok();
-        let key = (source.to_owned(), modified, px);
+        let source = art.source(song);
+        let meta = std::fs::metadata(source)?;
+        let key = (source.to_owned(), meta.modified().ok(), px);
         if let Some(made) = self.lock().made.get(&key) {
             return Ok(made.clone());
         }
-        let picture = read_picture(source, art)?;
+        let picture = read_picture(source, meta.len(), art)?;
         let made: Arc<[u8]> = thumbnail(&picture, px)?.into();
         self.lock().keep(key, made.clone());
         Ok(made)
@@ -111,12 +108,10 @@ impl Cache {
     }
 }
 
-/// The picture's octets: the image file, or the picture in the song's tags.
-fn read_picture(source: &Path, art: &Art) -> Result<Vec<u8>, ArtError> {
-    if std::fs::metadata(source)?.len() > MAX_PICTURE_OCTETS && matches!(art, Art::Image(_)) {
-        return Err(ArtError::TooBig);
-    }
+/// The picture's octets: the image file (`octets` long), or the picture in the song's tags.
+fn read_picture(source: &Path, octets: u64, art: &Art) -> Result<Vec<u8>, ArtError> {
     match art {
+        Art::Image(_) if octets > MAX_PICTURE_OCTETS => Err(ArtError::TooBig),
         Art::Image(path) => Ok(std::fs::read(path)?),
         Art::Embedded => {
             let tagged = Probe::open(source)?.guess_file_type()?.read()?;

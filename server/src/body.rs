@@ -10,12 +10,28 @@ use tapedeck_media::seek::Part;
 /// A play's octets.
 #[derive(Debug)]
 pub struct Body {
-    /// The song file, opened before the reply.
-    pub file: std::fs::File,
+    /// The song file, opened before the reply; `None` for a body made whole in memory (a
+    /// picture), which has no part of a file.
+    pub file: Option<std::fs::File>,
     pub parts: Vec<Part>,
 }
 
 impl Body {
+    /// A body of `bytes` made in memory.
+    pub fn made(bytes: Vec<u8>) -> Self {
+        Self {
+            file: None,
+            parts: vec![Part::Made(bytes)],
+        }
+    }
+
+    /// The file the body's file parts are read from.
+    pub fn file(&self) -> io::Result<&std::fs::File> {
+        self.file
+            .as_ref()
+            .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, "a body without a file"))
+    }
+
     /// The octets in all: what the `port` reply announces.
     pub fn len(&self) -> u64 {
         self.parts.iter().map(Part::len).sum()
@@ -39,7 +55,9 @@ impl ReadAt for Body {
                         buf[..room].copy_from_slice(&bytes[at..at + room]);
                         Ok(room)
                     }
-                    Part::File(range) => self.file.read_at(&mut buf[..room], range.start + within),
+                    Part::File(range) => {
+                        self.file()?.read_at(&mut buf[..room], range.start + within)
+                    }
                 };
             }
             start += len;
@@ -57,7 +75,7 @@ mod tests {
         let mut file = tempfile::tempfile().expect("tempfile");
         std::io::Write::write_all(&mut file, b"0123456789").expect("write");
         let body = Body {
-            file,
+            file: Some(file),
             parts: vec![
                 Part::Made(b"ab".to_vec()),
                 Part::File(4..8),

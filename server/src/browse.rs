@@ -155,28 +155,19 @@ mod tests {
     use tapedeck_protocol::{MAX_PAGE_OCTETS, Reply};
 
     use super::*;
-    use crate::index::Facts;
 
     /// `n` songs, 10 to an album, 10 albums to an artist, with tags of `chars` characters.
     fn songs(n: usize, chars: usize) -> Vec<Song> {
         let long = "𝄞".repeat(chars);
         (0..n)
             .map(|i| {
-                let facts = Facts {
-                    title: format!("{i}"),
-                    artist: format!("Artist {} {long}", i / 100),
-                    album: format!("Album {} {long}", i / 10),
-                    duration_ms: 1000,
-                    format: "mp3".into(),
-                    sample_rate: 44_100,
-                    channels: 2,
-                    bitrate: 128_000,
-                    gains: Default::default(),
-                    art: None,
-                };
-                let id = SongId(u32::try_from(i).expect("small") + 1);
-                let name = format!("{i:07}.mp3");
-                Song::new(id, name, None, 1, facts)
+                let artist = format!("Artist {} {long}", i / 100);
+                Song::made_up(
+                    i,
+                    format!("{i}"),
+                    artist,
+                    format!("Album {} {long}", i / 10),
+                )
             })
             .collect()
     }

@@ -54,6 +54,7 @@ pub async fn open(
         let (body, skip) = match from_ms {
             None => {
                 let parts = seek::whole(format, &file, size)?;
+                let file = Some(file);
                 (Body { file, parts }, None)
             }
             Some(ms) => positioned(file, size, format, ms)?,
@@ -84,7 +85,7 @@ fn positioned(
     match seek::plan(format, &file, size, u64::from(ms)) {
         Ok(plan) => Ok((
             Body {
-                file,
+                file: Some(file),
                 parts: plan.parts,
             },
             Some(plan.skip),

@@ -33,33 +33,25 @@ const SEPARATOR: char = '\u{1f}';
 const WEIGHTS: [u32; 4] = [8, 6, 4, 2];
 
 impl Keys {
-    /// The song's fields folded. Folded into one buffer kept by the thread, then copied into
-    /// an allocation of exactly their size: a million songs leave a million blocks behind,
-    /// not the holes of the strings grown on the way (which kept 400 MB resident).
     pub fn of(song: &Song) -> Self {
-        thread_local! {
-            static SCRATCH: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+        let mut text = String::new();
+        let mut ends = [0; 3];
+        for (at, field) in [song.title(), song.artist(), song.album(), song.name()]
+            .into_iter()
+            .enumerate()
+        {
+            if at > 0 {
+                text.push(SEPARATOR);
+            }
+            text.extend(folded(field));
+            if let Some(end) = ends.get_mut(at) {
+                *end = u32::try_from(text.len()).unwrap_or(u32::MAX);
+            }
         }
-        SCRATCH.with_borrow_mut(|text| {
-            text.clear();
-            let mut ends = [0; 3];
-            for (at, field) in [song.title(), song.artist(), song.album(), song.name()]
-                .into_iter()
-                .enumerate()
-            {
-                if at > 0 {
-                    text.push(SEPARATOR);
-                }
-                text.extend(folded(field));
-                if let Some(end) = ends.get_mut(at) {
-                    *end = u32::try_from(text.len()).unwrap_or(u32::MAX);
-                }
-            }
-            Self {
-                text: Box::from(text.as_str()),
-                ends,
-            }
-        })
+        Self {
+            text: text.into_boxed_str(),
+            ends,
+        }
     }
 
     /// The four fields.
@@ -249,29 +241,11 @@ mod tests {
 
     use tapedeck_protocol::{Reply, SongId};
 
-    use crate::index::Facts;
-
     /// `n` songs named in order, each with tags of `chars` characters of `fill`.
     fn songs(n: usize, fill: char, chars: usize) -> Vec<Song> {
         let tag = |i: usize| format!("{i} {}", fill.to_string().repeat(chars));
         (0..n)
-            .map(|i| {
-                let facts = Facts {
-                    title: tag(i),
-                    artist: tag(i),
-                    album: tag(i),
-                    duration_ms: 1000,
-                    format: "mp3".into(),
-                    sample_rate: 44_100,
-                    channels: 2,
-                    bitrate: 128_000,
-                    gains: Default::default(),
-                    art: None,
-                };
-                let name = format!("{i:07}.mp3");
-                let id = SongId(u32::try_from(i).expect("small") + 1);
-                Song::new(id, name, None, 1, facts)
-            })
+            .map(|i| Song::made_up(i, tag(i), tag(i), tag(i)))
             .collect()
     }
 

@@ -89,7 +89,7 @@ impl<'a> Out<'a> {
     fn new(part: &'a Part, body: &Body) -> std::io::Result<Self> {
         Ok(match part {
             Part::Made(bytes) => Out::Made { bytes, at: 0 },
-            Part::File(range) => Out::File(Source::new(body.file.try_clone()?, range.start)?),
+            Part::File(range) => Out::File(Source::new(body.file()?.try_clone()?, range.start)?),
         })
     }
 

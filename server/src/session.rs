@@ -156,15 +156,8 @@ impl Session {
         };
         let (path, px) = (library.path_of(song), crate::art::size_for(px));
         let shared = Arc::clone(&self.shared);
-        let made = tokio::task::spawn_blocking(move || {
-            let thumbnail = shared.thumbnails.get(&path, &art, px)?;
-            let source = match &art {
-                crate::index::art::Art::Embedded => path,
-                crate::index::art::Art::Image(image) => image.to_path_buf(),
-            };
-            Ok::<_, crate::art::ArtError>((thumbnail, std::fs::File::open(source)?))
-        });
-        let (thumbnail, file) = match made.await {
+        let made = tokio::task::spawn_blocking(move || shared.thumbnails.get(&path, &art, px));
+        let thumbnail = match made.await {
             Ok(Ok(made)) => made,
             Ok(Err(err)) => {
                 warn!(song = %song.name(), error = %err, "cannot serve a song's art");
@@ -176,10 +169,7 @@ impl Session {
             Ok(opened) => opened,
             Err(reason) => return error(reason),
         };
-        let body = crate::body::Body {
-            file,
-            parts: vec![tapedeck_media::seek::Part::Made(thumbnail.to_vec())],
-        };
+        let body = crate::body::Body::made(thumbnail.to_vec());
         let reply = Reply::Art {
             port,
             token: token.clone(),

@@ -143,6 +143,25 @@ impl Song {
 
 #[cfg(test)]
 impl Song {
+    /// The `i`th of a made-up library: `{i:07}.mp3`, id `i + 1`, a second of 128 kbit/s mp3
+    /// with these tags (for tests).
+    pub(crate) fn made_up(i: usize, title: String, artist: String, album: String) -> Self {
+        let facts = Facts {
+            title,
+            artist,
+            album,
+            duration_ms: 1000,
+            format: "mp3".into(),
+            sample_rate: 44_100,
+            channels: 2,
+            bitrate: 128_000,
+            gains: crate::index::Gains::default(),
+            art: None,
+        };
+        let id = SongId(u32::try_from(i).unwrap_or(u32::MAX).saturating_add(1));
+        Song::new(id, format!("{i:07}.mp3"), None, 1, facts)
+    }
+
     /// Changes the song's facts as `change` changes its song object (for tests).
     pub(crate) fn edit(&mut self, change: impl FnOnce(&mut SongInfo)) {
         let mut info = self.info();

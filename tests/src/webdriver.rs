@@ -304,6 +304,16 @@ fn read_response(stream: &mut TcpStream) -> String {
     String::from_utf8_lossy(&buf[head_len..head_len + body_len]).into_owned()
 }
 
+/// Where browser tests leave screenshots for a person to look at: `<target>/screenshots/`
+/// (the test executable is `<target>/<profile>/deps/<test>`).
+pub fn screenshots() -> std::path::PathBuf {
+    let exe = std::env::current_exe().expect("the test executable");
+    exe.ancestors()
+        .nth(3)
+        .expect("target dir")
+        .join("screenshots")
+}
+
 /// Standard base64 decoding (screenshots), without a dependency for it.
 fn base64(text: &str) -> Vec<u8> {
     let digit = |c: u8| match c {

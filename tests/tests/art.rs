@@ -4,7 +4,7 @@
 
 use tapedeck_tests::fixtures::art_library;
 use tapedeck_tests::system::{System, free_port};
-use tapedeck_tests::webdriver::Browser;
+use tapedeck_tests::webdriver::{Browser, screenshots};
 
 const STATS: &str = "return window.tapedeck ? window.tapedeck.stats() : null";
 
@@ -47,15 +47,6 @@ fn rows_and_the_now_playing_bar_show_cover_art() {
         v.as_u64() == Some(128)
     });
     browser.screenshot(&screenshots().join("art.png"));
-}
-
-/// Where screenshots go for a person to look at: `<target>/screenshots/`.
-fn screenshots() -> std::path::PathBuf {
-    let exe = std::env::current_exe().expect("exe");
-    exe.ancestors()
-        .nth(3)
-        .expect("target dir")
-        .join("screenshots")
 }
 
 /// The page on a system serving `music`.

@@ -2,20 +2,10 @@
 //! and Debian's headless Chromium driven over WebDriver. Screenshots land in
 //! `<target>/screenshots/` for a person to look at.
 
-use std::path::PathBuf;
-
 use serde_json::Value;
 use tapedeck_tests::system::{self, System, free_port, server};
-use tapedeck_tests::webdriver::Browser;
+use tapedeck_tests::webdriver::{Browser, screenshots};
 use tapedeck_tests::{Process, repo};
-
-fn screenshots() -> PathBuf {
-    let exe = std::env::current_exe().expect("exe");
-    exe.ancestors()
-        .nth(3)
-        .expect("target dir")
-        .join("screenshots")
-}
 
 const STATS: &str = "return window.tapedeck ? window.tapedeck.stats() : null";
 const ROWS: &str = "return document.querySelectorAll('tr.song').length";

@@ -4,7 +4,7 @@
 
 use serde_json::Value;
 use tapedeck_tests::system::{System, free_port};
-use tapedeck_tests::webdriver::Browser;
+use tapedeck_tests::webdriver::{Browser, screenshots};
 
 const STATS: &str = "return window.tapedeck ? window.tapedeck.stats() : null";
 const WIDTH: f64 = 390.0;
@@ -104,12 +104,4 @@ fn on_a_phone_the_controls_sit_in_one_row_and_work() {
 
 fn number(value: &Value, key: &str) -> f64 {
     value[key].as_f64().unwrap_or(f64::NAN)
-}
-
-fn screenshots() -> std::path::PathBuf {
-    let exe = std::env::current_exe().expect("exe");
-    exe.ancestors()
-        .nth(3)
-        .expect("target dir")
-        .join("screenshots")
 }

@@ -31,6 +31,14 @@ impl Art {
         }
     }
 
+    /// The file the picture is read from: the song's own, or the image.
+    pub fn source<'a>(&'a self, song: &'a Path) -> &'a Path {
+        match self {
+            Self::Embedded => song,
+            Self::Image(path) => path,
+        }
+    }
+
     /// The art a column names; an image already named by `seen` is shared, not copied.
     pub fn from_column(column: String, seen: &mut HashMap<String, Arc<Path>>) -> Self {
         if column == EMBEDDED {

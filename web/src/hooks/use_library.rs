@@ -49,7 +49,8 @@ pub fn use_library(
     state: &State,
     around: [Option<usize>; 3],
 ) -> Callback<(usize, usize)> {
-    let view = use_state(|| (0_usize, 0_usize));
+    // Told again whenever a page comes: an equal range is no change (no render).
+    let view = use_state_eq(|| (0_usize, 0_usize));
     let connected = state.connection == Connection::Connected;
     let (first, end) = *view;
     let wanted = state
