@@ -158,3 +158,26 @@ async fn closed(server: &TestServer, port: u16) -> bool {
         .await
         .is_err()
 }
+
+/// An art transfer is not a play (PROTOCOL.md 5.11): `play` and `stop` leave it waiting for
+/// its claim, and it is then sent whole.
+#[tokio::test]
+async fn play_and_stop_do_not_end_an_art_transfer() {
+    let music = art_library();
+    let server = TestServer::unpaced(music.path()).await;
+    let mut client = server.client().await;
+    let ids = ids(&mut client).await;
+    let asked = Command::Art(SongId(ids["b/01 Folder.flac"]), Some(64));
+    let Reply::Art {
+        port, token, bytes, ..
+    } = client.command(asked).await
+    else {
+        panic!("an art reply")
+    };
+    let _ = client.play(ids["c/01 None.ogg"]).await;
+    assert_eq!(client.ask("stop").await, "stopped");
+    let mut data = claim(server.addr, port, &token).await;
+    let picture = read_all(&mut data).await;
+    assert_eq!(picture.len() as u64, bytes, "the picture, whole");
+    server.stop().await;
+}
