@@ -137,6 +137,12 @@ fn playing(browser: &Browser, song: u64, from: f64) -> Value {
     })
 }
 
+/// The samples from 6 before `at` to 6 after, to tell a failure's kind from its message (a
+/// lost or repeated sample, or silence before a tone's start).
+fn around(samples: &[f64], at: usize) -> &[f64] {
+    &samples[at.saturating_sub(6)..(at + 7).min(samples.len())]
+}
+
 /// A seam a sample wide (one lost or repeated) moves the residual by about `A w`: 0.065 here.
 const SEAM: f64 = 0.01;
 
@@ -159,10 +165,11 @@ fn two_queued_songs_join_continuous_in_phase_and_level() {
     let worst = worst_seam(&samples, SINE_HZ, rate);
     assert!(
         worst.1 < SEAM,
-        "a seam at sample {} of {}: residual {}",
+        "a seam at sample {} of {}: residual {}; around it {:?}",
         worst.0,
         samples.len(),
-        worst.1
+        worst.1,
+        around(&samples, worst.0)
     );
     for (i, block) in samples.chunks_exact(480).enumerate() {
         let rms = (block.iter().map(|s| s * s).sum::<f64>() / 480.0).sqrt();
@@ -190,7 +197,8 @@ fn pause_and_resume_lose_and_repeat_nothing() {
     let (at, worst) = worst_seam(&samples, SINE_HZ, rate);
     assert!(
         worst < SEAM,
-        "a seam across the pause at {at}: residual {worst}"
+        "a seam across the pause at {at}: residual {worst}; around it {:?}",
+        around(&samples, at)
     );
     let quiet = samples.iter().filter(|s| s.abs() < 1e-6).count();
     assert!(
@@ -265,7 +273,11 @@ fn repeat_one_loops_without_a_seam() {
     assert_eq!(stats["song"], 1, "{stats}");
     assert!(stats["position_s"].as_f64() < Some(3.5), "looped: {stats}");
     let (at, worst) = worst_seam(&samples, SINE_HZ, rate);
-    assert!(worst < SEAM, "a seam in the loop at {at}: residual {worst}");
+    assert!(
+        worst < SEAM,
+        "a seam in the loop at {at}: residual {worst}; around it {:?}",
+        around(&samples, at)
+    );
     let quiet = samples.iter().filter(|s| s.abs() < 1e-6).count();
     assert!(quiet < 4, "{quiet} silent samples: a gap in the loop");
 }
