@@ -2,6 +2,9 @@
 
 use std::fmt;
 
+use std::net::IpAddr;
+
+use crate::auth::{self, Password};
 use crate::{Order, SongId};
 
 /// A command a client sends on the control connection.
@@ -39,6 +42,18 @@ pub enum Command {
     /// `art <id> [<px>]`: song `<id>`'s cover art, a JPEG at most `<px>` pixels on its longer
     /// side (by default the largest the server makes), on a fresh data port like a play's.
     Art(SongId, Option<u32>),
+    /// `login <user> <password>`: sign in; the password is the rest of the line.
+    Login { user: String, password: Password },
+    /// `session <id>`: sign in with a session a `login` gave.
+    Session(String),
+    /// `user`: who this connection is signed in as.
+    User,
+    /// `logout`: end the session this connection is signed in with.
+    Logout,
+    /// `via <address>`: the address a bridge's client connects from (for throttling sign-ins).
+    Via(IpAddr),
+    /// `place`: where this user left off; `place <json>`: keep this as where they are.
+    Place(Option<crate::Place>),
     /// `stop` / `s`: end the current stream.
     Stop,
     /// `quit` / `q`: say goodbye and close.
@@ -79,6 +94,15 @@ pub enum CommandError {
     /// The position is not a decimal number of milliseconds from 0 to 4294967295.
     #[error("invalid position")]
     InvalidPosition,
+    /// A session id that is not 64 lower-case hexadecimal digits.
+    #[error("invalid session id")]
+    InvalidSession,
+    /// `via` with something other than an IPv4 or IPv6 address.
+    #[error("invalid address")]
+    InvalidAddress,
+    /// `place` with something other than a JSON object of a place.
+    #[error("invalid place")]
+    InvalidPlace,
     /// More words than the command takes.
     #[error("unexpected argument")]
     UnexpectedArgument,
@@ -100,7 +124,7 @@ impl Command {
             .to_ascii_lowercase();
         // The most words each command takes after its own.
         let takes = match verb.as_str() {
-            "list" | "l" | "stop" | "s" | "quit" | "q" => 0,
+            "list" | "l" | "stop" | "s" | "quit" | "q" | "user" | "logout" => 0,
             "info" | "i" => 1,
             "play" | "p" => 2,
             "songs" => return songs(words),
@@ -109,6 +133,10 @@ impl Command {
             "album" => return album(words),
             "art" => return art(words),
             "search" => return search(words),
+            "login" => return auth::login(after_verb(text)),
+            "session" => return auth::session(words),
+            "via" => return auth::via(words),
+            "place" => return crate::place::place(after_verb(text)),
             _ => return Err(CommandError::Unknown),
         };
         let (id, position) = (words.next(), words.next());
@@ -120,6 +148,8 @@ impl Command {
             "list" | "l" => Self::List,
             "stop" | "s" => Self::Stop,
             "quit" | "q" => Self::Quit,
+            "user" => Self::User,
+            "logout" => Self::Logout,
             "info" | "i" => Self::Info(id.map(parse_id).transpose()?),
             _ => {
                 let id = parse_id(id.ok_or(CommandError::MissingId)?)?;
@@ -129,6 +159,12 @@ impl Command {
             }
         })
     }
+}
+
+/// The line after its command word, as sent.
+fn after_verb(text: &str) -> &str {
+    let text = text.trim_start_matches([' ', '\t']);
+    text.find([' ', '\t']).map_or("", |end| &text[end..])
 }
 
 /// `songs <from> <count> [<order>]`: two numbers, then perhaps an order.
@@ -264,6 +300,16 @@ impl fmt::Display for Command {
             Self::Album(id) => write!(f, "album {id}"),
             Self::Art(id, None) => write!(f, "art {id}"),
             Self::Art(id, Some(px)) => write!(f, "art {id} {px}"),
+            Self::Login { user, password } => write!(f, "login {user} {}", password.0),
+            Self::Session(id) => write!(f, "session {id}"),
+            Self::User => f.write_str("user"),
+            Self::Logout => f.write_str("logout"),
+            Self::Via(address) => write!(f, "via {address}"),
+            Self::Place(None) => f.write_str("place"),
+            Self::Place(Some(place)) => {
+                let json = serde_json::to_string(place).map_err(|_| fmt::Error)?;
+                write!(f, "place {json}")
+            }
             Self::Stop => f.write_str("stop"),
             Self::Quit => f.write_str("quit"),
         }

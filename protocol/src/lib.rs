@@ -4,17 +4,21 @@
 //! Architecture Invariant: this crate does no I/O and knows nothing about tokio or the browser,
 //! so the server, the bridge, the web app and the fuzzers all share one parser.
 
+mod auth;
 mod command;
 mod event;
 mod frame;
 mod order;
+mod place;
 mod reply;
 mod song;
 
+pub use auth::{MAX_USER_NAME, Password, SESSION_ID_LEN, valid_session_id, valid_user_name};
 pub use command::{Command, CommandError};
 pub use event::{EVENT_PREFIX, Event};
 pub use frame::{LineBuffer, LineTooLong};
 pub use order::{InvalidOrder, Order, SortKey};
+pub use place::{Place, Queue};
 pub use reply::{Reply, ReplyError};
 pub use song::{
     AlbumInfo, AlbumPage, AlbumSongs, ArtistInfo, ArtistPage, Found, SongId, SongInfo, SongList,

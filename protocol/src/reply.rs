@@ -42,6 +42,19 @@ pub enum Reply {
         bytes: u64,
         media_type: String,
     },
+    /// The answer to `login`: the new session's id, and for how many seconds it holds.
+    Session { id: String, seconds: u64 },
+    /// The answer to `session <id>` and `user`: who the connection is signed in as, and for
+    /// how many more seconds its session holds.
+    User { name: String, seconds: u64 },
+    /// The answer to `session <id>` and `user` from a server without accounts: anyone may.
+    Open,
+    /// The answer to `logout`.
+    SignedOut,
+    /// The answer to `via` and `place <json>`.
+    Ok,
+    /// The answer to `place`: where the user left off (an empty place when nothing is kept).
+    Place(crate::Place),
     /// The answer to `stop`.
     Stopped,
     /// The answer to `quit`; the server closes the connection after it.
@@ -83,6 +96,23 @@ impl Reply {
             Command::Album(_) => serde_json::from_str(line).map(Self::Album).map_err(json),
             Command::Play(_, position) => parse_port(line, position.is_some()),
             Command::Art(..) => parse_art(line),
+            Command::Login { .. }
+            | Command::Session(_)
+            | Command::User
+            | Command::Logout
+            | Command::Via(_) => crate::auth::parse_reply(command, line),
+            Command::Place(None) => match line.strip_prefix("place ") {
+                Some(text) => serde_json::from_str(text).map(Self::Place).map_err(json),
+                None => Err(ReplyError::Malformed {
+                    command: "place".into(),
+                    line: line.to_owned(),
+                }),
+            },
+            Command::Place(Some(_)) if line == "ok" => Ok(Self::Ok),
+            Command::Place(Some(_)) => Err(ReplyError::Malformed {
+                command: "place".into(),
+                line: line.to_owned(),
+            }),
             Command::Stop if line == "stopped" => Ok(Self::Stopped),
             Command::Quit if line == "bye" => Ok(Self::Bye),
             Command::Stop | Command::Quit => Err(ReplyError::Malformed {
@@ -171,6 +201,15 @@ impl fmt::Display for Reply {
                 bytes,
                 media_type,
             } => write!(f, "art {port} {token} {bytes} {media_type}"),
+            Self::Session { id, seconds } => write!(f, "session {id} {seconds}"),
+            Self::User { name, seconds } => write!(f, "user {name} {seconds}"),
+            Self::Open => f.write_str("open"),
+            Self::SignedOut => f.write_str("signed out"),
+            Self::Ok => f.write_str("ok"),
+            Self::Place(place) => {
+                f.write_str("place ")?;
+                json(f, place)
+            }
             Self::Stopped => f.write_str("stopped"),
             Self::Bye => f.write_str("bye"),
             Self::Error(reason) => write!(f, "error {reason}"),

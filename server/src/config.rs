@@ -39,6 +39,15 @@ pub struct Config {
     /// Whether data ports may only come from `data_ports` (a firewall's range); otherwise,
     /// when the range's ports are taken, the kernel picks one. Default: `false`.
     pub data_ports_only: bool,
+    /// Whether the server may serve without accounts on an address beyond loopback (anyone
+    /// who reaches it may play everything). Without accounts and without this, such a server
+    /// refuses to start. Default: `false`.
+    pub open: bool,
+    /// How long a session holds after it was last used. Default: 30 days.
+    pub session_lifetime: Duration,
+    /// Peers besides loopback whose `via <address>` is believed (bridges on other hosts):
+    /// sign-ins through them are throttled by their clients' addresses. Default: none.
+    pub bridges: Vec<std::net::IpAddr>,
 }
 
 /// How the library follows the disk (see `follow.rs`).
@@ -88,6 +97,9 @@ impl Config {
             chunk_size: 16 * 1024,
             data_ports: ephemeral_ports(),
             data_ports_only: false,
+            open: false,
+            session_lifetime: Duration::from_secs(30 * 24 * 3600),
+            bridges: Vec::new(),
         }
     }
 }

@@ -31,6 +31,7 @@ enum End {
     IdleTimeout,
     LineTimeout,
     Shutdown,
+    SignedOut,
     Io(io::Error),
 }
 
@@ -92,7 +93,9 @@ impl Connection {
             }
             let deadline = self.deadline();
             let room = self.lines.room().min(buf.len());
+            let session_ended = self.session.sign_in.ended();
             tokio::select! {
+                () = ended(session_ended) => return End::SignedOut,
                 read = self.reader.read(&mut buf[..room]) => match read {
                     Ok(0) => return End::ClientClosed,
                     Ok(n) => self.received(&buf[..n]),
@@ -223,6 +226,7 @@ impl Connection {
             End::IdleTimeout => "error idle timeout\n",
             End::LineTimeout => "error line timeout\n",
             End::Shutdown => "error server shutting down\n",
+            End::SignedOut => "error signed out\n",
             End::ClientClosed | End::Io(_) => return,
         };
         let goodbye = async {
@@ -231,6 +235,14 @@ impl Connection {
             self.writer.shutdown().await
         };
         let _ = timeout(std::time::Duration::from_secs(1), goodbye).await;
+    }
+}
+
+/// When the session signed in with ends; never, without one.
+async fn ended(session: Option<CancellationToken>) {
+    match session {
+        Some(token) => token.cancelled().await,
+        None => std::future::pending().await,
     }
 }
 

@@ -32,4 +32,14 @@ pub enum ServerError {
     /// The scan task panicked or was cancelled.
     #[error("the library scan did not finish: {0}")]
     Scan(#[from] tokio::task::JoinError),
+    /// The accounts database could not be opened.
+    #[error("cannot open the accounts: {0}")]
+    Accounts(#[from] crate::store::StoreError),
+    /// No account exists and the server would listen beyond loopback.
+    #[error(
+        "refusing to serve {0} without accounts: anyone who reaches it could play everything. \
+         Add an account with `tapedeck-server user add NAME` (reads the password from standard \
+         input; give the same --db), or pass --open to serve everyone"
+    )]
+    OpenToTheNetwork(String),
 }

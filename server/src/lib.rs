@@ -7,6 +7,7 @@
 //! shutdown), `shared`, `connection` (framing and replies), `session` (per-client state and
 //! commands), `stream`, `claim` and `pace` (one play's data port).
 
+pub mod accounts;
 mod art;
 mod body;
 mod browse;
@@ -25,9 +26,11 @@ mod send;
 mod server;
 mod session;
 mod shared;
+mod sign_in;
 mod song;
 mod source;
 mod startup;
+mod store;
 mod stream;
 
 pub use config::{Config, Follow, Pacing};

@@ -6,13 +6,17 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::Context as _;
-use clap::Parser;
+use clap::{Parser, Subcommand};
 use tapedeck_server::{Config, Pacing};
+
+mod users;
 
 /// Serves a folder of music over the Tapedeck protocol.
 #[derive(Debug, Parser)]
 #[command(version, about)]
 struct Args {
+    #[command(subcommand)]
+    command: Option<Admin>,
     /// The music directory (default: the bundled demo library).
     #[arg(long, value_name = "DIR")]
     music: Option<PathBuf>,
@@ -21,7 +25,8 @@ struct Args {
     /// folders. `memory` keeps it in memory only. Default: `$XDG_DATA_HOME/tapedeck/
     /// tapedeck.sqlite3`, else `~/.local/share/tapedeck/tapedeck.sqlite3` (outside the music
     /// folder, which may be read-only).
-    #[arg(long, value_name = "PATH|memory")]
+    /// The accounts are kept in the same file.
+    #[arg(long, value_name = "PATH|memory", global = true)]
     db: Option<PathBuf>,
     /// Do not follow filesystem notifications (the periodic rescan still runs).
     #[arg(long)]
@@ -57,6 +62,27 @@ struct Args {
     /// Default: the kernel's ephemeral port range, in turn.
     #[arg(long, value_name = "FIRST-LAST|any", value_parser = port_range)]
     data_ports: Option<PortChoice>,
+    /// Serve without accounts on an address beyond loopback: anyone who can reach the server
+    /// can list and play everything. Without accounts, the server otherwise listens on
+    /// loopback only; with at least one account, everyone must sign in and this changes
+    /// nothing.
+    #[arg(long)]
+    open: bool,
+    /// Seconds a session stays signed in after it was last used.
+    #[arg(long, value_name = "SECS", default_value_t = 30 * 24 * 3600)]
+    session_lifetime: u64,
+    /// A bridge on another host (repeatable): its `via` is believed, so sign-ins through it
+    /// are throttled by its browsers' addresses (loopback peers always are).
+    #[arg(long = "bridge", value_name = "IP")]
+    bridges: Vec<std::net::IpAddr>,
+}
+
+/// Administration, on the database file (`--db`); a running server notices within seconds.
+#[derive(Debug, Subcommand)]
+enum Admin {
+    /// Manage accounts: once one exists, nobody uses the server without signing in.
+    #[command(subcommand)]
+    User(users::Action),
 }
 
 /// What `--data-ports` says.
@@ -86,17 +112,25 @@ fn port_range(text: &str) -> Result<PortChoice, String> {
 }
 
 impl Args {
-    fn config(&self) -> anyhow::Result<Config> {
-        let mut config = Config::new(self.music.clone().unwrap_or_else(bundled_music));
-        config.db = match &self.db {
+    /// The database file, `None` for `--db memory`.
+    fn db(&self) -> anyhow::Result<Option<PathBuf>> {
+        Ok(match &self.db {
             Some(path) if path.as_os_str() == "memory" => None,
             Some(path) => Some(path.clone()),
             None => Some(
                 default_db()
                     .context("no home folder for the index: give --db PATH (or --db memory)")?,
             ),
-        };
+        })
+    }
+
+    fn config(&self) -> anyhow::Result<Config> {
+        let mut config = Config::new(self.music.clone().unwrap_or_else(bundled_music));
+        config.db = self.db()?;
         config.max_connections = self.max_connections.max(1);
+        config.open = self.open;
+        config.session_lifetime = Duration::from_secs(self.session_lifetime.max(60));
+        config.bridges.clone_from(&self.bridges);
         config.follow = Some(tapedeck_server::Follow {
             watch: !self.no_watch,
             rescan_every: (self.rescan_interval > 0)
@@ -158,17 +192,23 @@ fn bundled_music() -> PathBuf {
 const BLOCKING_THREADS: usize = 8;
 
 fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    if let Some(Admin::User(action)) = &args.command {
+        let db = args
+            .db()?
+            .context("accounts need a database file, not --db memory")?;
+        return users::run(&db, action);
+    }
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .max_blocking_threads(BLOCKING_THREADS)
         .build()
         .context("cannot start the runtime")?
-        .block_on(serve())
+        .block_on(serve(args))
 }
 
-async fn serve() -> anyhow::Result<()> {
+async fn serve(args: Args) -> anyhow::Result<()> {
     tapedeck_cli::init_logging();
-    let args = Args::parse();
     let config = args.config()?;
     tapedeck_cli::raise_open_file_limit();
     let listener = tokio::net::TcpListener::bind(args.listen)

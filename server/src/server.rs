@@ -10,6 +10,7 @@ use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 use tracing::{error, info, warn};
 
+use crate::accounts::Accounts;
 use crate::config::Config;
 use crate::error::ServerError;
 use crate::follow::Follower;
@@ -29,6 +30,7 @@ pub async fn run(
     config: Config,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), ServerError> {
+    let accounts = Arc::new(open_accounts(&listener, &config)?);
     let (dir, db) = (config.music_dir.clone(), config.db.clone());
     let started = tokio::task::spawn_blocking(move || start_index(&dir, db.as_deref())).await??;
     let addr = listener
@@ -39,9 +41,10 @@ pub async fn run(
     info!(songs, dir = %config.music_dir.display(), %addr, "serving");
     let limit = Arc::new(Semaphore::new(config.max_connections));
     let config_follow = config.follow;
-    let shared = Arc::new(Shared::new(config, started.library));
+    let shared = Arc::new(Shared::new(config, started.library, accounts.clone()));
     let follower = Follower::spawn(started.index, shared.clone(), config_follow, started.warm);
     let cancel = CancellationToken::new();
+    shared.tracker.spawn(accounts.follow(cancel.clone()));
     tokio::select! {
         () = accept_loop(&listener, &shared, &limit, &cancel) => {}
         () = shutdown => info!("shutting down"),
@@ -51,6 +54,33 @@ pub async fn run(
     shared.tracker.close();
     shared.tracker.wait().await;
     Ok(())
+}
+
+/// The accounts of `config.db`; an error when there are none and the server would be open
+/// beyond loopback without `config.open`.
+fn open_accounts(listener: &TcpListener, config: &Config) -> Result<Accounts, ServerError> {
+    let local = listener.local_addr().ok();
+    let loopback = local.is_some_and(|a| a.ip().is_loopback());
+    let open_allowed = loopback || config.open;
+    let accounts = match Accounts::open(config.db.as_deref(), open_allowed, config.session_lifetime)
+    {
+        Ok(accounts) => accounts,
+        Err(err) if open_allowed => {
+            warn!(error = %err, "no accounts until the database can be opened");
+            Accounts::open(None, open_allowed, config.session_lifetime)?
+        }
+        Err(err) => return Err(err.into()),
+    };
+    if !accounts.has_users() && !open_allowed {
+        let addr = local.map(|a| a.to_string()).unwrap_or_default();
+        return Err(ServerError::OpenToTheNetwork(addr));
+    }
+    if accounts.has_users() {
+        info!("accounts: signing in is required");
+    } else if !loopback {
+        warn!("no accounts and --open: anyone who reaches the server may play everything");
+    }
+    Ok(accounts)
 }
 
 async fn accept_loop(

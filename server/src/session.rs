@@ -14,6 +14,7 @@ use crate::library::Library;
 use crate::open::open;
 use crate::pace::Pacer;
 use crate::shared::Shared;
+use crate::sign_in::SignIn;
 use crate::stream::{self, Play};
 
 /// One control connection's state.
@@ -31,6 +32,8 @@ pub struct Session {
     current: Option<Current>,
     /// The current transfer of cover art, if any: a new `art` ends it; a play does not.
     art: Option<Current>,
+    /// Who the client is.
+    pub sign_in: SignIn,
 }
 
 #[derive(Debug)]
@@ -56,6 +59,7 @@ impl Session {
         cancel: CancellationToken,
     ) -> Self {
         Self {
+            sign_in: SignIn::new(peer.ip(), &shared.config.bridges),
             shared,
             peer,
             local,
@@ -67,6 +71,13 @@ impl Session {
 
     /// Carries out `command` and says what to answer.
     pub async fn handle(&mut self, command: Command) -> Answer {
+        if SignIn::handles(&command) {
+            let accounts = Arc::clone(&self.shared.accounts);
+            return Answer::Reply(self.sign_in.handle(&accounts, command).await);
+        }
+        if command != Command::Quit && !self.sign_in.allows(&self.shared.accounts) {
+            return error("sign in first");
+        }
         let library = self.shared.library();
         match command {
             Command::List => rendered(library, Library::list_line).await,
@@ -94,7 +105,22 @@ impl Session {
                 Answer::Reply(Reply::Stopped)
             }
             Command::Quit => Answer::Reply(Reply::Bye),
+            Command::Place(place) => self.place(place).await,
+            _ => error("internal error"),
         }
+    }
+
+    /// `place`: where this user left off; `place <json>`: keeps it.
+    async fn place(&self, place: Option<tapedeck_protocol::Place>) -> Answer {
+        let accounts = &self.shared.accounts;
+        let Some(user) = self.sign_in.place_owner(accounts) else {
+            return error("sign in first");
+        };
+        let done = match place {
+            None => accounts.place(user).await.map(Reply::Place),
+            Some(place) => accounts.keep_place(user, &place).await.map(|()| Reply::Ok),
+        };
+        Answer::Reply(done.unwrap_or_else(|err| Reply::Error(err.to_string())))
     }
 
     /// Whether a stream is still going on (claimed or waiting to be).

@@ -6,6 +6,7 @@ use std::sync::{Arc, PoisonError, RwLock};
 use tokio::sync::watch;
 use tokio_util::task::TaskTracker;
 
+use crate::accounts::Accounts;
 use crate::config::Config;
 use crate::library::Library;
 use crate::ports::DataPorts;
@@ -24,10 +25,12 @@ pub struct Shared {
     pub data_ports: DataPorts,
     /// Cover art thumbnails made so far.
     pub thumbnails: crate::art::Thumbnails,
+    /// Who may sign in, and the sessions in use.
+    pub accounts: Arc<Accounts>,
 }
 
 impl Shared {
-    pub fn new(config: Config, library: Library) -> Self {
+    pub fn new(config: Config, library: Library, accounts: Arc<Accounts>) -> Self {
         let library = Arc::new(library);
         Library::prepare(&library);
         Self {
@@ -37,6 +40,7 @@ impl Shared {
             changes: watch::Sender::new(0),
             tracker: TaskTracker::new(),
             thumbnails: crate::art::Thumbnails::default(),
+            accounts,
         }
     }
 

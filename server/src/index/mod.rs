@@ -5,9 +5,8 @@
 //! tags, and the id the store gave it.
 
 pub mod art;
-mod scan;
-mod store;
-mod tags;
+pub(crate) mod scan;
+pub(crate) mod tags;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -18,9 +17,9 @@ use tracing::{debug, info, warn};
 
 use crate::error::LibraryError;
 use crate::library::{Library, Song};
+pub use crate::store::StoreError;
+use crate::store::{Row, Store};
 pub use scan::EXTENSIONS;
-pub use store::StoreError;
-use store::{Row, Store};
 pub(crate) use tags::Facts;
 #[cfg(test)]
 pub(crate) use tags::Gains;
