@@ -49,11 +49,12 @@ pub async fn art(
         return (StatusCode::SERVICE_UNAVAILABLE, "too many pictures at once").into_response();
     };
     let command = Command::Art(SongId(id), size.px);
-    let fetched = timeout(FETCH_TIMEOUT, fetch(&shared, &command)).await;
+    let fetched = timeout(FETCH_TIMEOUT, fetch(&shared, &headers, &command)).await;
     match fetched {
         Ok(Ok(Fetched::Art { media_type, bytes })) => picture(&headers, &media_type, bytes),
         Ok(Ok(Fetched::Missing(reason))) => (StatusCode::NOT_FOUND, reason).into_response(),
         Ok(Ok(Fetched::Failed(reason))) => (StatusCode::BAD_GATEWAY, reason).into_response(),
+        Ok(Ok(Fetched::Refused(refused))) => crate::login::refusal(&refused),
         Ok(Err(err)) => {
             warn!(error = %err, "cannot fetch art from the server");
             (StatusCode::BAD_GATEWAY, "server unavailable").into_response()
@@ -73,11 +74,21 @@ enum Fetched {
     Missing(String),
     /// Any other error.
     Failed(String),
+    /// The request may not have it: no session.
+    Refused(crate::auth::Refused),
 }
 
-async fn fetch(shared: &Shared, command: &Command) -> std::io::Result<Fetched> {
+async fn fetch(
+    shared: &Shared,
+    headers: &HeaderMap,
+    command: &Command,
+) -> std::io::Result<Fetched> {
     let server = shared.config.server;
-    let control = timeout(shared.config.connect_timeout, TcpStream::connect(server)).await??;
+    let control = match crate::auth::sign_in(&shared.config, headers).await {
+        Ok(signed) => signed.control,
+        Err(crate::auth::Refused::Unavailable(err)) => return Err(err),
+        Err(refused) => return Ok(Fetched::Refused(refused)),
+    };
     let (reader, mut writer) = control.into_split();
     writer.write_all(format!("{command}\n").as_bytes()).await?;
     let mut line = String::new();

@@ -110,6 +110,12 @@ pub fn rejection(text: &str) -> Option<&'static str> {
     } else if matches!(Command::parse(text.as_bytes()), Ok(Command::Art(..))) {
         // The bridge claims only play ports for a session; pictures are plain HTTP.
         Some("art is served at /art/<id>")
+    } else if matches!(
+        Command::parse(text.as_bytes()),
+        Ok(Command::Login { .. } | Command::Session(_) | Command::Logout | Command::Via(_))
+    ) {
+        // A WebSocket is its user's for its whole life: signing in and out is plain HTTP.
+        Some("sign in and out at /login and /logout")
     } else {
         None
     }

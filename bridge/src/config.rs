@@ -1,6 +1,6 @@
 //! Tunables of a running bridge.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -25,6 +25,13 @@ pub struct Config {
     /// The longest reply forwarded to a browser (at most [`crate::MAX_REPLY_LEN`]); a longer
     /// one is answered `error reply too large (over N octets)` in its place.
     pub max_reply_len: usize,
+    /// Whether browsers may use a server that has no accounts (it answers `open`). The binary
+    /// allows it only when listening on loopback, or with `--open`. Default: `true`.
+    pub open: bool,
+    /// Whether the bridge serves HTTPS itself: session cookies are then `Secure`.
+    pub tls: bool,
+    /// Reverse proxies whose `X-Forwarded-For` and `X-Forwarded-Proto` are believed.
+    pub trusted_proxies: Vec<IpAddr>,
 }
 
 impl Config {
@@ -42,6 +49,9 @@ impl Config {
             connect_timeout: Duration::from_secs(5),
             stall_timeout: Duration::from_secs(60),
             max_reply_len: crate::MAX_REPLY_LEN,
+            open: true,
+            tls: false,
+            trusted_proxies: Vec::new(),
         }
     }
 

@@ -10,7 +10,8 @@ use std::future::Future;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::routing::get;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
 use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
@@ -19,9 +20,11 @@ use tokio_util::task::TaskTracker;
 
 mod art;
 mod assets;
+mod auth;
 mod browser;
 mod config;
 mod data;
+mod login;
 mod outbox;
 mod replies;
 mod session;
@@ -33,6 +36,9 @@ pub use replies::MAX_REPLY_LEN;
 
 /// Pictures fetched at once; one more is answered 503 (a page asks for the rows in view).
 const ART_FETCHES: usize = 64;
+
+/// The largest sign-in form taken, in octets.
+const LOGIN_BODY: usize = 4096;
 
 /// What every session shares.
 #[derive(Debug)]
@@ -71,6 +77,7 @@ pub async fn serve(
             tracing::debug!(error = %err, "cannot set TCP_NODELAY");
         }
     });
+    let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(async move {
             shutdown.await;
@@ -82,11 +89,24 @@ pub async fn serve(
     Ok(())
 }
 
+/// Whether the server at `config.server` has no accounts (anyone may use it).
+pub async fn server_is_open(config: &Config) -> std::io::Result<bool> {
+    let mut control = auth::connect(config).await?;
+    let reply = auth::ask(&mut control, &tapedeck_protocol::Command::User).await?;
+    Ok(reply == tapedeck_protocol::Reply::Open)
+}
+
 fn router(shared: Arc<Shared>) -> Router {
     let pages = assets::router(&shared.config.web_dir);
     Router::new()
         .route("/ws", get(upgrade::websocket))
         .route("/art/{id}", get(art::art))
+        .route(
+            "/login",
+            post(login::login).layer(DefaultBodyLimit::max(LOGIN_BODY)),
+        )
+        .route("/logout", post(login::logout))
+        .route("/session", get(login::whoami))
         .with_state(shared)
         .merge(pages)
 }

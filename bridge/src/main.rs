@@ -35,6 +35,16 @@ struct Args {
     /// longer one is answered `error reply too large` in its place.
     #[arg(long, value_name = "OCTETS", default_value_t = tapedeck_bridge::MAX_REPLY_LEN)]
     max_reply_len: usize,
+    /// Serve browsers beyond loopback even when the server has no accounts: anyone who can
+    /// reach the bridge can list and play everything. Without accounts, the bridge otherwise
+    /// listens on loopback only.
+    #[arg(long)]
+    open: bool,
+    /// A reverse proxy in front of the bridge (repeatable): its `X-Forwarded-For` names the
+    /// browser's address (for throttling sign-ins) and `X-Forwarded-Proto: https` makes the
+    /// session cookie `Secure`. Nobody else's are believed.
+    #[arg(long, value_name = "IP")]
+    trust_proxy: Vec<std::net::IpAddr>,
 }
 
 #[tokio::main]
@@ -57,7 +67,30 @@ async fn main() -> anyhow::Result<()> {
     config.max_sessions = args.max_sessions.max(1);
     config.stall_timeout = Duration::from_secs(args.stall_timeout);
     config.max_reply_len = args.max_reply_len;
-    tracing::info!(%addr, web = %args.web.display(), server = %args.server, "bridge listening");
+    config.open = addr.ip().is_loopback() || args.open;
+    config.trusted_proxies = args.trust_proxy;
+    if !config.open {
+        refuse_open_server(&config).await?;
+    }
+    tracing::info!(%addr, web = %config.web_dir.display(), server = %config.server, "bridge listening");
     tapedeck_bridge::serve(listener, config, tapedeck_cli::shutdown_signal()).await?;
     Ok(())
+}
+
+/// Refuses to start beyond loopback in front of a server without accounts. A server that
+/// cannot be asked now is asked again for every browser (and refused then).
+async fn refuse_open_server(config: &Config) -> anyhow::Result<()> {
+    match tapedeck_bridge::server_is_open(config).await {
+        Ok(true) => anyhow::bail!(
+            "refusing to serve beyond loopback: the server at {} has no accounts, so anyone \
+             could play everything. Add one with `tapedeck-server user add NAME`, or pass \
+             --open to serve everyone",
+            config.server
+        ),
+        Ok(false) => Ok(()),
+        Err(err) => {
+            tracing::warn!(error = %err, "cannot ask the server whether it has accounts");
+            Ok(())
+        }
+    }
 }

@@ -32,21 +32,13 @@ const CLOSING_HANDSHAKE: Duration = Duration::from_secs(1);
 
 /// Runs a session until the browser or the server goes away, or the bridge shuts down.
 #[instrument(skip_all)]
-pub async fn run(socket: WebSocket, shared: Arc<Shared>) {
+pub async fn run(socket: WebSocket, shared: Arc<Shared>, control: TcpStream) {
     let config = &shared.config;
     let (sink, stream) = socket.split();
     let (out, queue) = mpsc::channel(OUT_QUEUE);
     let generation = Generation::default();
     let writer = outbox::write(sink, queue, generation.clone(), config.stall_timeout);
     tokio::pin!(writer);
-    let control = match timeout(config.connect_timeout, TcpStream::connect(config.server)).await {
-        Ok(Ok(control)) => control,
-        _ => {
-            close(out, writer, TRY_AGAIN_LATER, "server unavailable").await;
-            return drain(stream).await;
-        }
-    };
-    let _ = control.set_nodelay(true);
     let (reader, writer_half) = control.into_split();
     let (pending_tx, pending_rx) = mpsc::channel(MAX_PENDING);
     let browser = browser::pump(
@@ -89,14 +81,6 @@ pub async fn run(socket: WebSocket, shared: Arc<Shared>) {
     if !browser.is_terminated() {
         let _ = timeout(CLOSING_HANDSHAKE, browser).await;
     }
-}
-
-/// Reads and discards the browser's messages until it closes, for at most the handshake time.
-async fn drain(mut stream: futures_util::stream::SplitStream<WebSocket>) {
-    let _ = timeout(CLOSING_HANDSHAKE, async {
-        while let Some(Ok(_)) = stream.next().await {}
-    })
-    .await;
 }
 
 /// Tells the browser why (an error event, unless the close is normal), closes the WebSocket

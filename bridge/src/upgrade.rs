@@ -7,7 +7,7 @@ use axum::extract::State;
 use axum::extract::ws::WebSocketUpgrade;
 use axum::http::{HeaderMap, StatusCode, header::ORIGIN};
 use axum::response::{IntoResponse, Response};
-use tracing::warn;
+use tracing::{debug, warn};
 
 use crate::Shared;
 use crate::data::CHUNK;
@@ -28,20 +28,21 @@ pub async fn websocket(
     headers: HeaderMap,
     upgrade: WebSocketUpgrade,
 ) -> Response {
-    if let Some(origin) = headers.get(ORIGIN) {
-        let allowed = shared
-            .config
-            .allowed_origins
-            .iter()
-            .any(|o| o.as_bytes() == origin.as_bytes());
-        if !allowed {
-            warn!(origin = ?origin, "WebSocket refused: foreign origin");
-            return (StatusCode::FORBIDDEN, "origin not allowed").into_response();
-        }
+    if crate::auth::foreign_origin(&shared.config, &headers) {
+        warn!(origin = ?headers.get(ORIGIN), "WebSocket refused: foreign origin");
+        return (StatusCode::FORBIDDEN, "origin not allowed").into_response();
     }
     let Ok(permit) = shared.sessions.clone().try_acquire_owned() else {
         warn!("WebSocket refused: too many sessions");
         return (StatusCode::SERVICE_UNAVAILABLE, "too many sessions").into_response();
+    };
+    // Signed in before upgrading: a browser without a session gets 401, not a WebSocket.
+    let control = match crate::auth::sign_in(&shared.config, &headers).await {
+        Ok(signed) => signed.control,
+        Err(refused) => {
+            debug!(%refused, "WebSocket refused");
+            return crate::login::refusal(&refused);
+        }
     };
     upgrade
         .read_buffer_size(READ_BUFFER)
@@ -50,7 +51,7 @@ pub async fn websocket(
         .max_message_size(MAX_INCOMING)
         .max_frame_size(MAX_INCOMING)
         .on_upgrade(move |socket| {
-            let session = crate::session::run(socket, shared.clone());
+            let session = crate::session::run(socket, shared.clone(), control);
             shared.tracker.track_future(async move {
                 session.await;
                 drop(permit);

@@ -240,14 +240,18 @@ async fn a_foreign_origin_is_refused() {
 }
 
 #[tokio::test]
-async fn a_server_that_is_down_is_reported_and_the_websocket_closed() {
+async fn a_server_that_is_down_is_answered_502() {
     let unused = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     let nobody = unused.local_addr().expect("addr");
     drop(unused);
     let (bridge, _stop) = start_bridge(nobody).await;
-    let mut browser = Browser::connect(bridge, None).await.expect("opens");
-    assert_eq!(browser.text().await, "event error server unavailable");
-    assert_eq!(browser.next().await, Got::Closed(Some(1013)));
+    // The bridge asks the server who the browser is before upgrading: with no server to ask,
+    // the upgrade is answered 502, and the page tries again later.
+    let err = Browser::connect(bridge, None).await.err().expect("refused");
+    let tokio_tungstenite::tungstenite::Error::Http(response) = err else {
+        panic!("{err}")
+    };
+    assert_eq!(response.status(), 502);
 }
 
 /// Plays the long song, lets `kill` end the server, and returns the close code and the texts

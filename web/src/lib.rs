@@ -1,5 +1,6 @@
 //! The Tapedeck web app. `main.rs` only renders [`App`]; everything lives here.
 
+pub mod account;
 pub mod browse;
 pub mod components;
 pub mod crash;

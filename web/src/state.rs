@@ -7,6 +7,7 @@ use tapedeck_protocol::{
 };
 use yew::Reducible;
 
+use crate::account::Account;
 use crate::browse::{Browse, View};
 use crate::level::Leveling;
 use crate::listing::{self, Listing, Results, Rows};
@@ -17,6 +18,8 @@ use crate::order::Mode;
 pub enum Connection {
     Connecting,
     Connected,
+    /// Not signed in: nothing connects until the user signs in.
+    SignedOut,
     /// Lost; the next attempt is in this many seconds.
     Disconnected {
         retry_s: u32,
@@ -29,6 +32,7 @@ impl Connection {
         match self {
             Self::Connecting => "Connecting…".into(),
             Self::Connected => "Connected".into(),
+            Self::SignedOut => "Signed out".into(),
             Self::Disconnected { retry_s } => {
                 format!("Disconnected — reconnecting in {retry_s} s…")
             }
@@ -111,6 +115,8 @@ impl Repeat {
 #[derive(Debug, Clone, PartialEq)]
 pub struct State {
     pub connection: Connection,
+    /// Who the page is signed in as.
+    pub account: Account,
     /// The library in the order of `sort`, as far as it has come.
     pub library: Listing,
     /// What is typed in the search box.
@@ -146,6 +152,7 @@ impl Default for State {
     fn default() -> Self {
         Self {
             connection: Connection::Connecting,
+            account: Account::Checking,
             library: Listing::new(0),
             query: String::new(),
             found: None,
@@ -172,6 +179,8 @@ impl Default for State {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Action {
     Connection(Connection),
+    /// Signed in, or not (any more).
+    Account(Account),
     /// The library changed, or the connection is new: what was fetched is of `generation - 1`
     /// or earlier, and is fetched again.
     Changed(u32),
@@ -234,6 +243,7 @@ impl Reducible for State {
         let mut next = (*self).clone();
         match action {
             Action::Connection(connection) => next.connection = connection,
+            Action::Account(account) => next.account = account,
             Action::Changed(generation) => next.changed(generation),
             Action::Page {
                 generation,

@@ -5,6 +5,7 @@ use std::rc::Rc;
 use tapedeck_protocol::SongInfo;
 use yew::prelude::*;
 
+use crate::account::Account;
 use crate::browse::View;
 use crate::components::album::AlbumView;
 use crate::components::albums::AlbumGrid;
@@ -13,6 +14,7 @@ use crate::components::help::Help;
 use crate::components::library::Library;
 use crate::components::nerd_stats::NerdStats;
 use crate::components::now_playing::NowPlaying;
+use crate::components::sign_in::SignIn;
 use crate::components::status::Status;
 use crate::components::tabs::Tabs;
 use crate::components::visualizer::Visualizer;
@@ -136,13 +138,31 @@ pub fn App() -> Html {
     };
     let stopped = state.playback == Playback::Stopped && state.current.is_none();
     let leveling = state.leveling;
+    let header = html! {
+        <header class="top">
+            <h1>{ "Tapedeck" }</h1>
+            <span class="version">{ format!("version {}", crate::VERSION) }</span>
+            <Status connection={state.connection} error={state.error.clone()} />
+            { account(&state.account, engine.as_ref()) }
+        </header>
+    };
+    if let Account::SignIn(error) = &state.account {
+        let engine = engine.clone();
+        let on_sign_in = Callback::from(move |(user, password): (String, String)| {
+            if let Some(engine) = &engine {
+                engine.sign_in(user, password);
+            }
+        });
+        return html! {
+            <main class="tapedeck">
+                { header }
+                <SignIn error={error.clone()} {on_sign_in} />
+            </main>
+        };
+    }
     html! {
         <main class="tapedeck">
-            <header class="top">
-                <h1>{ "Tapedeck" }</h1>
-                <span class="version">{ format!("version {}", crate::VERSION) }</span>
-                <Status connection={state.connection} error={state.error.clone()} />
-            </header>
+            { header }
             <Tabs view={state.view} on_view={dispatch.reform(|view| match view {
                 View::Albums => Action::AlbumsOf(None),
                 view => Action::View(view),
@@ -168,6 +188,25 @@ pub fn App() -> Html {
                 on_leveling={dispatch.reform(move |()| Action::SetLeveling(leveling.next()))}
                 on_stats={dispatch.reform(|()| Action::ToggleNerdStats)} />
         </main>
+    }
+}
+
+/// Who is signed in, and the button to sign out (nothing on a server without accounts).
+fn account(account: &Account, engine: Option<&Rc<Engine>>) -> Html {
+    let Account::SignedIn(Some(user)) = account else {
+        return Html::default();
+    };
+    let engine = engine.cloned();
+    let onclick = Callback::from(move |_| {
+        if let Some(engine) = &engine {
+            engine.sign_out();
+        }
+    });
+    html! {
+        <span class="account">
+            <span class="user">{ user.clone() }</span>
+            <button class="sign-out" {onclick}>{ "Sign out" }</button>
+        </span>
     }
 }
 

@@ -9,6 +9,7 @@ pub mod library;
 pub mod nerd_stats;
 pub mod now_playing;
 pub mod scrubber;
+pub mod sign_in;
 pub mod status;
 pub mod tabs;
 pub mod visualizer;

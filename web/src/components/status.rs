@@ -15,7 +15,7 @@ pub fn Status(props: &StatusProps) -> Html {
     let class = match props.connection {
         Connection::Connected => "status connected",
         Connection::Connecting => "status connecting",
-        Connection::Disconnected { .. } => "status disconnected",
+        Connection::Disconnected { .. } | Connection::SignedOut => "status disconnected",
     };
     html! {
         <div class="statusbar" role="status" aria-live="polite">

@@ -9,6 +9,7 @@
 //! the same audio clock.
 
 mod library;
+mod place;
 mod socket;
 
 use std::cell::{Cell, RefCell};
@@ -74,6 +75,24 @@ pub struct Engine {
     search_next: RefCell<Option<String>>,
     /// Which ReplayGain applies to the songs played.
     leveling: Cell<Leveling>,
+    /// The volume set (for the place saved).
+    volume: Cell<f32>,
+    /// Where the user left off, restored and saved.
+    place: Places,
+}
+
+/// The engine's record of the user's place.
+#[derive(Debug, Default)]
+struct Places {
+    /// Whether the place was asked for and answered (nothing is saved before: it would
+    /// overwrite the place of another device with this page's nothing).
+    restored: Cell<bool>,
+    /// The position to resume the restored song at, until its `info` comes.
+    resume_ms: Cell<Option<u64>>,
+    /// The place last saved or restored.
+    saved: RefCell<Option<tapedeck_protocol::Place>>,
+    /// When it was saved (`performance.now()`).
+    saved_at: Cell<f64>,
 }
 
 impl std::fmt::Debug for Engine {
@@ -117,6 +136,8 @@ impl Engine {
             searching: Cell::new(false),
             search_next: RefCell::default(),
             leveling: Cell::new(Leveling::Off),
+            volume: Cell::new(1.0),
+            place: Places::default(),
         });
         let weak = Rc::downgrade(&engine);
         *engine.ticker.borrow_mut() =
@@ -130,11 +151,7 @@ impl Engine {
         self.ticker.borrow_mut().take();
         self.retry.borrow_mut().take();
         self.with_player(Player::stop);
-        let socket = self.socket.borrow_mut().take();
-        if let Some(socket) = socket {
-            socket.set_onclose(None);
-            let _ = socket.close();
-        }
+        self.close_socket();
     }
 
     pub fn play(&self, song: &SongInfo) {
@@ -238,6 +255,7 @@ impl Engine {
     }
 
     pub fn set_volume(&self, volume: f32) {
+        self.volume.set(volume);
         self.player.borrow_mut().set_volume(volume);
     }
 
@@ -312,6 +330,7 @@ impl Engine {
         if self.with_player(Player::moved_on) {
             self.moved_on();
         }
+        self.keep_place(self.volume.get());
         if self.current.borrow().is_none() {
             return self.report(Playback::Stopped, Progress::default());
         }

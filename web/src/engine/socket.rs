@@ -9,6 +9,7 @@ use wasm_bindgen::closure::Closure;
 use web_sys::{BinaryType, MessageEvent, WebSocket};
 
 use super::{Engine, with};
+use crate::account::{self, Account, Who};
 use crate::player::{Origin, Player, PlayerError};
 use crate::state::{Action, Connection};
 
@@ -57,9 +58,72 @@ impl Engine {
         });
     }
 
+    /// Asks the bridge whether this browser is let in, then opens the WebSocket; shows the
+    /// sign-in form instead when it is not.
     pub(super) fn connect(self: &Rc<Self>) {
         self.dispatch
             .emit(Action::Connection(Connection::Connecting));
+        let weak = Rc::downgrade(self);
+        wasm_bindgen_futures::spawn_local(async move {
+            let who = account::who().await;
+            let Some(engine) = weak.upgrade() else { return };
+            match who {
+                Ok(Who::In(user)) => {
+                    engine.dispatch.emit(Action::Account(Account::SignedIn(user)));
+                    engine.open_socket();
+                }
+                Ok(Who::Out) => engine.signed_out(None),
+                Err(_) => engine.lost(),
+            }
+        });
+    }
+
+    /// Signs in, then connects; a refusal is shown on the form.
+    pub fn sign_in(self: &Rc<Self>, user: String, password: String) {
+        let weak = Rc::downgrade(self);
+        wasm_bindgen_futures::spawn_local(async move {
+            let signed = account::sign_in(&user, &password).await;
+            let Some(engine) = weak.upgrade() else { return };
+            match signed {
+                Ok(_) => engine.connect(),
+                Err(reason) => engine.signed_out(Some(reason)),
+            }
+        });
+    }
+
+    /// Signs out: the music stops, the session ends everywhere, the form shows.
+    pub fn sign_out(self: &Rc<Self>) {
+        self.stop();
+        self.close_socket();
+        let weak = Rc::downgrade(self);
+        wasm_bindgen_futures::spawn_local(async move {
+            let _ = account::sign_out().await;
+            if let Some(engine) = weak.upgrade() {
+                engine.signed_out(None);
+            }
+        });
+    }
+
+    /// Not let in: the form shows (with `reason`), and nothing reconnects until signing in.
+    fn signed_out(&self, reason: Option<String>) {
+        self.place.restored.set(false);
+        self.dispatch
+            .emit(Action::Connection(Connection::SignedOut));
+        self.dispatch.emit(Action::Account(Account::SignIn(reason)));
+    }
+
+    /// Closes the WebSocket without reconnecting.
+    pub(super) fn close_socket(&self) {
+        self.retry.borrow_mut().take();
+        let socket = self.socket.borrow_mut().take();
+        if let Some(socket) = socket {
+            socket.set_onclose(None);
+            let _ = socket.close();
+        }
+        self.pending.borrow_mut().clear();
+    }
+
+    fn open_socket(self: &Rc<Self>) {
         let Some(url) = socket_url() else { return };
         let Ok(socket) = WebSocket::new(&url) else {
             return self.lost();
@@ -93,6 +157,7 @@ impl Engine {
             .emit(Action::Connection(Connection::Connected));
         self.dispatch.emit(Action::Error(None));
         self.renew();
+        self.ask_place();
         let song = self.current.borrow().clone();
         if let Some(song) = song.filter(|_| self.resume.take()) {
             let (position, paused) = {
@@ -179,7 +244,25 @@ impl Engine {
     fn on_reply(&self, sent: Sent, line: &str) {
         self.answered(&sent.command, sent.generation);
         let generation = sent.generation;
-        match (Reply::parse(&sent.command, line), sent.song) {
+        let reply = Reply::parse(&sent.command, line);
+        // The place is the engine's own business: a server that keeps none says so, quietly.
+        match (&sent.command, reply) {
+            (Command::Place(None), Ok(Reply::Place(place))) => return self.restore_place(Some(place)),
+            (Command::Place(None), _) => return self.restore_place(None),
+            (Command::Place(Some(_)), _) => return,
+            (Command::Info(Some(_)), Ok(Reply::Song(song))) => return self.resume_song(&song),
+            (Command::Info(Some(_)), _) => return,
+            (_, reply) => self.on_other_reply(sent, generation, reply),
+        }
+    }
+
+    fn on_other_reply(
+        &self,
+        sent: Sent,
+        generation: u32,
+        reply: Result<Reply, tapedeck_protocol::ReplyError>,
+    ) {
+        match (reply, sent.song) {
             (Ok(Reply::Error(reason)), _) => {
                 if sent.queued {
                     self.queued.borrow_mut().take();
