@@ -192,10 +192,16 @@ mod tests {
         let id = "a".repeat(64);
         let mut headers = HeaderMap::new();
         let cookie = format!("theme=dark; {COOKIE}={id}; x=1");
-        headers.insert(header::COOKIE, HeaderValue::from_str(&cookie).expect("value"));
+        headers.insert(
+            header::COOKIE,
+            HeaderValue::from_str(&cookie).expect("value"),
+        );
         assert_eq!(session_id(&headers), Some(id));
         let mut bad = HeaderMap::new();
-        bad.insert(header::COOKIE, HeaderValue::from_static("tapedeck_session=../../x"));
+        bad.insert(
+            header::COOKIE,
+            HeaderValue::from_static("tapedeck_session=../../x"),
+        );
         assert_eq!(session_id(&bad), None);
     }
 }

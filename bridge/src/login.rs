@@ -35,7 +35,10 @@ pub async fn login(
 ) -> Response {
     let config = &shared.config;
     if auth::foreign_origin(config, &headers) {
-        return answer(StatusCode::FORBIDDEN, json!({"error": "origin not allowed"}));
+        return answer(
+            StatusCode::FORBIDDEN,
+            json!({"error": "origin not allowed"}),
+        );
     }
     let Ok(Form(form)) = form else {
         return answer(
@@ -64,7 +67,10 @@ pub async fn login(
         Ok(reply) => reply,
         Err(err) => {
             warn!(error = %err, "cannot sign in at the server");
-            return answer(StatusCode::BAD_GATEWAY, json!({"error": "server unavailable"}));
+            return answer(
+                StatusCode::BAD_GATEWAY,
+                json!({"error": "server unavailable"}),
+            );
         }
     };
     match reply {
@@ -99,7 +105,10 @@ pub async fn logout(
 ) -> Response {
     let config = &shared.config;
     if auth::foreign_origin(config, &headers) {
-        return answer(StatusCode::FORBIDDEN, json!({"error": "origin not allowed"}));
+        return answer(
+            StatusCode::FORBIDDEN,
+            json!({"error": "origin not allowed"}),
+        );
     }
     if let Some(id) = auth::session_id(&headers) {
         end_session(&shared, id).await;

@@ -60,7 +60,11 @@ pub async fn sign_out() -> Result<(), String> {
 }
 
 /// Sends a request to the page's own origin: its status and its body as text.
-async fn request(method: &str, path: &str, body: Option<&JsValue>) -> Result<(u16, String), String> {
+async fn request(
+    method: &str,
+    path: &str,
+    body: Option<&JsValue>,
+) -> Result<(u16, String), String> {
     let window = web_sys::window().ok_or("no window")?;
     let init = RequestInit::new();
     init.set_method(method);
@@ -93,7 +97,11 @@ struct Answer {
 /// A member of the bridge's answer, if the body is one and has it.
 fn member(body: &str, name: &str) -> Option<String> {
     let answer: Answer = serde_json::from_str(body).unwrap_or_default();
-    if name == "user" { answer.user } else { answer.error }
+    if name == "user" {
+        answer.user
+    } else {
+        answer.error
+    }
 }
 
 fn describe(value: JsValue) -> String {

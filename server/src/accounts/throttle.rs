@@ -135,10 +135,11 @@ impl<K: Hash + Eq + Clone> Table<K> {
         self.counts.len()
     }
 
-    /// How long until `key`'s count is below `limit`, if it is not now.
+    /// How long until one more failure of `key` would keep it within `limit`, if it would
+    /// not now.
     fn wait(&self, key: &K, limit: f64, now: Instant) -> Option<Duration> {
-        let level = self.counts.get(key)?.now(now);
-        (level >= limit).then(|| LEAK.mul_f64(level - limit + 1.0))
+        let over = self.counts.get(key)?.now(now) - (limit - 1.0);
+        (over > 0.0).then(|| LEAK.mul_f64(over))
     }
 
     /// Counts one more for `key`; says which key was forgotten to make room, if any.

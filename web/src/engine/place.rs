@@ -27,7 +27,8 @@ impl Engine {
         self.place.restored.set(true);
         let Some(place) = place else { return };
         if let Some(volume) = place.volume {
-            self.dispatch.emit(Action::Volume(f32::from(volume) / 100.0));
+            self.dispatch
+                .emit(Action::Volume(f32::from(volume) / 100.0));
         }
         if let Some(gain) = &place.gain {
             self.dispatch
@@ -55,8 +56,7 @@ impl Engine {
             .borrow()
             .as_ref()
             .is_some_and(|s| s.ready_state() == WebSocket::OPEN);
-        if !open || !self.place.restored.get() || now - self.place.saved_at.get() < SAVE_EVERY_MS
-        {
+        if !open || !self.place.restored.get() || now - self.place.saved_at.get() < SAVE_EVERY_MS {
             return;
         }
         let position_ms = if self.current.borrow().is_some() {

@@ -69,7 +69,9 @@ impl Engine {
             let Some(engine) = weak.upgrade() else { return };
             match who {
                 Ok(Who::In(user)) => {
-                    engine.dispatch.emit(Action::Account(Account::SignedIn(user)));
+                    engine
+                        .dispatch
+                        .emit(Action::Account(Account::SignedIn(user)));
                     engine.open_socket();
                 }
                 Ok(Who::Out) => engine.signed_out(None),
@@ -247,7 +249,9 @@ impl Engine {
         let reply = Reply::parse(&sent.command, line);
         // The place is the engine's own business: a server that keeps none says so, quietly.
         match (&sent.command, reply) {
-            (Command::Place(None), Ok(Reply::Place(place))) => return self.restore_place(Some(place)),
+            (Command::Place(None), Ok(Reply::Place(place))) => {
+                return self.restore_place(Some(place));
+            }
             (Command::Place(None), _) => return self.restore_place(None),
             (Command::Place(Some(_)), _) => return,
             (Command::Info(Some(_)), Ok(Reply::Song(song))) => return self.resume_song(&song),
