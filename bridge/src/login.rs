@@ -40,11 +40,17 @@ pub async fn login(
             json!({"error": "origin not allowed"}),
         );
     }
-    let Ok(Form(form)) = form else {
-        return answer(
-            StatusCode::BAD_REQUEST,
-            json!({"error": "expected the form fields user and password"}),
-        );
+    let form = match form {
+        Ok(Form(form)) => form,
+        Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            return answer(rejection.status(), json!({"error": "form too large"}));
+        }
+        Err(_) => {
+            return answer(
+                StatusCode::BAD_REQUEST,
+                json!({"error": "expected the form fields user and password"}),
+            );
+        }
     };
     let possible = valid_user_name(&form.user)
         && !form.password.is_empty()

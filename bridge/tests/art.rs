@@ -6,8 +6,6 @@ mod common;
 
 use common::{PATIENCE, Stack};
 use tapedeck_tests::fixtures::art_library;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
 
 /// One HTTP/1.1 GET: the status, the headers (names in lower case) and the body.
 async fn get(
@@ -15,30 +13,7 @@ async fn get(
     path: &str,
     extra: &str,
 ) -> (u16, Vec<(String, String)>, Vec<u8>) {
-    let mut stream = TcpStream::connect(bridge).await.expect("connect");
-    let request =
-        format!("GET {path} HTTP/1.1\r\nHost: {bridge}\r\n{extra}Connection: close\r\n\r\n");
-    stream.write_all(request.as_bytes()).await.expect("send");
-    let mut raw = Vec::new();
-    tokio::time::timeout(PATIENCE, stream.read_to_end(&mut raw))
-        .await
-        .expect("in time")
-        .expect("read");
-    let end = raw
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .expect("a head");
-    let head = String::from_utf8_lossy(&raw[..end]).into_owned();
-    let mut lines = head.lines();
-    let status = lines
-        .next()
-        .and_then(|l| l.split(' ').nth(1))
-        .and_then(|s| s.parse().ok());
-    let headers = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
-        .collect();
-    (status.expect("a status"), headers, raw[end + 4..].to_vec())
+    common::http(bridge, "GET", path, extra, "").await
 }
 
 fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {

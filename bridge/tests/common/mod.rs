@@ -117,11 +117,25 @@ impl Browser {
         addr: SocketAddr,
         origin: Option<&str>,
     ) -> Result<Self, tungstenite::Error> {
+        Self::connect_with(addr, origin, None).await
+    }
+
+    /// As [`Browser::connect`], with a `Cookie` header.
+    pub async fn connect_with(
+        addr: SocketAddr,
+        origin: Option<&str>,
+        cookie: Option<&str>,
+    ) -> Result<Self, tungstenite::Error> {
         let mut request = format!("ws://{addr}/ws").into_client_request()?;
         if let Some(origin) = origin {
             request
                 .headers_mut()
                 .insert("origin", origin.parse().expect("header"));
+        }
+        if let Some(cookie) = cookie {
+            request
+                .headers_mut()
+                .insert("cookie", cookie.parse().expect("header"));
         }
         let (ws, _) = tokio_tungstenite::connect_async(request).await?;
         Ok(Self { ws })
@@ -184,4 +198,46 @@ impl Browser {
             }
         }
     }
+}
+
+/// One HTTP/1.1 request to the bridge (`extra`: header lines, each ending in CRLF): the
+/// status, the headers (names in lower case) and the body.
+pub async fn http(
+    bridge: SocketAddr,
+    method: &str,
+    path: &str,
+    extra: &str,
+    body: &str,
+) -> (u16, Vec<(String, String)>, Vec<u8>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = TcpStream::connect(bridge).await.expect("connect");
+    let length = if body.is_empty() && method == "GET" {
+        String::new()
+    } else {
+        format!("Content-Length: {}\r\n", body.len())
+    };
+    let request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {bridge}\r\n{extra}{length}Connection: close\r\n\r\n{body}"
+    );
+    stream.write_all(request.as_bytes()).await.expect("send");
+    let mut raw = Vec::new();
+    tokio::time::timeout(PATIENCE, stream.read_to_end(&mut raw))
+        .await
+        .expect("in time")
+        .expect("read");
+    let end = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("a head");
+    let head = String::from_utf8_lossy(&raw[..end]).into_owned();
+    let mut lines = head.lines();
+    let status = lines
+        .next()
+        .and_then(|l| l.split(' ').nth(1))
+        .and_then(|s| s.parse().ok());
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
+        .collect();
+    (status.expect("a status"), headers, raw[end + 4..].to_vec())
 }
