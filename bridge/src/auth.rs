@@ -153,7 +153,7 @@ pub fn client(config: &Config, peer: SocketAddr, headers: &HeaderMap) -> IpAddr 
 
 /// Whether the browser reached us over HTTPS (ours, or a trusted proxy's).
 pub fn secure(config: &Config, peer: SocketAddr, headers: &HeaderMap) -> bool {
-    config.tls
+    config.tls.is_some()
         || (config.trusted_proxies.contains(&peer.ip().to_canonical())
             && headers
                 .get("x-forwarded-proto")

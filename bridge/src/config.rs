@@ -2,6 +2,7 @@
 
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// How a bridge behaves. [`Config::new`] gives the defaults the binary uses.
@@ -28,8 +29,9 @@ pub struct Config {
     /// Whether browsers may use a server that has no accounts (it answers `open`). The binary
     /// allows it only when listening on loopback, or with `--open`. Default: `true`.
     pub open: bool,
-    /// Whether the bridge serves HTTPS itself: session cookies are then `Secure`.
-    pub tls: bool,
+    /// When set, the bridge serves HTTPS and WSS itself with this configuration (see
+    /// `tls::load`); session cookies are then `Secure`. Default: `None` (plain HTTP).
+    pub tls: Option<Arc<tokio_rustls::rustls::ServerConfig>>,
     /// Reverse proxies whose `X-Forwarded-For` and `X-Forwarded-Proto` are believed.
     pub trusted_proxies: Vec<IpAddr>,
 }
@@ -50,18 +52,20 @@ impl Config {
             stall_timeout: Duration::from_secs(60),
             max_reply_len: crate::MAX_REPLY_LEN,
             open: true,
-            tls: false,
+            tls: None,
             trusted_proxies: Vec::new(),
         }
     }
 
-    /// Allows the origins of a page served from `listen` (and `localhost` for loopback).
+    /// Allows the origins of a page served from `listen` (and `localhost` for loopback), over
+    /// HTTPS when [`Config::tls`] is set (set it first).
     pub fn allow_own_origin(&mut self, listen: SocketAddr) {
         let port = listen.port();
-        self.allowed_origins.push(format!("http://{listen}"));
+        let scheme = if self.tls.is_some() { "https" } else { "http" };
+        self.allowed_origins.push(format!("{scheme}://{listen}"));
         if listen.ip().is_loopback() {
             self.allowed_origins
-                .push(format!("http://localhost:{port}"));
+                .push(format!("{scheme}://localhost:{port}"));
         }
     }
 }

@@ -11,8 +11,9 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
+use axum::extract::connect_info::Connected;
 use axum::routing::{get, post};
-use axum::serve::ListenerExt;
+use axum::serve::{IncomingStream, Listener};
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
@@ -28,6 +29,7 @@ mod login;
 mod outbox;
 mod replies;
 mod session;
+pub mod tls;
 mod upgrade;
 
 pub use browser::rejection;
@@ -36,6 +38,45 @@ pub use replies::MAX_REPLY_LEN;
 
 /// Pictures fetched at once; one more is answered 503 (a page asks for the rows in view).
 const ART_FETCHES: usize = 64;
+
+/// The address a request came from, over plain TCP or TLS alike.
+#[derive(Debug, Clone, Copy)]
+pub struct Peer(pub std::net::SocketAddr);
+
+impl Connected<IncomingStream<'_, tls::TlsListener>> for Peer {
+    fn connect_info(stream: IncomingStream<'_, tls::TlsListener>) -> Self {
+        Self(*stream.remote_addr())
+    }
+}
+
+impl Connected<IncomingStream<'_, NoDelay>> for Peer {
+    fn connect_info(stream: IncomingStream<'_, NoDelay>) -> Self {
+        Self(*stream.remote_addr())
+    }
+}
+
+/// Plain TCP without Nagle: replies and events are small, and a Close held back for an ACK
+/// would be lost when a session ends with unread input (then the kernel resets the
+/// connection).
+#[derive(Debug)]
+struct NoDelay(TcpListener);
+
+impl Listener for NoDelay {
+    type Io = tokio::net::TcpStream;
+    type Addr = std::net::SocketAddr;
+
+    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
+        let (tcp, peer) = Listener::accept(&mut self.0).await;
+        if let Err(err) = tcp.set_nodelay(true) {
+            tracing::debug!(error = %err, "cannot set TCP_NODELAY");
+        }
+        (tcp, peer)
+    }
+
+    fn local_addr(&self) -> std::io::Result<Self::Addr> {
+        self.0.local_addr()
+    }
+}
 
 /// The largest sign-in form taken, in octets.
 const LOGIN_BODY: usize = 4096;
@@ -68,22 +109,22 @@ pub async fn serve(
         art_fetches: Arc::new(Semaphore::new(ART_FETCHES)),
         config,
     });
-    let app = router(shared.clone());
+    let app = router(shared.clone()).into_make_service_with_connect_info::<Peer>();
     let cancel = shared.cancel.clone();
-    // No Nagle: replies and events are small, and a Close held back for an ACK would be
-    // lost when a session ends with unread input (then the kernel resets the connection).
-    let listener = listener.tap_io(|tcp| {
-        if let Err(err) = tcp.set_nodelay(true) {
-            tracing::debug!(error = %err, "cannot set TCP_NODELAY");
-        }
-    });
-    let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async move {
-            shutdown.await;
-            cancel.cancel();
-        })
-        .await?;
+    let shutdown = async move {
+        shutdown.await;
+        cancel.cancel();
+    };
+    if let Some(tls) = shared.config.tls.clone() {
+        let listener = tls::TlsListener::new(listener, tls);
+        axum::serve(listener, app)
+            .with_graceful_shutdown(shutdown)
+            .await?;
+    } else {
+        axum::serve(NoDelay(listener), app)
+            .with_graceful_shutdown(shutdown)
+            .await?;
+    }
     shared.tracker.close();
     shared.tracker.wait().await;
     Ok(())

@@ -2,7 +2,6 @@
 //! browser. The server checks the password and issues the session; the bridge only carries
 //! its id in a cookie (`HttpOnly`, `SameSite=Strict`, `Secure` over HTTPS).
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Form;
@@ -14,8 +13,8 @@ use serde_json::json;
 use tapedeck_protocol::{Command, Password, Reply, valid_user_name};
 use tracing::{info, warn};
 
-use crate::Shared;
 use crate::auth::{self, COOKIE, Refused};
+use crate::{Peer, Shared};
 
 /// The longest password the bridge forwards, in bytes (the server's own limit).
 const MAX_PASSWORD: usize = 512;
@@ -29,7 +28,7 @@ pub struct Login {
 
 pub async fn login(
     State(shared): State<Arc<Shared>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ConnectInfo(Peer(peer)): ConnectInfo<Peer>,
     headers: HeaderMap,
     form: Result<Form<Login>, FormRejection>,
 ) -> Response {
@@ -106,7 +105,7 @@ pub async fn login(
 
 pub async fn logout(
     State(shared): State<Arc<Shared>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ConnectInfo(Peer(peer)): ConnectInfo<Peer>,
     headers: HeaderMap,
 ) -> Response {
     let config = &shared.config;
@@ -131,7 +130,7 @@ pub async fn logout(
 /// 401 when signing in is needed. Refreshes the cookie's lifetime.
 pub async fn whoami(
     State(shared): State<Arc<Shared>>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ConnectInfo(Peer(peer)): ConnectInfo<Peer>,
     headers: HeaderMap,
 ) -> Response {
     match auth::sign_in(&shared.config, &headers).await {

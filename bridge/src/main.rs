@@ -45,6 +45,12 @@ struct Args {
     /// session cookie `Secure`. Nobody else's are believed.
     #[arg(long, value_name = "IP")]
     trust_proxy: Vec<std::net::IpAddr>,
+    /// Serve HTTPS and WSS with this certificate chain (PEM); needs --tls-key.
+    #[arg(long, value_name = "PEM", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The private key of --tls-cert (PEM).
+    #[arg(long, value_name = "PEM", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
 }
 
 #[tokio::main]
@@ -62,6 +68,9 @@ async fn main() -> anyhow::Result<()> {
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     let addr = listener.local_addr()?;
     let mut config = Config::new(args.server, &args.web);
+    if let (Some(cert), Some(key)) = (&args.tls_cert, &args.tls_key) {
+        config.tls = Some(tapedeck_bridge::tls::load(cert, key)?);
+    }
     config.allow_own_origin(addr);
     config.allowed_origins.extend(args.allow_origin);
     config.max_sessions = args.max_sessions.max(1);

@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{PATIENCE, Stack};
+use common::Stack;
 use tapedeck_tests::fixtures::art_library;
 
 /// One HTTP/1.1 GET: the status, the headers (names in lower case) and the body.

@@ -249,13 +249,10 @@ impl Engine {
         let reply = Reply::parse(&sent.command, line);
         // The place is the engine's own business: a server that keeps none says so, quietly.
         match (&sent.command, reply) {
-            (Command::Place(None), Ok(Reply::Place(place))) => {
-                return self.restore_place(Some(place));
-            }
-            (Command::Place(None), _) => return self.restore_place(None),
-            (Command::Place(Some(_)), _) => return,
-            (Command::Info(Some(_)), Ok(Reply::Song(song))) => return self.resume_song(&song),
-            (Command::Info(Some(_)), _) => return,
+            (Command::Place(None), Ok(Reply::Place(place))) => self.restore_place(Some(place)),
+            (Command::Place(None), _) => self.restore_place(None),
+            (Command::Info(Some(_)), Ok(Reply::Song(song))) => self.resume_song(&song),
+            (Command::Place(Some(_)) | Command::Info(Some(_)), _) => {}
             (_, reply) => self.on_other_reply(sent, generation, reply),
         }
     }
