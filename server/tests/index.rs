@@ -286,7 +286,7 @@ async fn an_index_of_an_older_schema_is_upgraded_in_place_keeping_every_id() {
     let version: i64 = conn
         .pragma_query_value(None, "user_version", |r| r.get(0))
         .expect("version");
-    assert_eq!(version, 3);
+    assert_eq!(version, 4, "upgraded to the current schema (4: accounts)");
 }
 
 /// `source` copied to `out` with the tags `tags` (`KEY=value`) added.
