@@ -37,7 +37,7 @@ struct Args {
     max_reply_len: usize,
     /// Serve browsers beyond loopback even when the server has no accounts: anyone who can
     /// reach the bridge can list and play everything. Without accounts, the bridge otherwise
-    /// listens on loopback only.
+    /// serves only on loopback, and not behind a proxy (--trust-proxy).
     #[arg(long)]
     open: bool,
     /// A reverse proxy in front of the bridge (repeatable): its `X-Forwarded-For` names the
@@ -76,7 +76,8 @@ async fn main() -> anyhow::Result<()> {
     config.max_sessions = args.max_sessions.max(1);
     config.stall_timeout = Duration::from_secs(args.stall_timeout);
     config.max_reply_len = args.max_reply_len;
-    config.open = addr.ip().is_loopback() || args.open;
+    // Behind a reverse proxy, loopback is no shelter: the proxy brings the network in.
+    config.open = (addr.ip().is_loopback() && args.trust_proxy.is_empty()) || args.open;
     config.trusted_proxies = args.trust_proxy;
     if !config.open {
         refuse_open_server(&config).await?;

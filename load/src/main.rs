@@ -88,7 +88,16 @@ struct Args {
     /// Also write the summary as JSON to this file.
     #[arg(long, value_name = "FILE")]
     json: Option<PathBuf>,
+    /// With accounts: the server this starts has one, signed into once; every listener
+    /// connects with that session (`session <id>` raw, the cookie through the bridge), as
+    /// signed-in devices do.
+    #[arg(long)]
+    accounts: bool,
 }
+
+/// The account `--accounts` makes.
+const LOAD_USER: &str = "load";
+const LOAD_PASSWORD: &str = "load generator password";
 
 /// The system under load, and what is measured of it.
 struct Setup {
@@ -96,11 +105,17 @@ struct Setup {
     watched: Vec<(&'static str, u32)>,
     _children: Vec<Spawned>,
     _web: Option<tempfile::TempDir>,
+    _db: Option<tempfile::TempDir>,
 }
 
 async fn setup(args: &Args) -> anyhow::Result<Setup> {
     let mut children = Vec::new();
     let mut watched = Vec::new();
+    let db = args.accounts.then(tempfile::tempdir).transpose()?;
+    let db_path = db.as_ref().map(|dir| dir.path().join("tapedeck.sqlite3"));
+    if let Some(path) = &db_path {
+        procs::add_user(path, LOAD_USER, LOAD_PASSWORD)?;
+    }
     let server = match args.server {
         Some(addr) => {
             watched.extend(args.server_pid.map(|pid| ("server", pid)));
@@ -108,20 +123,26 @@ async fn setup(args: &Args) -> anyhow::Result<Setup> {
         }
         None if args.via == Via::Bridge && args.bridge.is_some() => None,
         None => {
-            let (child, addr) = procs::server(&args.music, args.listeners).await?;
+            let (child, addr) =
+                procs::server(&args.music, args.listeners, db_path.as_deref()).await?;
             watched.push(("server", child.0.id()));
             children.push(child);
             Some(addr)
         }
     };
+    let session = match (args.accounts, server) {
+        (true, Some(addr)) => Some(sign_in(addr).await?),
+        (true, None) => bail!("--accounts needs the server this starts"),
+        (false, _) => None,
+    };
     let mut web = None;
     let target = match (args.via, server, &args.bridge) {
-        (Via::Server, Some(addr), _) => Target::Server(addr),
+        (Via::Server, Some(addr), _) => Target::Server(addr, session),
         (Via::Server, None, _) => bail!("--via server needs a server"),
         (Via::Bridge, _, Some(url)) => {
             watched.extend(args.server_pid.map(|pid| ("server", pid)));
             watched.extend(args.bridge_pid.map(|pid| ("bridge", pid)));
-            Target::Bridge(url.clone())
+            Target::Bridge(url.clone(), session)
         }
         (Via::Bridge, Some(addr), None) => {
             let dir = tempfile::tempdir()?;
@@ -129,7 +150,7 @@ async fn setup(args: &Args) -> anyhow::Result<Setup> {
             watched.push(("bridge", child.0.id()));
             children.push(child);
             web = Some(dir);
-            Target::Bridge(url)
+            Target::Bridge(url, session)
         }
         (Via::Bridge, None, None) => bail!("--via bridge needs a bridge"),
     };
@@ -138,7 +159,20 @@ async fn setup(args: &Args) -> anyhow::Result<Setup> {
         watched,
         _children: children,
         _web: web,
+        _db: db,
     })
+}
+
+/// Signs in once as the load's account: the session every listener uses.
+async fn sign_in(server: std::net::SocketAddr) -> anyhow::Result<String> {
+    let mut conn = Conn::connect(&Target::Server(server, None)).await?;
+    let reply = conn
+        .command(&format!("login {LOAD_USER} {LOAD_PASSWORD}"))
+        .await?;
+    match reply.split(' ').collect::<Vec<_>>()[..] {
+        ["session", id, _] => Ok(id.to_owned()),
+        _ => bail!("sign-in refused: {reply}"),
+    }
 }
 
 /// The songs to play and their byte rates, from `info`.

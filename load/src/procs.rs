@@ -22,7 +22,13 @@ impl Drop for Spawned {
 /// A workspace binary built beside this one.
 fn sibling(name: &str) -> anyhow::Result<PathBuf> {
     let exe = std::env::current_exe().context("own path")?;
-    let path = exe.with_file_name(name);
+    let mut path = exe.with_file_name(name);
+    // An example (a benchmark) lives in `examples/`, beside the binaries' folder.
+    if !path.is_file() && exe.parent().is_some_and(|p| p.ends_with("examples")) {
+        if let Some(target) = exe.parent().and_then(Path::parent) {
+            path = target.join(name);
+        }
+    }
     if !path.is_file() {
         bail!(
             "{} is missing: build it with `cargo build --release --bins`",
@@ -48,6 +54,26 @@ fn start(name: &str, args: &[&str]) -> anyhow::Result<Spawned> {
     Ok(Spawned(child))
 }
 
+/// Adds the account `user` with `password` to the database `db`, with the sibling
+/// `tapedeck-server user add`.
+pub fn add_user(db: &Path, user: &str, password: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut child = Command::new(sibling("tapedeck-server")?)
+        .args(["user", "add", user, "--db"])
+        .arg(db)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .context("start tapedeck-server user add")?;
+    child
+        .stdin
+        .take()
+        .context("stdin")?
+        .write_all(format!("{password}\n").as_bytes())?;
+    anyhow::ensure!(child.wait()?.success(), "tapedeck-server user add failed");
+    Ok(())
+}
+
 /// Waits until `addr` accepts connections (or 30 s pass).
 async fn wait_for(addr: SocketAddr, child: &mut Spawned) -> anyhow::Result<()> {
     for _ in 0..600 {
@@ -62,13 +88,21 @@ async fn wait_for(addr: SocketAddr, child: &mut Spawned) -> anyhow::Result<()> {
     bail!("{addr} did not open within 30 s")
 }
 
-/// `tapedeck-server` on `music`, with room for `clients` connections.
-pub async fn server(music: &Path, clients: usize) -> anyhow::Result<(Spawned, SocketAddr)> {
+/// `tapedeck-server` on `music`, with room for `clients` connections, its state in `db` (in
+/// memory when `None`).
+pub async fn server(
+    music: &Path,
+    clients: usize,
+    db: Option<&Path>,
+) -> anyhow::Result<(Spawned, SocketAddr)> {
     let addr: SocketAddr = ([127, 0, 0, 1], free_port()?).into();
     let limit = (clients + 64).to_string();
     let listen = addr.to_string();
     let music = music.to_str().context("a UTF-8 music path")?;
-    let args = ["--music", music, "--listen", &listen, "--db", "memory"];
+    let db = db
+        .map_or(Some("memory"), Path::to_str)
+        .context("a UTF-8 database path")?;
+    let args = ["--music", music, "--listen", &listen, "--db", db];
     let mut child = start(
         "tapedeck-server",
         &[&args[..], &["--max-connections", &limit]].concat(),

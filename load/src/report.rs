@@ -63,6 +63,8 @@ pub struct Summary {
     pub scenario: crate::listener::Scenario,
     pub listeners: usize,
     pub seconds: f64,
+    /// Whether every listener was signed in (`--accounts`).
+    pub accounts: bool,
     pub plays: u64,
     pub first_byte_ms_p50: f64,
     pub first_byte_ms_p99: f64,
@@ -96,6 +98,7 @@ impl Summary {
             scenario: args.scenario,
             listeners: args.listeners,
             seconds: args.seconds,
+            accounts: args.accounts,
             plays,
             first_byte_ms_p50: percentile(&first_byte, 0.50),
             first_byte_ms_p99: percentile(&first_byte, 0.99),
@@ -122,8 +125,12 @@ impl fmt::Display for Summary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(
             f,
-            "{} listeners via {:?}, scenario {:?}, {:.0} s at full load",
-            self.listeners, self.via, self.scenario, self.seconds
+            "{} listeners via {:?}, scenario {:?}, {:.0} s at full load{}",
+            self.listeners,
+            self.via,
+            self.scenario,
+            self.seconds,
+            if self.accounts { ", signed in" } else { "" }
         )?;
         writeln!(
             f,

@@ -6,13 +6,13 @@ use std::time::Duration;
 use crate::raw::Raw;
 use crate::ws::Ws;
 
-/// Where listeners connect.
+/// Where listeners connect, and the session each signs in with (a server with accounts).
 #[derive(Debug, Clone)]
 pub enum Target {
     /// The server's control port.
-    Server(SocketAddr),
+    Server(SocketAddr, Option<String>),
     /// The bridge's WebSocket URL.
-    Bridge(String),
+    Bridge(String, Option<String>),
 }
 
 /// What a play delivers next.
@@ -36,8 +36,17 @@ pub enum Conn {
 impl Conn {
     pub async fn connect(target: &Target) -> anyhow::Result<Self> {
         Ok(match target {
-            Target::Server(addr) => Self::Raw(Raw::connect(*addr).await?),
-            Target::Bridge(url) => Self::Ws(Box::new(Ws::connect(url).await?)),
+            Target::Server(addr, session) => {
+                let mut raw = Raw::connect(*addr).await?;
+                if let Some(id) = session {
+                    let reply = raw.command(&format!("session {id}")).await?;
+                    anyhow::ensure!(reply.starts_with("user "), "session refused: {reply}");
+                }
+                Self::Raw(raw)
+            }
+            Target::Bridge(url, session) => {
+                Self::Ws(Box::new(Ws::connect(url, session.as_deref()).await?))
+            }
         })
     }
 

@@ -27,8 +27,15 @@ enum Got {
 }
 
 impl Ws {
-    pub async fn connect(url: &str) -> anyhow::Result<Self> {
-        let (socket, _) = tokio_tungstenite::connect_async(url)
+    /// Opens the WebSocket at `url`, with the session cookie if `session` is given.
+    pub async fn connect(url: &str, session: Option<&str>) -> anyhow::Result<Self> {
+        use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+        let mut request = url.into_client_request().context("the WebSocket URL")?;
+        if let Some(id) = session {
+            let cookie = format!("tapedeck_session={id}").parse().context("cookie")?;
+            request.headers_mut().insert("cookie", cookie);
+        }
+        let (socket, _) = tokio_tungstenite::connect_async(request)
             .await
             .context("open the WebSocket")?;
         Ok(Self {

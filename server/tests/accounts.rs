@@ -413,7 +413,7 @@ async fn the_database_file_is_its_owners_only_and_holds_no_password() {
     let bytes = std::fs::read(db(dir.path())).expect("read");
     let text = String::from_utf8_lossy(&bytes);
     assert!(!text.contains(PASSWORD));
-    assert!(text.contains("$argon2id$v=19$m=19456,t=2,p=1$"));
+    assert!(text.contains("$argon2id$v=19$m=65536,t=3,p=1$"));
 }
 
 #[test]

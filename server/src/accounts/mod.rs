@@ -31,7 +31,7 @@ pub use users::{UserError, add_user, list_users, remove_user, set_password};
 
 /// How often the database is looked at for changes made by other processes.
 pub const POLL: Duration = Duration::from_secs(2);
-/// Passwords hashed at once: each takes 19 MiB and a core for tens of milliseconds.
+/// Passwords hashed at once: each takes 64 MiB and a core for tens of milliseconds.
 const HASHING_AT_ONCE: usize = 2;
 /// Addresses and names the throttle remembers.
 const THROTTLE_CAPACITY: usize = 16_384;
