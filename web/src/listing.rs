@@ -176,6 +176,19 @@ pub fn order(sort: (Column, bool)) -> Order {
     }
 }
 
+/// The column and direction of an order; `None` for one no column shows (by name).
+pub fn sort_of(order: Order) -> Option<(Column, bool)> {
+    let column = match order.key {
+        SortKey::Title => Column::Title,
+        SortKey::Artist => Column::Artist,
+        SortKey::Album => Column::Album,
+        SortKey::Duration => Column::Duration,
+        SortKey::Format => Column::Format,
+        _ => return None,
+    };
+    Some((column, !order.descending))
+}
+
 /// Search results in a column's order (ties kept in the server's ranking).
 pub fn sorted(mut songs: Vec<SongInfo>, sort: (Column, bool)) -> Vec<SongInfo> {
     let (column, ascending) = sort;

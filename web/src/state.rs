@@ -3,7 +3,7 @@
 use std::rc::Rc;
 
 use tapedeck_protocol::{
-    AlbumPage, AlbumSongs, ArtistPage, Found, Order, SongId, SongInfo, SongPage,
+    AlbumPage, AlbumSongs, ArtistPage, Found, Order, Queue, SongId, SongInfo, SongPage,
 };
 use yew::Reducible;
 
@@ -100,6 +100,23 @@ impl Repeat {
             Self::Off => Self::All,
             Self::All => Self::One,
             Self::One => Self::Off,
+        }
+    }
+
+    /// The word a place keeps it as (PROTOCOL.md 5.13).
+    pub fn word(self) -> &'static str {
+        match self {
+            Self::Off => "off",
+            Self::All => "all",
+            Self::One => "one",
+        }
+    }
+
+    pub fn from_word(word: &str) -> Self {
+        match word {
+            "all" => Self::All,
+            "one" => Self::One,
+            _ => Self::Off,
         }
     }
 
@@ -231,6 +248,9 @@ pub enum Action {
     /// Turns shuffle on, in a new order (from the seed given), or off.
     ToggleShuffle(u64),
     CycleRepeat,
+    /// The queue of a place restored (another device's): its order, search, shuffle (with a
+    /// new seed) and repeat.
+    Restore(Queue, u64),
     SetLeveling(Leveling),
     ToggleHelp,
     ToggleNerdStats,
@@ -286,6 +306,7 @@ impl Reducible for State {
             Action::ToggleMute => next.muted = !next.muted,
             Action::ToggleShuffle(seed) => (next.shuffle, next.seed) = (!next.shuffle, seed),
             Action::CycleRepeat => next.repeat = next.repeat.next(),
+            Action::Restore(queue, seed) => next.restore(&queue, seed),
             Action::SetLeveling(leveling) => next.leveling = leveling,
             Action::ToggleHelp => next.help = !next.help,
             Action::ToggleNerdStats => next.nerd_stats = !next.nerd_stats,
@@ -359,6 +380,31 @@ impl State {
         if let Some(found) = &mut self.found {
             found.songs = Rc::new(listing::sorted((*found.songs).clone(), self.sort));
         }
+        self.place_current();
+    }
+
+    /// The queue as a place keeps it: the rows shown and how the order goes through them.
+    pub fn queue(&self) -> Queue {
+        Queue {
+            order: listing::order(self.sort).to_string(),
+            query: self.query.clone(),
+            album: None,
+            shuffle: self.shuffle,
+            repeat: self.repeat.word().to_owned(),
+        }
+    }
+
+    fn restore(&mut self, queue: &Queue, seed: u64) {
+        let sort = queue.order.parse().ok().and_then(listing::sort_of);
+        if let Some(sort) = sort.filter(|s| *s != self.sort) {
+            self.sort = sort;
+            self.library = Listing::new(self.library.generation);
+        }
+        self.query.clone_from(&queue.query);
+        if queue.shuffle != self.shuffle {
+            (self.shuffle, self.seed) = (queue.shuffle, seed);
+        }
+        self.repeat = Repeat::from_word(&queue.repeat);
         self.place_current();
     }
 

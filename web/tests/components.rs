@@ -343,3 +343,30 @@ fn a_crash_is_shown_in_the_page_with_a_reload_link() {
     assert!(link.is_some(), "a reload link");
     notice.remove();
 }
+
+#[wasm_bindgen_test]
+async fn the_sign_in_form_sends_what_was_typed_and_shows_a_refusal() {
+    use tapedeck_web::components::sign_in::{SignIn, SignInProps};
+    let (on_sign_in, sent) = recorder();
+    let props = SignInProps {
+        error: Some("Wrong user or password.".into()),
+        on_sign_in,
+    };
+    let root = render::<SignIn>(props).await;
+    assert_eq!(
+        find(&root, ".error").text_content().as_deref(),
+        Some("Wrong user or password.")
+    );
+    let user: HtmlInputElement = find(&root, "input[name=user]").unchecked_into();
+    let password: HtmlInputElement = find(&root, "input[name=password]").unchecked_into();
+    assert_eq!(password.type_(), "password");
+    user.set_value("  alice ");
+    password.set_value("correct horse battery");
+    let form: web_sys::HtmlFormElement = find(&root, "form.sign-in").unchecked_into();
+    form.request_submit().expect("submits");
+    yew::scheduler::flush().await;
+    assert_eq!(
+        sent.borrow().as_slice(),
+        [("alice".to_owned(), "correct horse battery".to_owned())]
+    );
+}

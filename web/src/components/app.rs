@@ -117,6 +117,7 @@ pub fn App() -> Html {
     let on_view = use_library(engine.clone(), &state, around);
     let upcoming = controls.song(Step::End);
     use_upcoming(engine.clone(), upcoming);
+    use_queue(engine.clone(), state.queue());
     let current = state.current.clone();
     let keys = MediaKeys {
         play: controls.toggle(),
@@ -329,6 +330,16 @@ fn use_upcoming(engine: Option<Rc<Engine>>, upcoming: Option<SongInfo>) {
     use_effect_with((engine, upcoming), |(engine, upcoming)| {
         if let Some(engine) = engine {
             engine.set_upcoming(upcoming.clone());
+        }
+    });
+}
+
+/// Tells the engine the queue shown, for the place it saves.
+#[hook]
+fn use_queue(engine: Option<Rc<Engine>>, queue: tapedeck_protocol::Queue) {
+    use_effect_with((engine, queue), |(engine, queue)| {
+        if let Some(engine) = engine {
+            engine.set_queue(queue.clone());
         }
     });
 }

@@ -93,6 +93,8 @@ struct Places {
     saved: RefCell<Option<tapedeck_protocol::Place>>,
     /// When it was saved (`performance.now()`).
     saved_at: Cell<f64>,
+    /// The queue the app shows (it tells the engine, as it tells the next song).
+    queue: RefCell<Option<tapedeck_protocol::Queue>>,
 }
 
 impl std::fmt::Debug for Engine {

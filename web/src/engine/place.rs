@@ -2,7 +2,7 @@
 //! connection is up (the song shown paused where it was last heard, one click from going on),
 //! and saved every few seconds while it changes.
 
-use tapedeck_protocol::{Command, Place, SongInfo};
+use tapedeck_protocol::{Command, Place, Queue, SongInfo};
 use web_sys::WebSocket;
 
 use super::Engine;
@@ -34,6 +34,10 @@ impl Engine {
             self.dispatch
                 .emit(Action::SetLeveling(Leveling::from_word(gain)));
         }
+        if let Some(queue) = &place.queue {
+            let seed = (js_sys::Math::random() * 2f64.powi(53)) as u64;
+            self.dispatch.emit(Action::Restore(queue.clone(), seed));
+        }
         if let Some(song) = place.song {
             self.place.resume_ms.set(Some(place.position_ms));
             self.send(Command::Info(Some(song)), None, false);
@@ -46,6 +50,11 @@ impl Engine {
         if let Some(ms) = self.place.resume_ms.take() {
             self.play_from(song, Some(ms as f64 / 1000.0), true);
         }
+    }
+
+    /// The queue the app shows now, for the place saved.
+    pub fn set_queue(&self, queue: Queue) {
+        *self.place.queue.borrow_mut() = Some(queue);
     }
 
     /// Saves the place if it changed and the last save is old enough.
@@ -69,7 +78,7 @@ impl Engine {
             position_ms,
             volume: Some((volume.clamp(0.0, 1.0) * 100.0).round() as u8),
             gain: Some(self.leveling.get().word().to_owned()),
-            queue: None,
+            queue: self.place.queue.borrow().clone(),
         };
         if self.place.saved.borrow().as_ref() == Some(&place) {
             return;
