@@ -107,7 +107,10 @@ async fn failed_sign_ins_are_errors_and_the_connection_stays_usable() {
     let long = "a".repeat(900);
     assert_eq!(client.ask(&format!("login {long} {PASSWORD}")).await, wrong);
     let long_password = "p".repeat(1000);
-    assert_eq!(client.ask(&format!("login alice {long_password}")).await, wrong);
+    assert_eq!(
+        client.ask(&format!("login alice {long_password}")).await,
+        wrong
+    );
     for name in [
         "alice'--",
         "alice';DROP TABLE users;--",

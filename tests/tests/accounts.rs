@@ -174,6 +174,8 @@ fn a_second_device_continues_where_the_first_left_off() {
     phone.wait_for("song 2 past 21 s", STATS, |s| {
         s["state"] == "playing" && number(s, "position_s") > 21.0
     });
+    // The queue goes along: shuffle on.
+    phone.click("button.mode[aria-label=Shuffle]");
     phone.click("button.toggle");
     let paused = phone.wait_for("paused", STATS, |s| s["state"] == "paused");
     let heard = number(&paused, "position_s");
@@ -190,6 +192,11 @@ fn a_second_device_continues_where_the_first_left_off() {
     assert!(
         (number(&found, "position_s") - heard).abs() < 1.0,
         "{found} vs {heard}"
+    );
+    laptop.wait_for(
+        "shuffle on, as on the phone",
+        "return document.querySelector('button.mode[aria-label=Shuffle]').getAttribute('aria-pressed')",
+        |v| v == "true",
     );
     let title = laptop.run("return document.querySelector('.now-playing')?.textContent ?? ''");
     assert!(

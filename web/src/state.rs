@@ -521,4 +521,39 @@ mod tests {
             .collect();
         assert_eq!(cycle, [Repeat::All, Repeat::One, Repeat::Off]);
     }
+
+    #[wasm_bindgen_test]
+    fn a_queue_restored_sets_the_order_search_shuffle_and_repeat() {
+        let state = Rc::new(State::default())
+            .reduce(Action::Sort(Column::Duration))
+            .reduce(Action::Sort(Column::Duration))
+            .reduce(Action::Query("night".into()))
+            .reduce(Action::ToggleShuffle(7))
+            .reduce(Action::CycleRepeat);
+        let queue = state.queue();
+        assert_eq!(queue.order, "-duration");
+        assert_eq!(
+            (queue.query.as_str(), queue.shuffle, queue.repeat.as_str()),
+            ("night", true, "all")
+        );
+        let other = Rc::new(State::default()).reduce(Action::Restore(queue.clone(), 9));
+        assert_eq!(other.sort, (Column::Duration, false));
+        assert_eq!(other.query, "night");
+        assert_eq!(
+            (other.shuffle, other.seed, other.repeat),
+            (true, 9, Repeat::All)
+        );
+        assert_eq!(other.queue(), queue);
+        // An order no column shows, or nonsense, leaves the sort as it was.
+        let odd = Queue {
+            order: "-name".into(),
+            repeat: "sometimes".into(),
+            ..Queue::default()
+        };
+        let kept = Rc::new(State::default()).reduce(Action::Restore(odd, 1));
+        assert_eq!(
+            (kept.sort, kept.repeat),
+            (State::default().sort, Repeat::Off)
+        );
+    }
 }

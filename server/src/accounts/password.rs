@@ -6,8 +6,8 @@
 
 use std::sync::OnceLock;
 
-use argon2::{Algorithm, Argon2, Params, Version};
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+use argon2::{Algorithm, Argon2, Params, Version};
 
 /// The shortest password `user add` and `user passwd` accept, in characters (OWASP).
 pub const MIN_PASSWORD: usize = 8;
