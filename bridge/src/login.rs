@@ -33,11 +33,8 @@ pub async fn login(
     form: Result<Form<Login>, FormRejection>,
 ) -> Response {
     let config = &shared.config;
-    if auth::foreign_origin(config, &headers) {
-        return answer(
-            StatusCode::FORBIDDEN,
-            json!({"error": "origin not allowed"}),
-        );
+    if let Some(refused) = foreign(config, &headers) {
+        return refused;
     }
     let form = match form {
         Ok(Form(form)) => form,
@@ -109,11 +106,8 @@ pub async fn logout(
     headers: HeaderMap,
 ) -> Response {
     let config = &shared.config;
-    if auth::foreign_origin(config, &headers) {
-        return answer(
-            StatusCode::FORBIDDEN,
-            json!({"error": "origin not allowed"}),
-        );
+    if let Some(refused) = foreign(config, &headers) {
+        return refused;
     }
     if let Some(id) = auth::session_id(&headers) {
         end_session(&shared, id).await;
@@ -167,6 +161,16 @@ async fn end_session(shared: &Shared, id: String) {
     if let Err(err) = ended.await {
         warn!(error = %err, "cannot end a session at the server");
     }
+}
+
+/// 403 for a request from a page of another origin (as the WebSocket's, PROTOCOL.md 16.6).
+fn foreign(config: &crate::Config, headers: &HeaderMap) -> Option<Response> {
+    auth::foreign_origin(config, headers).then(|| {
+        answer(
+            StatusCode::FORBIDDEN,
+            json!({"error": "origin not allowed"}),
+        )
+    })
 }
 
 fn wrong() -> Response {
