@@ -14,8 +14,12 @@ use web_sys::{
     MessageEvent, Url,
 };
 
-/// The processor: copies its input's first channel (silence when nothing is connected) in
-/// blocks of 4096 frames to the page, until told to stop.
+/// The processor: copies its input's first channel in blocks of 4096 frames to the page,
+/// until told to stop. It starts with the first render quantum its input is connected in: the
+/// connection reaches the audio thread a few quanta after the node is made, and the quanta
+/// before it are not the page's output (recording them as silence put up to 1,024 zeros before
+/// the sound, which looked like a seam). A page with nothing playing has no active input at
+/// all: after 64 quanta (under 0.2 s) the recording starts anyway, with its silence.
 const PROCESSOR: &str = r#"
 class TapedeckCapture extends AudioWorkletProcessor {
   constructor() {
@@ -23,11 +27,15 @@ class TapedeckCapture extends AudioWorkletProcessor {
     this.block = new Float32Array(4096);
     this.filled = 0;
     this.stopped = false;
+    this.started = false;
+    this.waited = 0;
     this.port.onmessage = () => { this.stopped = true; };
   }
   process(inputs) {
     if (this.stopped) return false;
     const input = inputs[0] && inputs[0][0];
+    if (!input && !this.started && this.waited++ < 64) return true;
+    this.started = true;
     for (let i = 0; i < 128; i++) {
       this.block[this.filled++] = input ? input[i] : 0;
       if (this.filled === this.block.length) {
