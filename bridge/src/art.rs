@@ -5,7 +5,6 @@
 //! 304 when the browser already has it. No state outlives the request.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
@@ -21,8 +20,6 @@ use crate::Shared;
 
 /// The largest picture forwarded (the server's thumbnails are a few tens of KiB).
 const MAX_ART_OCTETS: u64 = 4 << 20;
-/// How long a whole fetch may take.
-const FETCH_TIMEOUT: Duration = Duration::from_secs(20);
 /// How long browsers keep a picture before they ask again (with its ETag).
 const CACHE_CONTROL: &str = "private, max-age=604800";
 
@@ -49,7 +46,11 @@ pub async fn art(
         return (StatusCode::SERVICE_UNAVAILABLE, "too many pictures at once").into_response();
     };
     let command = Command::Art(SongId(id), size.px);
-    let fetched = timeout(FETCH_TIMEOUT, fetch(&shared, &headers, &command)).await;
+    let fetched = timeout(
+        shared.config.art_timeout,
+        fetch(&shared, &headers, &command),
+    )
+    .await;
     match fetched {
         Ok(Ok(Fetched::Art { media_type, bytes })) => picture(&headers, &media_type, bytes),
         Ok(Ok(Fetched::Missing(reason))) => (StatusCode::NOT_FOUND, reason).into_response(),

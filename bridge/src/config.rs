@@ -26,6 +26,8 @@ pub struct Config {
     /// The longest reply forwarded to a browser (at most [`crate::MAX_REPLY_LEN`]); a longer
     /// one is answered `error reply too large (over N octets)` in its place.
     pub max_reply_len: usize,
+    /// How long fetching one picture (`GET /art/<id>`) may take before it is answered 504.
+    pub art_timeout: Duration,
     /// Whether browsers may use a server that has no accounts (it answers `open`). The binary
     /// allows it only when listening on loopback, or with `--open`. Default: `true`.
     pub open: bool,
@@ -51,6 +53,7 @@ impl Config {
             connect_timeout: Duration::from_secs(5),
             stall_timeout: Duration::from_secs(60),
             max_reply_len: crate::MAX_REPLY_LEN,
+            art_timeout: Duration::from_secs(20),
             open: true,
             tls: None,
             trusted_proxies: Vec::new(),

@@ -73,3 +73,44 @@ async fn art_is_served_cached_and_refused_as_it_should() {
     );
     assert!(browser.ask("info 2").await.contains(r#""art":true"#));
 }
+
+/// A server that takes connections and never answers (hung): each picture is answered 504
+/// once the bridge's patience is over, and while 64 wait, one more is answered 503 at once.
+#[tokio::test]
+async fn a_hung_server_gives_504_and_a_flood_of_pictures_503() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let hung = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let server = hung.local_addr().expect("addr");
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let counter = accepted.clone();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((conn, _)) = hung.accept().await {
+            held.push(conn);
+            counter.fetch_add(1, Ordering::SeqCst);
+        }
+    });
+    let (bridge, _stop) = common::start_bridge_with(server, |c| {
+        c.art_timeout = std::time::Duration::from_secs(3);
+    })
+    .await;
+    let waiting: Vec<_> = (0..64)
+        .map(|_| tokio::spawn(get(bridge, "/art/1", "")))
+        .collect();
+    tokio::time::timeout(common::PATIENCE, async {
+        while accepted.load(Ordering::SeqCst) < 64 {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    })
+    .await
+    .expect("64 fetches reach the server");
+    let (status, _, _) = get(bridge, "/art/1", "").await;
+    assert_eq!(status, 503, "the 65th picture at once");
+    for fetch in waiting {
+        let (status, _, _) = fetch.await.expect("task");
+        assert_eq!(status, 504);
+    }
+}
