@@ -142,10 +142,10 @@ async fn validations(server: std::net::SocketAddr, session: &str, connections: u
     (connections * PER_CONNECTION) as f64 / start.elapsed().as_secs_f64()
 }
 
-/// `GET /session` with the cookie, from 16 keep-alive clients for 5 s: requests per second.
-async fn bridge_checks(bridge: std::net::SocketAddr, session: &str) -> f64 {
+/// `GET <path>` with the cookie, from 16 keep-alive clients for 5 s: requests per second.
+async fn bridge_checks(bridge: std::net::SocketAddr, path: &'static str, session: &str) -> f64 {
     let request =
-        format!("GET /session HTTP/1.1\r\nHost: b\r\nCookie: tapedeck_session={session}\r\n\r\n");
+        format!("GET {path} HTTP/1.1\r\nHost: b\r\nCookie: tapedeck_session={session}\r\n\r\n");
     let deadline = Instant::now() + Duration::from_secs(5);
     let start = Instant::now();
     let tasks: Vec<_> = (0..16)
@@ -159,7 +159,7 @@ async fn bridge_checks(bridge: std::net::SocketAddr, session: &str) -> f64 {
                         .write_all(request.as_bytes())
                         .await
                         .expect("send");
-                    read_response(&mut conn).await;
+                    read_response(&mut conn, path == "/session").await;
                     done += 1;
                 }
                 done
@@ -173,8 +173,8 @@ async fn bridge_checks(bridge: std::net::SocketAddr, session: &str) -> f64 {
     total as f64 / start.elapsed().as_secs_f64()
 }
 
-/// Reads one HTTP response with a Content-Length body.
-async fn read_response(conn: &mut BufReader<TcpStream>) {
+/// Reads one HTTP response with a Content-Length body (a user's, if `who`).
+async fn read_response(conn: &mut BufReader<TcpStream>, who: bool) {
     let mut length = 0usize;
     let mut text = String::new();
     loop {
@@ -191,7 +191,7 @@ async fn read_response(conn: &mut BufReader<TcpStream>) {
     let mut body = vec![0; length];
     conn.read_exact(&mut body).await.expect("body");
     assert!(
-        body.starts_with(br#"{"user":"#),
+        !who || body.starts_with(br#"{"user":"#),
         "{}",
         String::from_utf8_lossy(&body)
     );
@@ -242,8 +242,10 @@ async fn main() {
     let one = validations(server, &session, 1).await;
     let two = validations(server, &session, 2).await;
     println!("server checks `session <id>`: {one:.0}/s on one connection, {two:.0}/s on two");
-    let through = bridge_checks(bridge, &session).await;
+    let through = bridge_checks(bridge, "/session", &session).await;
     println!("bridge `GET /session` (a control connection and a check each): {through:.0}/s");
+    let page = bridge_checks(bridge, "/", &session).await;
+    println!("bridge `GET /` (the page, no check: the HTTP baseline): {page:.0}/s");
     let signed = websocket_opens(bridge, Some(&session)).await;
     let (_open_server, open) = procs::server(&music, 256, None).await.expect("server");
     let web = tempfile::tempdir().expect("web");
