@@ -346,3 +346,33 @@ async fn an_open_server_needs_no_sign_in_but_not_beyond_loopback() {
     assert!(String::from_utf8_lossy(&body).contains("no accounts"));
     assert!(Browser::connect(closed.bridge, None).await.is_err());
 }
+
+#[tokio::test]
+async fn session_renews_the_cookie_and_a_missing_server_is_502() {
+    let signed = stack_with_alice(|_| {}, |_| {}).await;
+    let stack = &signed.stack;
+    let cookie = cookie(stack).await;
+    let extra = format!("Cookie: {cookie}\r\n");
+    let (status, headers, _) = http(stack.bridge, "GET", "/session", &extra, "").await;
+    assert_eq!(status, 200);
+    let renewed = header(&headers, "set-cookie").expect("the cookie again");
+    assert!(renewed.starts_with(&format!("{cookie};")), "{renewed}");
+    assert!(renewed.contains("Max-Age=2592000"), "{renewed}");
+    // The server goes away: the bridge says so (502), it does not let anyone in.
+    stack.server_stop.cancel();
+    tokio::time::timeout(PATIENCE, async {
+        while http(stack.bridge, "GET", "/session", &extra, "").await.0 != 502 {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await
+    .expect("502 once the server is gone");
+    assert_eq!(login(stack, PASSWORD, "").await.0, 502);
+}
+
+#[tokio::test]
+async fn login_on_a_server_without_accounts_is_409() {
+    let stack = Stack::demo().await;
+    let (status, _, body) = login(&stack, PASSWORD, "").await;
+    assert_eq!(status, 409, "{body}");
+}

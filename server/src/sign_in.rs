@@ -113,3 +113,23 @@ fn who(live: &Live) -> Reply {
         seconds: live.seconds_left(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ip(text: &str) -> IpAddr {
+        text.parse().expect("an address")
+    }
+
+    #[test]
+    fn via_is_believed_from_loopback_and_named_bridges_only() {
+        assert!(SignIn::new(ip("127.0.0.1"), &[]).trusted);
+        assert!(SignIn::new(ip("::1"), &[]).trusted);
+        assert!(SignIn::new(ip("::ffff:127.0.0.1"), &[]).trusted);
+        assert!(!SignIn::new(ip("192.0.2.7"), &[]).trusted);
+        assert!(SignIn::new(ip("192.0.2.7"), &[ip("192.0.2.7")]).trusted);
+        assert!(SignIn::new(ip("::ffff:192.0.2.7"), &[ip("192.0.2.7")]).trusted);
+        assert!(!SignIn::new(ip("192.0.2.8"), &[ip("192.0.2.7")]).trusted);
+    }
+}

@@ -312,6 +312,42 @@ async fn only_loopback_and_named_bridges_may_say_via() {
     server.stop().await;
 }
 
+/// This machine's address on its network, if it has one (no packet is sent).
+fn network_address() -> Option<std::net::IpAddr> {
+    let probe = std::net::UdpSocket::bind("0.0.0.0:0").ok()?;
+    probe.connect("192.0.2.1:9").ok()?;
+    let ip = probe.local_addr().ok()?.ip();
+    (!ip.is_loopback() && !ip.is_unspecified()).then_some(ip)
+}
+
+#[tokio::test]
+async fn a_peer_beyond_loopback_may_not_say_via() {
+    let Some(address) = network_address() else {
+        eprintln!("skipped: this machine has no address beyond loopback");
+        return;
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    accounts::add_user(&db(dir.path()), "alice", PASSWORD).expect("added");
+    let wide = tokio::net::TcpListener::bind((address, 0))
+        .await
+        .expect("bind");
+    let port = wide.local_addr().expect("addr").port();
+    let mut config = Config::new(demo_music());
+    config.db = Some(db(dir.path()));
+    let stop = tokio_util::sync::CancellationToken::new();
+    let task = tokio::spawn(tapedeck_server::run(
+        wide,
+        config,
+        stop.clone().cancelled_owned(),
+    ));
+    // Connected to the network address, the peer is that address, not loopback.
+    let mut client = Client::connect((address, port).into()).await;
+    assert_eq!(client.ask("via 203.0.113.1").await, "error not a bridge");
+    sign_in(&mut client).await;
+    stop.cancel();
+    task.await.expect("task").expect("served");
+}
+
 #[tokio::test]
 async fn without_accounts_the_server_is_open_on_loopback_only() {
     let server = TestServer::demo().await;

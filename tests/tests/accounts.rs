@@ -217,5 +217,9 @@ fn a_second_device_continues_where_the_first_left_off() {
     laptop.wait_for("still signed out", FORM, |v| v == true);
     phone.refresh();
     phone.wait_for("the phone still signed in", ROWS, |v| v == 4);
+    // A new password ends every session: the open page is asked to sign in again, by itself.
+    let (ok, text) = user(&db, &["passwd", "alice"], "a brand new password\n");
+    assert!(ok, "{text}");
+    phone.wait_for("the phone asked to sign in again", FORM, |v| v == true);
     drop(server);
 }
