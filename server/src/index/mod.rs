@@ -8,7 +8,6 @@ pub mod art;
 pub(crate) mod scan;
 pub(crate) mod tags;
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -78,25 +77,30 @@ impl Index {
     /// ([`Index::stored`] then gives the library as it now is). Stops early, changing
     /// nothing, once `cancel` is set.
     pub fn reconcile(&mut self, cancel: &AtomicBool) -> Result<bool, StoreError> {
-        let mut stored: HashMap<String, scan::Found> = self
-            .store
-            .found(&self.key)?
-            .into_iter()
-            .map(|found| (found.name.clone(), found))
-            .collect();
         let found = scan::walk(&self.root, cancel);
-        let mut progress = Progress::new(found.len());
+        // A walk cut short is no picture of the disk: nothing is removed for it.
+        if cancel.load(Ordering::Relaxed) {
+            return Ok(false);
+        }
+        // The files new or changed since their tags were read, and the songs gone.
+        let mut read = Vec::new();
+        let mut removed = Vec::new();
+        self.store
+            .compare(&self.key, &found, |stored, place| match (stored, place) {
+                (Some(stored), Some(i)) if stored == found[i] => {}
+                (_, Some(i)) => read.push(i),
+                (Some(stored), None) => removed.push(stored.name),
+                (None, None) => {}
+            })?;
+        let mut progress = Progress::new(read.len());
         let mut folders = art::Folders::new(&self.root);
         let mut upserts = Vec::new();
-        // What is left of `stored` once every file found took its own out was removed.
-        let mut removed = Vec::new();
-        for file in found {
+        // The places to read come in increasing order: the files are taken, not copied.
+        let mut wanted = read.into_iter().peekable();
+        let files = found.into_iter().enumerate();
+        for file in files.filter_map(|(i, file)| wanted.next_if_eq(&i).map(|_| file)) {
             if cancel.load(Ordering::Relaxed) {
                 return Ok(false);
-            }
-            let known = stored.remove(&file.name);
-            if known.is_some_and(|known| known == file) {
-                continue;
             }
             progress.read();
             let path = file.path(&self.root);
@@ -114,7 +118,6 @@ impl Index {
                 }
             }
         }
-        removed.extend(stored.into_keys());
         let changed = !upserts.is_empty() || !removed.is_empty();
         if changed {
             info!(
