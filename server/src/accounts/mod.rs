@@ -355,9 +355,20 @@ impl Accounts {
         }
         let sessions: Vec<Arc<Live>> = self.lock_live().values().cloned().collect();
         let now = now();
+        // What the file holds, in one query, only when someone else wrote to it.
+        let stored = if changed {
+            match self.with_store(|s| s.live_sessions(now)) {
+                Ok(stored) => Some(stored),
+                Err(_) => return,
+            }
+        } else {
+            None
+        };
         for live in sessions {
             let holds = live.expires.load(Ordering::Relaxed) > now
-                && (!changed || matches!(self.with_store(|s| s.session(&live.hash)), Ok(Some(_))));
+                && stored
+                    .as_ref()
+                    .is_none_or(|stored| stored.contains(live.hash.as_slice()));
             if !holds {
                 debug!(user = %live.name, "session ended");
                 live.ended.cancel();

@@ -186,6 +186,21 @@ impl Store {
             .map_err(sqlite(&self.path))
     }
 
+    /// The hashes of every stored session that holds at `now`.
+    pub fn live_sessions(
+        &self,
+        now: i64,
+    ) -> Result<std::collections::HashSet<Vec<u8>>, StoreError> {
+        let mut query = self
+            .conn
+            .prepare_cached("SELECT id FROM sessions WHERE expires > ?1")
+            .map_err(sqlite(&self.path))?;
+        let rows = query
+            .query_map([now], |r| r.get::<_, Vec<u8>>(0))
+            .map_err(sqlite(&self.path))?;
+        rows.map(|row| row.map_err(sqlite(&self.path))).collect()
+    }
+
     /// Moves a session's expiry (it is in use).
     pub fn extend_session(&mut self, hash: &[u8], expires: i64) -> Result<(), StoreError> {
         self.conn
