@@ -439,11 +439,22 @@ async fn the_database_file_is_its_owners_only_and_holds_no_password() {
     use std::os::unix::fs::PermissionsExt;
     let dir = tempfile::tempdir().expect("tempdir");
     accounts::add_user(&db(dir.path()), "alice", PASSWORD).expect("added");
-    let mode = std::fs::metadata(db(dir.path()))
-        .expect("db")
-        .permissions()
-        .mode();
-    assert_eq!(mode & 0o777, 0o600);
+    // A server on it, signed into: the write-ahead log and shared memory exist now.
+    let mut config = Config::new(demo_music());
+    config.db = Some(db(dir.path()));
+    let server = TestServer::start(config).await;
+    let mut client = server.client().await;
+    sign_in(&mut client).await;
+    let files: Vec<_> = std::fs::read_dir(dir.path())
+        .expect("dir")
+        .map(|e| e.expect("entry").path())
+        .collect();
+    assert!(files.len() >= 2, "{files:?}");
+    for file in &files {
+        let mode = std::fs::metadata(file).expect("file").permissions().mode();
+        assert_eq!(mode & 0o777, 0o600, "{}", file.display());
+    }
+    server.stop().await;
     let bytes = std::fs::read(db(dir.path())).expect("read");
     let text = String::from_utf8_lossy(&bytes);
     assert!(!text.contains(PASSWORD));
