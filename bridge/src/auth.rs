@@ -136,7 +136,13 @@ async fn read_line(control: &mut TcpStream) -> std::io::Result<String> {
 /// last address of `X-Forwarded-For` that is not one of the trusted proxies.
 pub fn client(config: &Config, peer: SocketAddr, headers: &HeaderMap) -> IpAddr {
     let peer = peer.ip().to_canonical();
-    if !config.trusted_proxies.contains(&peer) {
+    let trusted = |ip: &IpAddr| {
+        config
+            .trusted_proxies
+            .iter()
+            .any(|p| p.to_canonical() == *ip)
+    };
+    if !trusted(&peer) {
         return peer;
     }
     headers
@@ -147,14 +153,17 @@ pub fn client(config: &Config, peer: SocketAddr, headers: &HeaderMap) -> IpAddr 
         .filter_map(|hop| hop.trim().parse::<IpAddr>().ok())
         .map(|ip| ip.to_canonical())
         .rev()
-        .find(|ip| !config.trusted_proxies.contains(ip))
+        .find(|ip| !trusted(ip))
         .unwrap_or(peer)
 }
 
 /// Whether the browser reached us over HTTPS (ours, or a trusted proxy's).
 pub fn secure(config: &Config, peer: SocketAddr, headers: &HeaderMap) -> bool {
     config.tls.is_some()
-        || (config.trusted_proxies.contains(&peer.ip().to_canonical())
+        || (config
+            .trusted_proxies
+            .iter()
+            .any(|p| p.to_canonical() == peer.ip().to_canonical())
             && headers
                 .get("x-forwarded-proto")
                 .is_some_and(|proto| proto.as_bytes().eq_ignore_ascii_case(b"https")))

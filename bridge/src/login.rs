@@ -20,10 +20,19 @@ use crate::{Peer, Shared};
 const MAX_PASSWORD: usize = 512;
 
 /// The form `POST /login` takes.
-#[derive(Debug, serde::Deserialize)]
+#[derive(serde::Deserialize)]
 pub struct Login {
     user: String,
     password: String,
+}
+
+/// The password never shows.
+impl std::fmt::Debug for Login {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Login")
+            .field("user", &self.user)
+            .finish_non_exhaustive()
+    }
 }
 
 pub async fn login(
@@ -58,7 +67,14 @@ pub async fn login(
     let client = auth::client(config, peer, &headers);
     let signed_in = async {
         let mut control = auth::connect(config).await?;
-        auth::ask(&mut control, &Command::Via(client)).await?;
+        let via = auth::ask(&mut control, &Command::Via(client)).await?;
+        if via != Reply::Ok {
+            // Every browser would count as this bridge: one guesser would hold up everyone.
+            return Err(std::io::Error::other(format!(
+                "the server does not believe this bridge's `via` ({via}): start it with \
+                 --bridge <this bridge's address>"
+            )));
+        }
         let command = Command::Login {
             user: form.user.clone(),
             password: Password(form.password),

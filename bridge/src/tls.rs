@@ -19,9 +19,9 @@ use tokio_rustls::server::TlsStream;
 use tracing::{debug, warn};
 
 /// Handshakes in progress at once; beyond, new connections wait in the kernel's backlog.
-const HANDSHAKES: usize = 256;
-/// The longest a handshake may take.
-const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+const HANDSHAKES: usize = 1024;
+/// The longest a handshake may take (a browser's takes a few round trips).
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Why the certificate or key cannot be used.
 #[derive(Debug, thiserror::Error)]

@@ -27,7 +27,7 @@ impl SignIn {
         Self {
             user: None,
             from: peer,
-            trusted: peer.is_loopback() || bridges.contains(&peer),
+            trusted: peer.is_loopback() || bridges.iter().any(|b| b.to_canonical() == peer),
         }
     }
 
@@ -72,7 +72,8 @@ impl SignIn {
                         Reply::Session { id, seconds }
                     }
                     Err(err) => {
-                        debug!(%user, from = %self.from, %err, "sign-in refused");
+                        // Not the name typed: a password typed into it would reach the log.
+                        debug!(from = %self.from, %err, "sign-in refused");
                         Reply::Error(err.to_string())
                     }
                 }

@@ -35,8 +35,11 @@ pub const POLL: Duration = Duration::from_secs(2);
 const HASHING_AT_ONCE: usize = 2;
 /// Addresses and names the throttle remembers.
 const THROTTLE_CAPACITY: usize = 16_384;
-/// Sessions kept in memory; beyond, a session is looked up in the database each time.
-const CACHED_SESSIONS: usize = 100_000;
+/// Sign-ins waiting for a hash at once; one more is told to retry (each waiting sign-in also
+/// holds a connection).
+const WAITING_SIGN_INS: usize = 64;
+/// Sessions a user keeps; a sign-in beyond ends the oldest.
+pub const MAX_SESSIONS_PER_USER: usize = 64;
 
 /// Why signing in failed. The `Display` text is the reason sent in `error <reason>`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -69,6 +72,16 @@ pub struct Live {
 }
 
 impl Live {
+    fn new(user: i64, name: String, hash: [u8; 32], expires: i64) -> Self {
+        Self {
+            user,
+            name,
+            hash,
+            expires: AtomicI64::new(expires),
+            ended: CancellationToken::new(),
+        }
+    }
+
     /// Seconds until it expires.
     pub fn seconds_left(&self) -> u64 {
         u64::try_from(self.expires.load(Ordering::Relaxed) - now()).unwrap_or(0)
@@ -87,6 +100,8 @@ pub struct Accounts {
     /// Sessions by the hash of their id.
     live: Mutex<HashMap<[u8; 32], Arc<Live>>>,
     hashing: Semaphore,
+    /// One permit per sign-in waiting for `hashing`.
+    waiting: Arc<Semaphore>,
     throttle: Mutex<Throttle>,
     /// How long a session holds after its last use.
     lifetime: Duration,
@@ -116,6 +131,7 @@ impl Accounts {
             has_users: AtomicBool::new(has_users),
             live: Mutex::new(HashMap::new()),
             hashing: Semaphore::new(HASHING_AT_ONCE),
+            waiting: Arc::new(Semaphore::new(WAITING_SIGN_INS)),
             throttle: Mutex::new(Throttle::new(THROTTLE_CAPACITY)),
             lifetime,
             seen: AtomicI64::new(0),
@@ -143,10 +159,15 @@ impl Accounts {
         if !self.has_users() {
             return Err(AuthError::NoAccounts);
         }
-        let throttled = self.throttle().check(from, user, Instant::now());
-        if let Err(wait) = throttled {
+        // Counted as a failure before the password is looked at, so that sign-ins sent at
+        // once cannot all pass the check while the count is still low; given back if right.
+        let attempt = self.throttle().attempt(from, user, Instant::now());
+        if let Err(wait) = attempt {
             return Err(AuthError::Throttled(wait.as_secs().max(1)));
         }
+        let Ok(_waiting) = Arc::clone(&self.waiting).try_acquire_owned() else {
+            return Err(AuthError::Throttled(1));
+        };
         let _permit = self
             .hashing
             .acquire()
@@ -158,7 +179,6 @@ impl Accounts {
             .await
             .map_err(|_| AuthError::Internal)??;
         let Some((id, name)) = checked else {
-            self.throttle().failed(from, user, Instant::now());
             return Err(AuthError::Wrong);
         };
         self.throttle().succeeded(from, &name, Instant::now());
@@ -184,10 +204,10 @@ impl Accounts {
             .map_err(|_| AuthError::Internal)?
     }
 
-    /// Ends `live` at once: every connection signed in with it closes.
+    /// Ends `live` at once: every connection signed in with it closes. The database first,
+    /// then memory: a `session` loading it meanwhile finds it gone when it looks again
+    /// (`load_session`), or is found in memory here and ended.
     pub async fn logout(self: &Arc<Self>, live: &Arc<Live>) {
-        live.ended.cancel();
-        self.lock_live().remove(&live.hash);
         let (this, hash) = (Arc::clone(self), live.hash);
         let removed = tokio::task::spawn_blocking(move || {
             this.with_store(|store| store.remove_session(&hash))
@@ -196,7 +216,16 @@ impl Accounts {
         if !matches!(removed, Ok(Ok(()))) {
             warn!(user = %live.name, "cannot remove a session from the database");
         }
+        self.forget(live);
         info!(user = %live.name, "signed out");
+    }
+
+    /// Ends `live` and whatever session of the same id memory holds.
+    fn forget(&self, live: &Live) {
+        live.ended.cancel();
+        if let Some(held) = self.lock_live().remove(&live.hash) {
+            held.ended.cancel();
+        }
     }
 
     /// Where `user` left off (user 0: everyone, on a server without accounts).
@@ -283,7 +312,8 @@ impl Accounts {
         let id: String = random.iter().map(|b| format!("{b:02x}")).collect();
         let hash = hash_of(&id);
         let (now, expires) = (now(), now() + seconds(self.lifetime));
-        self.with_store(|store| store.add_session(&hash, user, now, expires))?;
+        let keep = MAX_SESSIONS_PER_USER;
+        self.with_store(|store| store.add_session(&hash, user, (now, expires), keep))?;
         info!(user = %name, "signed in");
         Ok((id, self.remember(hash, user, name, expires)))
     }
@@ -294,23 +324,29 @@ impl Accounts {
             .filter(|s| s.expires > now())
             .ok_or(AuthError::Expired)?;
         let live = self.remember(hash, stored.user, stored.name, stored.expires);
+        // A logout between the read and the remembering removed the row first: look again.
+        if !matches!(self.with_store(|store| store.session(&hash)), Ok(Some(_))) {
+            self.forget(&live);
+            return Err(AuthError::Expired);
+        }
         self.extend_blocking(&live);
         Ok(live)
     }
 
+    /// The session in memory for `hash`: the one there already (two loads at once share
+    /// one, so ending it ends both), else a new one. Every session in use is held, so every
+    /// one can be ended; a user keeps at most [`MAX_SESSIONS_PER_USER`].
     fn remember(&self, hash: [u8; 32], user: i64, name: String, expires: i64) -> Arc<Live> {
-        let live = Arc::new(Live {
-            user,
-            name,
-            hash,
-            expires: AtomicI64::new(expires),
-            ended: CancellationToken::new(),
-        });
         let mut sessions = self.lock_live();
-        if sessions.len() < CACHED_SESSIONS {
-            sessions.insert(hash, Arc::clone(&live));
-        }
-        live
+        let held = sessions
+            .entry(hash)
+            .and_modify(|held| {
+                if held.ended.is_cancelled() {
+                    *held = Arc::new(Live::new(user, name.clone(), hash, expires));
+                }
+            })
+            .or_insert_with(|| Arc::new(Live::new(user, name, hash, expires)));
+        Arc::clone(held)
     }
 
     /// Moves the expiry on when less than half the lifetime is left (one write a half-life).
@@ -331,11 +367,11 @@ impl Accounts {
             return;
         }
         let expires = now() + seconds(self.lifetime);
-        if self
-            .with_store(|store| store.extend_session(&live.hash, expires))
-            .is_ok()
-        {
-            live.expires.store(expires, Ordering::Relaxed);
+        match self.with_store(|store| store.extend_session(&live.hash, expires)) {
+            Ok(true) => live.expires.store(expires, Ordering::Relaxed),
+            // The row is gone (ended elsewhere): so is the session.
+            Ok(false) => self.forget(live),
+            Err(_) => {}
         }
     }
 

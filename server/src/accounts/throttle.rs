@@ -43,8 +43,17 @@ impl Throttle {
         }
     }
 
+    /// A sign-in as `user` from `address`: `Err(wait)` when it is refused for now; else it is
+    /// counted as a failure at once (sign-ins sent together all count), and given back by
+    /// [`Throttle::succeeded`] if the password was right.
+    pub fn attempt(&mut self, address: IpAddr, user: &str, now: Instant) -> Result<(), Duration> {
+        self.check(address, user, now)?;
+        self.failed(address, user, now);
+        Ok(())
+    }
+
     /// `Err(wait)` when a sign-in as `user` from `address` is refused for now.
-    pub fn check(&mut self, address: IpAddr, user: &str, now: Instant) -> Result<(), Duration> {
+    fn check(&mut self, address: IpAddr, user: &str, now: Instant) -> Result<(), Duration> {
         let address = network(address);
         let user = user.to_ascii_lowercase();
         let by_address = self.addresses.wait(&address, ADDRESS_LIMIT, now);
@@ -64,14 +73,17 @@ impl Throttle {
     }
 
     /// Counts a failed sign-in.
-    pub fn failed(&mut self, address: IpAddr, user: &str, now: Instant) {
+    fn failed(&mut self, address: IpAddr, user: &str, now: Instant) {
         self.addresses.add(network(address), now);
         self.users.add(user.to_ascii_lowercase(), now);
     }
 
-    /// Remembers `address` as one of `user`'s own.
+    /// Gives back the failure [`Throttle::attempt`] counted, and remembers `address` as one
+    /// of `user`'s own.
     pub fn succeeded(&mut self, address: IpAddr, user: &str, now: Instant) {
         let (address, user) = (network(address), user.to_ascii_lowercase());
+        self.addresses.give_back(&address, now);
+        self.users.give_back(&user, now);
         if let Some(evicted) = self.known.add(user.clone(), now) {
             self.known_addresses.remove(&evicted);
         }
@@ -140,6 +152,16 @@ impl<K: Hash + Eq + Clone> Table<K> {
     fn wait(&self, key: &K, limit: f64, now: Instant) -> Option<Duration> {
         let over = self.counts.get(key)?.now(now) - (limit - 1.0);
         (over > 0.0).then(|| LEAK.mul_f64(over))
+    }
+
+    /// Takes one back from `key`'s count, if it has one.
+    fn give_back(&mut self, key: &K, now: Instant) {
+        if let Some(count) = self.counts.get_mut(key) {
+            *count = Count {
+                level: (count.now(now) - 1.0).max(0.0),
+                at: now,
+            };
+        }
     }
 
     /// Counts one more for `key`; says which key was forgotten to make room, if any.
@@ -235,5 +257,20 @@ mod tests {
         }
         assert!(throttle.check(ip("2001:db8::ffff"), "bob", now).is_err());
         assert!(throttle.check(ip("2001:db8:0:1::1"), "bob", now).is_ok());
+    }
+
+    #[test]
+    fn sign_ins_sent_together_all_count_and_a_right_one_is_given_back() {
+        let mut throttle = Throttle::new(100);
+        let now = Instant::now();
+        // Ten at once, none answered yet: the eleventh is refused.
+        for _ in 0..10 {
+            assert!(throttle.attempt(ip("10.0.0.9"), "alice", now).is_ok());
+        }
+        assert!(throttle.attempt(ip("10.0.0.9"), "alice", now).is_err());
+        // One of them was right: its count is given back, and one more may try.
+        throttle.succeeded(ip("10.0.0.9"), "alice", now);
+        assert!(throttle.attempt(ip("10.0.0.9"), "alice", now).is_ok());
+        assert!(throttle.attempt(ip("10.0.0.9"), "alice", now).is_err());
     }
 }

@@ -145,22 +145,30 @@ impl Store {
             .map_err(sqlite(&self.path))
     }
 
-    /// Records a new session of `user` (by the hash of its id), and forgets every session that
-    /// has expired by `now`.
+    /// Records a new session of `user` (by the hash of its id), forgets every session that
+    /// has expired by `now`, and keeps at most `keep` sessions of the user (the newest).
     pub fn add_session(
         &mut self,
         hash: &[u8],
         user: i64,
-        now: i64,
-        expires: i64,
+        (now, expires): (i64, i64),
+        keep: usize,
     ) -> Result<(), StoreError> {
         let path = self.path.clone();
+        let keep = i64::try_from(keep).unwrap_or(i64::MAX);
         let tx = self.conn.transaction().map_err(sqlite(&path))?;
         tx.execute("DELETE FROM sessions WHERE expires <= ?1", [now])
             .map_err(sqlite(&path))?;
         tx.execute(
             "INSERT INTO sessions (id, user, created, expires) VALUES (?1, ?2, ?3, ?4)",
             params![hash, user, now, expires],
+        )
+        .map_err(sqlite(&path))?;
+        tx.execute(
+            "DELETE FROM sessions WHERE user = ?1 AND rowid NOT IN
+                 (SELECT rowid FROM sessions WHERE user = ?1 ORDER BY created DESC, rowid DESC
+                  LIMIT ?2)",
+            params![user, keep],
         )
         .map_err(sqlite(&path))?;
         tx.commit().map_err(sqlite(&path))
@@ -201,14 +209,14 @@ impl Store {
         rows.map(|row| row.map_err(sqlite(&self.path))).collect()
     }
 
-    /// Moves a session's expiry (it is in use).
-    pub fn extend_session(&mut self, hash: &[u8], expires: i64) -> Result<(), StoreError> {
+    /// Moves a session's expiry (it is in use); `false` when it is no longer stored.
+    pub fn extend_session(&mut self, hash: &[u8], expires: i64) -> Result<bool, StoreError> {
         self.conn
             .execute(
                 "UPDATE sessions SET expires = ?2 WHERE id = ?1",
                 params![hash, expires],
             )
-            .map(drop)
+            .map(|changed| changed == 1)
             .map_err(sqlite(&self.path))
     }
 
@@ -246,5 +254,37 @@ impl Store {
             )
             .map(drop)
             .map_err(sqlite(&self.path))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_user_keeps_only_the_newest_sessions_and_expired_ones_go() {
+        let mut store = Store::in_memory().expect("store");
+        assert!(store.add_user("alice", "$argon2id$x", 0).expect("added"));
+        let alice = store.password_of("alice").expect("read").expect("alice").0;
+        for (n, hash) in [[1u8; 32], [2; 32], [3; 32]].iter().enumerate() {
+            let now = i64::try_from(n).expect("small");
+            store
+                .add_session(hash, alice, (now, now + 100), 2)
+                .expect("added");
+        }
+        assert!(
+            store.session(&[1; 32]).expect("read").is_none(),
+            "the oldest went"
+        );
+        assert!(store.session(&[2; 32]).expect("read").is_some());
+        assert!(store.session(&[3; 32]).expect("read").is_some());
+        // At 150 the first two kept have expired: a new sign-in clears them.
+        store
+            .add_session(&[4; 32], alice, (150, 250), 2)
+            .expect("added");
+        assert!(store.session(&[2; 32]).expect("read").is_none());
+        assert_eq!(store.live_sessions(150).expect("live").len(), 1);
+        assert!(!store.extend_session(&[2; 32], 300).expect("ran"), "gone");
+        assert!(store.extend_session(&[4; 32], 300).expect("ran"));
     }
 }

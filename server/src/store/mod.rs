@@ -138,14 +138,14 @@ impl Store {
                 source,
             })?;
         }
-        let fresh = !path.exists();
+
         let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
             | OpenFlags::SQLITE_OPEN_CREATE
             | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         let conn = Connection::open_with_flags(path, flags).map_err(sqlite(path))?;
-        if fresh {
-            owner_only(path);
-        }
+        // Every time, not only when new: an index made before accounts existed may have been
+        // readable by others, and it is about to hold password hashes.
+        owner_only(path);
         let mut store = Self {
             conn,
             path: path.to_owned(),
@@ -229,12 +229,21 @@ pub(crate) fn sqlite(path: &Path) -> impl Fn(rusqlite::Error) -> StoreError + '_
     }
 }
 
-/// Makes a new index file readable and writable by its owner only: it will hold accounts.
+/// Makes the database file, and its write-ahead log and shared memory if they exist,
+/// readable and writable by their owner only: it holds accounts. (SQLite makes a new log
+/// with the file's permissions.) A file of another owner is left as it is.
 fn owner_only(path: &Path) {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let _ = std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600));
+        for suffix in ["", "-wal", "-shm"] {
+            let mut file = path.as_os_str().to_owned();
+            file.push(suffix);
+            let file = std::path::PathBuf::from(file);
+            if file.exists() {
+                let _ = std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600));
+            }
+        }
     }
     #[cfg(not(unix))]
     let _ = path;
