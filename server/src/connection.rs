@@ -107,6 +107,8 @@ impl Connection {
                     }
                 }
                 changed = changed(&mut self.changes) => match changed {
+                    // Nothing of the library reaches a client that may not see it yet.
+                    Ok(()) if !self.session.sign_in.allows(&self.shared.accounts) => {}
                     Ok(()) => {
                         if let Err(err) = self.tell(&Event::LibraryChanged).await {
                             return End::Io(err);

@@ -66,8 +66,9 @@ fn open_accounts(listener: &TcpListener, config: &Config) -> Result<Accounts, Se
     {
         Ok(accounts) => accounts,
         Err(err) if open_allowed => {
-            warn!(error = %err, "no accounts until the database can be opened");
-            Accounts::open(None, open_allowed, config.session_lifetime)?
+            warn!(error = %err, "no accounts until the database can be opened (tried again \
+                   every 2 s; signing in is required from then on if it has any)");
+            Accounts::unopened(config.db.as_deref(), open_allowed, config.session_lifetime)
         }
         Err(err) => return Err(err.into()),
     };

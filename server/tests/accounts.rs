@@ -479,3 +479,33 @@ fn administration_refuses_what_it_cannot_do() {
         ["alice"]
     );
 }
+
+/// A database that cannot be opened at start (here: a folder where the file should be) is
+/// tried again; once it opens, its accounts hold: signing in is required from then on.
+#[tokio::test]
+async fn accounts_that_could_not_be_opened_hold_once_they_can() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = db(dir.path());
+    std::fs::create_dir(&path).expect("a folder in the way");
+    let mut config = Config::new(demo_music());
+    config.db = Some(path.clone());
+    let server = TestServer::start(config).await;
+    let mut client = server.client().await;
+    assert_eq!(
+        client.ask("user").await,
+        "open",
+        "nothing to read accounts from yet"
+    );
+    std::fs::remove_dir(&path).expect("out of the way");
+    accounts::add_user(&path, "alice", PASSWORD).expect("added");
+    tokio::time::timeout(PATIENCE, async {
+        let mut other = server.client().await;
+        while other.ask("list").await != "error sign in first" {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    })
+    .await
+    .expect("accounts hold within seconds");
+    sign_in(&mut client).await;
+    server.stop().await;
+}

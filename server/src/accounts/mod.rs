@@ -14,7 +14,7 @@ mod users;
 
 use std::collections::HashMap;
 use std::net::IpAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -91,8 +91,11 @@ impl Live {
 /// The server's accounts.
 #[derive(Debug)]
 pub struct Accounts {
-    /// `None` when the server keeps no database (`--db memory`): then there are no accounts.
-    store: Option<Mutex<Store>>,
+    /// `None` when the server keeps no database (`--db memory`): then there are no accounts;
+    /// or while the database cannot be opened (tried again every [`POLL`]).
+    store: Mutex<Option<Store>>,
+    /// The database, if the server keeps one.
+    db: Option<PathBuf>,
     /// Whether the server may be open when there are no accounts.
     open_allowed: bool,
     /// Whether accounts exist (refreshed every [`POLL`]).
@@ -117,25 +120,57 @@ impl Accounts {
         lifetime: Duration,
     ) -> Result<Self, StoreError> {
         let store = db.map(Store::open).transpose()?;
-        let has_users = match &store {
-            Some(store) => store.user_count()? > 0,
-            None => false,
-        };
-        if has_users {
-            // Made now, not at the first unknown user's sign-in, whose timing it would give away.
-            let _ = password::decoy();
+        let accounts = Self::unopened(db, open_allowed, lifetime);
+        if let Some(store) = store {
+            accounts.adopt(store)?;
         }
-        Ok(Self {
-            store: store.map(Mutex::new),
+        Ok(accounts)
+    }
+
+    /// Accounts whose database at `db` could not be opened yet: none until it can be (it is
+    /// tried again every [`POLL`]; from then on, its accounts hold).
+    pub fn unopened(db: Option<&Path>, open_allowed: bool, lifetime: Duration) -> Self {
+        Self {
+            store: Mutex::new(None),
+            db: db.map(Path::to_owned),
             open_allowed,
-            has_users: AtomicBool::new(has_users),
+            has_users: AtomicBool::new(false),
             live: Mutex::new(HashMap::new()),
             hashing: Semaphore::new(HASHING_AT_ONCE),
             waiting: Arc::new(Semaphore::new(WAITING_SIGN_INS)),
             throttle: Mutex::new(Throttle::new(THROTTLE_CAPACITY)),
             lifetime,
             seen: AtomicI64::new(0),
-        })
+        }
+    }
+
+    /// Takes `store` as the database, and learns whether it has accounts.
+    fn adopt(&self, store: Store) -> Result<(), StoreError> {
+        let has_users = store.user_count()? > 0;
+        if has_users {
+            // Made now, not at the first unknown user's sign-in, whose timing it would give away.
+            let _ = password::decoy();
+        }
+        *self.store.lock().unwrap_or_else(PoisonError::into_inner) = Some(store);
+        self.has_users.store(has_users, Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// Opens the database if it could not be opened before.
+    fn reopen(&self) {
+        let Some(db) = &self.db else { return };
+        if self
+            .store
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .is_some()
+        {
+            return;
+        }
+        match Store::open(db).and_then(|store| self.adopt(store)) {
+            Ok(()) => info!(db = %db.display(), "the accounts database is open"),
+            Err(err) => debug!(error = %err, "the accounts database still cannot be opened"),
+        }
     }
 
     /// Whether a connection may do everything without signing in.
@@ -250,7 +285,7 @@ impl Accounts {
 
     /// Follows changes other processes make to the accounts, until `cancel`.
     pub async fn follow(self: Arc<Self>, cancel: CancellationToken) {
-        if self.store.is_none() {
+        if self.db.is_none() {
             return;
         }
         loop {
@@ -277,11 +312,11 @@ impl Accounts {
         &self,
         f: impl FnOnce(&mut Store) -> Result<T, StoreError>,
     ) -> Result<T, AuthError> {
-        let Some(store) = &self.store else {
+        let mut store = self.store.lock().unwrap_or_else(PoisonError::into_inner);
+        let Some(store) = store.as_mut() else {
             return Err(AuthError::NoAccounts);
         };
-        let mut store = store.lock().unwrap_or_else(PoisonError::into_inner);
-        f(&mut store).map_err(|err| {
+        f(store).map_err(|err| {
             warn!(error = %err, "the accounts database failed");
             AuthError::Internal
         })
@@ -378,6 +413,7 @@ impl Accounts {
     /// Notices what other processes changed: accounts added or removed, sessions revoked; and
     /// ends the sessions that expired.
     fn recheck(&self) {
+        self.reopen();
         let version = self.with_store(|store| store.data_version());
         let Ok(version) = version else { return };
         let changed = self.seen.swap(version, Ordering::Relaxed) != version;
