@@ -312,6 +312,29 @@ async fn only_loopback_and_named_bridges_may_say_via() {
     server.stop().await;
 }
 
+/// A server on an address beyond loopback.
+struct Wide {
+    port: u16,
+    stop: tokio_util::sync::CancellationToken,
+    task: tokio::task::JoinHandle<Result<(), tapedeck_server::ServerError>>,
+}
+
+impl Wide {
+    async fn start(addr: impl tokio::net::ToSocketAddrs, config: Config) -> Self {
+        let listener = tokio::net::TcpListener::bind(addr).await.expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        let stop = tokio_util::sync::CancellationToken::new();
+        let signal = stop.clone().cancelled_owned();
+        let task = tokio::spawn(tapedeck_server::run(listener, config, signal));
+        Self { port, stop, task }
+    }
+
+    async fn stop(self) {
+        self.stop.cancel();
+        self.task.await.expect("task").expect("served");
+    }
+}
+
 /// This machine's address on its network, if it has one (no packet is sent).
 fn network_address() -> Option<std::net::IpAddr> {
     let probe = std::net::UdpSocket::bind("0.0.0.0:0").ok()?;
@@ -328,24 +351,15 @@ async fn a_peer_beyond_loopback_may_not_say_via() {
     };
     let dir = tempfile::tempdir().expect("tempdir");
     accounts::add_user(&db(dir.path()), "alice", PASSWORD).expect("added");
-    let wide = tokio::net::TcpListener::bind((address, 0))
-        .await
-        .expect("bind");
-    let port = wide.local_addr().expect("addr").port();
     let mut config = Config::new(demo_music());
     config.db = Some(db(dir.path()));
-    let stop = tokio_util::sync::CancellationToken::new();
-    let task = tokio::spawn(tapedeck_server::run(
-        wide,
-        config,
-        stop.clone().cancelled_owned(),
-    ));
+    let wide = Wide::start((address, 0), config).await;
+    let port = wide.port;
     // Connected to the network address, the peer is that address, not loopback.
     let mut client = Client::connect((address, port).into()).await;
     assert_eq!(client.ask("via 203.0.113.1").await, "error not a bridge");
     sign_in(&mut client).await;
-    stop.cancel();
-    task.await.expect("task").expect("served");
+    wide.stop().await;
 }
 
 #[tokio::test]
@@ -374,45 +388,27 @@ async fn without_accounts_the_server_is_open_on_loopback_only() {
         "{err}"
     );
     // ...unless told to be open.
-    let wide = tokio::net::TcpListener::bind("0.0.0.0:0")
-        .await
-        .expect("bind");
-    let port = wide.local_addr().expect("addr").port();
     let mut config = Config::new(demo_music());
     config.open = true;
-    let stop = tokio_util::sync::CancellationToken::new();
-    let task = tokio::spawn(tapedeck_server::run(
-        wide,
-        config,
-        stop.clone().cancelled_owned(),
-    ));
+    let wide = Wide::start("0.0.0.0:0", config).await;
+    let port = wide.port;
     let mut client = Client::connect(([127, 0, 0, 1], port).into()).await;
     assert_eq!(client.ask("user").await, "open");
-    stop.cancel();
-    task.await.expect("task").expect("served");
+    wide.stop().await;
 }
 
 #[tokio::test]
 async fn with_an_account_the_server_serves_beyond_loopback() {
     let dir = tempfile::tempdir().expect("tempdir");
     accounts::add_user(&db(dir.path()), "alice", PASSWORD).expect("added");
-    let wide = tokio::net::TcpListener::bind("0.0.0.0:0")
-        .await
-        .expect("bind");
-    let port = wide.local_addr().expect("addr").port();
     let mut config = Config::new(demo_music());
     config.db = Some(db(dir.path()));
-    let stop = tokio_util::sync::CancellationToken::new();
-    let task = tokio::spawn(tapedeck_server::run(
-        wide,
-        config,
-        stop.clone().cancelled_owned(),
-    ));
+    let wide = Wide::start("0.0.0.0:0", config).await;
+    let port = wide.port;
     let mut client = Client::connect(([127, 0, 0, 1], port).into()).await;
     assert_eq!(client.ask("list").await, "error sign in first");
     sign_in(&mut client).await;
-    stop.cancel();
-    task.await.expect("task").expect("served");
+    wide.stop().await;
 }
 
 #[tokio::test]
