@@ -234,7 +234,12 @@ fn same(a: &[u8], b: &[u8]) -> bool {
 
 /// A fresh random token: 128 bits as lower-case hexadecimal.
 pub fn new_token() -> Result<String, getrandom::Error> {
-    let mut bytes = [0u8; TOKEN_LEN / 2];
+    random_hex(TOKEN_LEN / 2)
+}
+
+/// `octets` random octets from the operating system, as lower-case hexadecimal.
+pub fn random_hex(octets: usize) -> Result<String, getrandom::Error> {
+    let mut bytes = vec![0u8; octets];
     getrandom::fill(&mut bytes)?;
     Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
 }

@@ -161,13 +161,18 @@ impl Session {
             Ok(prepared) => prepared,
             Err(reason) => return error(reason),
         };
+        self.current = Some(self.spawn(play, id));
+        Answer::Reply(reply)
+    }
+
+    /// Runs `transfer` (of song `id`) in a task of its own, cancelled with the connection.
+    fn spawn(&self, transfer: Play, id: SongId) -> Current {
         let cancel = self.cancel.child_token();
         let task = self
             .shared
             .tracker
-            .spawn(stream::run(play, id.0, cancel.clone()));
-        self.current = Some(Current { cancel, task });
-        Answer::Reply(reply)
+            .spawn(stream::run(transfer, id.0, cancel.clone()));
+        Current { cancel, task }
     }
 
     /// `art <id> [<px>]`: the song's thumbnail, made (or found made) off the async threads,
@@ -191,35 +196,41 @@ impl Session {
             }
             Err(_) => return error("internal error"),
         };
-        let (listener, port, token) = match self.data_port() {
-            Ok(opened) => opened,
+        let body = crate::body::Body::made(thumbnail.to_vec());
+        let bytes = body.len();
+        let (transfer, port, token) = match self.transfer(body, None) {
+            Ok(made) => made,
             Err(reason) => return error(reason),
         };
-        let body = crate::body::Body::made(thumbnail.to_vec());
-        let reply = Reply::Art {
+        self.art = Some(self.spawn(transfer, id));
+        Answer::Reply(Reply::Art {
             port,
-            token: token.clone(),
-            bytes: body.len(),
+            token,
+            bytes,
             media_type: crate::art::MEDIA_TYPE.to_owned(),
-        };
+        })
+    }
+
+    /// The transfer of `body` on a fresh data port, paced by `pacer` if given: with the port
+    /// and the token to announce. The error is the reason to send.
+    fn transfer(
+        &self,
+        body: crate::body::Body,
+        pacer: Option<Pacer>,
+    ) -> Result<(Play, u16, String), &'static str> {
+        let (listener, port, token) = self.data_port()?;
         let config = &self.shared.config;
-        let transfer = Play {
+        let play = Play {
             listener,
             body,
-            token,
+            token: token.clone(),
             peer: self.peer.ip().to_canonical(),
-            pacer: None,
+            pacer,
             claim_timeout: config.claim_timeout,
             stall_timeout: config.stall_timeout,
             chunk_size: config.chunk_size,
         };
-        let cancel = self.cancel.child_token();
-        let task = self
-            .shared
-            .tracker
-            .spawn(stream::run(transfer, id.0, cancel.clone()));
-        self.art = Some(Current { cancel, task });
-        Answer::Reply(reply)
+        Ok((play, port, token))
     }
 
     /// A fresh data port and its token; the error is the reason to send.
@@ -255,23 +266,14 @@ impl Session {
                 warn!(song = %song.name(), error = %err, "cannot play a song as asked");
                 err.reason()
             })?;
-        let (listener, port, token) = self.data_port()?;
-        let config = &self.shared.config;
+        let (bytes, skip) = (opened.body.len(), opened.skip);
+        let pacer = (self.shared.config.pacing).map(|pacing| Pacer::new(pacing, opened.clock));
+        let (play, port, token) = self.transfer(opened.body, pacer)?;
         let reply = Reply::Port {
             port,
-            token: token.clone(),
-            bytes: opened.body.len(),
-            skip: opened.skip,
-        };
-        let play = Play {
-            listener,
-            body: opened.body,
             token,
-            peer: self.peer.ip().to_canonical(),
-            pacer: config.pacing.map(|pacing| Pacer::new(pacing, opened.clock)),
-            claim_timeout: config.claim_timeout,
-            stall_timeout: config.stall_timeout,
-            chunk_size: config.chunk_size,
+            bytes,
+            skip,
         };
         Ok((play, reply))
     }

@@ -14,12 +14,18 @@ use tapedeck_server::{Config, accounts};
 
 const PASSWORD: &str = "correct horse battery";
 
-/// A database with the account `alice`, and a server on it.
-async fn server_with_alice(tweak: impl FnOnce(&mut Config)) -> (TestServer, tempfile::TempDir) {
+/// A database with the account `alice`, and a server's configuration on it.
+fn config_with_alice() -> (Config, tempfile::TempDir) {
     let dir = tempfile::tempdir().expect("tempdir");
     accounts::add_user(&db(dir.path()), "alice", PASSWORD).expect("added");
     let mut config = Config::new(demo_music());
     config.db = Some(db(dir.path()));
+    (config, dir)
+}
+
+/// A database with the account `alice`, and a server on it.
+async fn server_with_alice(tweak: impl FnOnce(&mut Config)) -> (TestServer, tempfile::TempDir) {
+    let (mut config, dir) = config_with_alice();
     config.pacing = None;
     tweak(&mut config);
     (TestServer::start(config).await, dir)
@@ -349,10 +355,7 @@ async fn a_peer_beyond_loopback_may_not_say_via() {
         eprintln!("skipped: this machine has no address beyond loopback");
         return;
     };
-    let dir = tempfile::tempdir().expect("tempdir");
-    accounts::add_user(&db(dir.path()), "alice", PASSWORD).expect("added");
-    let mut config = Config::new(demo_music());
-    config.db = Some(db(dir.path()));
+    let (config, _dir) = config_with_alice();
     let wide = Wide::start((address, 0), config).await;
     let port = wide.port;
     // Connected to the network address, the peer is that address, not loopback.
@@ -399,10 +402,7 @@ async fn without_accounts_the_server_is_open_on_loopback_only() {
 
 #[tokio::test]
 async fn with_an_account_the_server_serves_beyond_loopback() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    accounts::add_user(&db(dir.path()), "alice", PASSWORD).expect("added");
-    let mut config = Config::new(demo_music());
-    config.db = Some(db(dir.path()));
+    let (config, _dir) = config_with_alice();
     let wide = Wide::start("0.0.0.0:0", config).await;
     let port = wide.port;
     let mut client = Client::connect(([127, 0, 0, 1], port).into()).await;

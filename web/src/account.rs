@@ -31,9 +31,9 @@ pub enum Who {
 pub async fn who() -> Result<Who, String> {
     let (status, body) = request("GET", "/session", None).await?;
     match status {
-        200 => Ok(Who::In(member(&body, "user"))),
+        200 => Ok(Who::In(answer(&body).user)),
         401 => Ok(Who::Out),
-        _ => Err(member(&body, "error").unwrap_or_else(|| format!("HTTP {status}"))),
+        _ => Err(failure(status, &body)),
     }
 }
 
@@ -44,13 +44,13 @@ pub async fn sign_in(user: &str, password: &str) -> Result<Option<String>, Strin
     form.append("password", password);
     let (status, body) = request("POST", "/login", Some(&form.into())).await?;
     match status {
-        200 => Ok(member(&body, "user")),
+        200 => Ok(answer(&body).user),
         401 => Err("Wrong user or password.".into()),
         429 => Err(format!(
             "Too many attempts: {}.",
-            member(&body, "error").unwrap_or_default()
+            answer(&body).error.unwrap_or_default()
         )),
-        _ => Err(member(&body, "error").unwrap_or_else(|| format!("HTTP {status}"))),
+        _ => Err(failure(status, &body)),
     }
 }
 
@@ -94,14 +94,16 @@ struct Answer {
     error: Option<String>,
 }
 
-/// A member of the bridge's answer, if the body is one and has it.
-fn member(body: &str, name: &str) -> Option<String> {
-    let answer: Answer = serde_json::from_str(body).unwrap_or_default();
-    if name == "user" {
-        answer.user
-    } else {
-        answer.error
-    }
+/// The bridge's answer in `body` (empty if it is not one).
+fn answer(body: &str) -> Answer {
+    serde_json::from_str(body).unwrap_or_default()
+}
+
+/// What went wrong, as the bridge says it, else the status.
+fn failure(status: u16, body: &str) -> String {
+    answer(body)
+        .error
+        .unwrap_or_else(|| format!("HTTP {status}"))
 }
 
 fn describe(value: JsValue) -> String {

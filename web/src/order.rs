@@ -24,6 +24,11 @@ pub struct Mode {
     pub repeat: Repeat,
 }
 
+/// A seed for a new shuffle order.
+pub fn random_seed() -> u64 {
+    (js_sys::Math::random() * 2f64.powi(53)) as u64
+}
+
 /// The place (in the songs shown, in the order shown) of the song after (or before) the one at
 /// `at` among `len` songs. With nothing playing, or a song whose place is not known, the first
 /// of the order.

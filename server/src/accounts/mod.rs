@@ -342,9 +342,7 @@ impl Accounts {
     }
 
     fn start_session(&self, user: i64, name: String) -> Result<(String, Arc<Live>), AuthError> {
-        let mut random = [0u8; 32];
-        getrandom::fill(&mut random).map_err(|_| AuthError::Internal)?;
-        let id: String = random.iter().map(|b| format!("{b:02x}")).collect();
+        let id = crate::claim::random_hex(32).map_err(|_| AuthError::Internal)?;
         let hash = hash_of(&id);
         let (now, expires) = (now(), now() + seconds(self.lifetime));
         let keep = MAX_SESSIONS_PER_USER;

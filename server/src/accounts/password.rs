@@ -69,9 +69,7 @@ pub fn verify(password: &str, phc: &str) -> bool {
 pub fn decoy() -> &'static str {
     static DECOY: OnceLock<String> = OnceLock::new();
     DECOY.get_or_init(|| {
-        let mut random = [0u8; 24];
-        let _ = getrandom::fill(&mut random);
-        let text: String = random.iter().map(|b| format!("{b:02x}")).collect();
+        let text = crate::claim::random_hex(24).unwrap_or_else(|_| "x".repeat(48));
         hash(&text).unwrap_or_default()
     })
 }

@@ -183,7 +183,7 @@ pub fn App() -> Html {
                 on_volume={dispatch.reform(Action::Volume)} volume={state.volume} muted={state.muted}
                 shuffle={state.shuffle} repeat={state.repeat}
                 on_mute={dispatch.reform(|()| Action::ToggleMute)}
-                on_shuffle={dispatch.reform(|()| Action::ToggleShuffle(random_seed()))}
+                on_shuffle={dispatch.reform(|()| Action::ToggleShuffle(crate::order::random_seed()))}
                 on_repeat={dispatch.reform(|()| Action::CycleRepeat)}
                 leveling={state.leveling}
                 on_leveling={dispatch.reform(move |()| Action::SetLeveling(leveling.next()))}
@@ -317,11 +317,6 @@ fn focus_search() {
     {
         let _ = search.focus();
     }
-}
-
-/// A seed for a new shuffle order.
-fn random_seed() -> u64 {
-    (js_sys::Math::random() * 2f64.powi(53)) as u64
 }
 
 /// Tells the engine which song comes after the current one, whenever the answer changes.

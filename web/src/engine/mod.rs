@@ -332,7 +332,7 @@ impl Engine {
         if self.with_player(Player::moved_on) {
             self.moved_on();
         }
-        self.keep_place(self.volume.get());
+        self.keep_place();
         if self.current.borrow().is_none() {
             return self.report(Playback::Stopped, Progress::default());
         }

@@ -35,8 +35,8 @@ impl Engine {
                 .emit(Action::SetLeveling(Leveling::from_word(gain)));
         }
         if let Some(queue) = &place.queue {
-            let seed = (js_sys::Math::random() * 2f64.powi(53)) as u64;
-            self.dispatch.emit(Action::Restore(queue.clone(), seed));
+            self.dispatch
+                .emit(Action::Restore(queue.clone(), crate::order::random_seed()));
         }
         if let Some(song) = place.song {
             self.place.resume_ms.set(Some(place.position_ms));
@@ -58,7 +58,7 @@ impl Engine {
     }
 
     /// Saves the place if it changed and the last save is old enough.
-    pub(super) fn keep_place(&self, volume: f32) {
+    pub(super) fn keep_place(&self) {
         let now = crate::player::now_ms();
         let open = self
             .socket
@@ -76,7 +76,7 @@ impl Engine {
         let place = Place {
             song: self.current(),
             position_ms,
-            volume: Some((volume.clamp(0.0, 1.0) * 100.0).round() as u8),
+            volume: Some((self.volume.get().clamp(0.0, 1.0) * 100.0).round() as u8),
             gain: Some(self.leveling.get().word().to_owned()),
             queue: self.place.queue.borrow().clone(),
         };
