@@ -144,3 +144,41 @@ async fn files_that_come_and_go_leave_the_library_as_the_folder_is() {
     assert_eq!(names, ["long.wav", "short.wav", "stays.wav"]);
     server.stop().await;
 }
+
+/// On a server with accounts, a connection that has not signed in is told nothing of the
+/// library; one signed in is told.
+#[tokio::test]
+async fn only_signed_in_clients_hear_of_changes() {
+    let dir = long_library();
+    let db = tempfile::tempdir().expect("tempdir");
+    let db = db.path().join("tapedeck.sqlite3");
+    tapedeck_server::accounts::add_user(&db, "alice", "correct horse").expect("added");
+    let mut config = following(dir.path(), notified());
+    config.db = Some(db);
+    let server = TestServer::start(config).await;
+    let mut member = server.client().await;
+    assert!(
+        member
+            .ask("login alice correct horse")
+            .await
+            .starts_with("session ")
+    );
+    let mut stranger = server.client().await;
+    assert_eq!(stranger.ask("user").await, "error not signed in");
+    write_wav(&dir.path().join("new.wav"), 1);
+    assert_eq!(next_line(&mut member).await, "event library changed");
+    for _ in 0..2 {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        assert_eq!(
+            next_line_after(&mut stranger, "user").await,
+            "error not signed in"
+        );
+    }
+    server.stop().await;
+}
+
+/// The first line after sending `line`, events included.
+async fn next_line_after(client: &mut Client, line: &str) -> String {
+    client.send(format!("{line}\n").as_bytes()).await;
+    next_line(client).await
+}
