@@ -36,6 +36,6 @@ mod stream;
 pub use config::{Config, Follow, Pacing};
 pub use error::{LibraryError, ServerError};
 pub use index::{EXTENSIONS, StoreError};
-pub use library::{Library, Song};
+pub use library::{Library, Song, Songs};
 pub use pace::{BURST_SLACK, schedule};
 pub use server::run;

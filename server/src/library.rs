@@ -2,7 +2,6 @@
 //! rendered once, when first asked for. A rescan makes a new snapshot; a command uses the one
 //! it found.
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 use std::sync::{Arc, OnceLock};
@@ -13,7 +12,7 @@ use crate::browse::Browse;
 use crate::error::LibraryError;
 use crate::index::{EXTENSIONS, Index};
 use crate::search::{self, Keys};
-pub use crate::song::Song;
+pub use crate::song::{Song, Songs};
 
 /// Every song of the music directory, in order of name, each with its stable id.
 #[derive(Debug)]
@@ -21,15 +20,15 @@ pub struct Library {
     /// The canonical music directory.
     root: PathBuf,
     /// Songs in order of name.
-    songs: Vec<Song>,
-    /// Where each id is in `songs`.
-    by_id: HashMap<SongId, usize>,
+    songs: Songs,
+    /// The places in `songs`, in order of id (4 bytes a song, where a map took 36).
+    by_id: Box<[u32]>,
     /// The `list` reply, rendered when first asked for.
     list_line: OnceLock<Arc<str>>,
     /// The `info` reply, rendered when first asked for.
     info_line: OnceLock<Arc<str>>,
     /// What search compares, folded when first searched.
-    keys: OnceLock<Vec<Keys>>,
+    keys: OnceLock<Keys>,
     /// Artists and albums, grouped when first browsed.
     browse: OnceLock<Browse>,
     /// The places of the songs in each order of [`SortKey::ALL`], sorted when first asked
@@ -62,12 +61,10 @@ impl Library {
     }
 
     /// The library of `songs` of the music directory `root`, given in order of name.
-    pub(crate) fn from_songs(root: &Path, songs: Vec<Song>) -> Self {
-        let by_id = songs
-            .iter()
-            .enumerate()
-            .map(|(at, s)| (s.id(), at))
-            .collect();
+    pub(crate) fn from_songs(root: &Path, mut songs: Songs) -> Self {
+        songs.complete();
+        let mut by_id: Vec<u32> = (0..search::total(songs.len())).collect();
+        by_id.sort_unstable_by_key(|&at| songs.id_at(at as usize));
         Self {
             root: root.to_owned(),
             list_line: OnceLock::new(),
@@ -75,24 +72,33 @@ impl Library {
             keys: OnceLock::new(),
             browse: OnceLock::new(),
             orders: Default::default(),
-            by_id,
+            by_id: by_id.into_boxed_slice(),
             songs,
         }
     }
 
     /// The song with this id.
-    pub fn get(&self, id: SongId) -> Option<&Song> {
-        self.by_id.get(&id).and_then(|&at| self.songs.get(at))
+    pub fn get(&self, id: SongId) -> Option<Song<'_>> {
+        self.place(id).and_then(|at| self.songs.get(at))
+    }
+
+    /// Where the song with this id is in [`Self::songs`].
+    pub fn place(&self, id: SongId) -> Option<usize> {
+        let at = self
+            .by_id
+            .binary_search_by_key(&Some(id), |&at| self.songs.id_at(at as usize))
+            .ok()?;
+        self.by_id.get(at).map(|&place| place as usize)
     }
 
     /// The canonical path of `song`'s file.
-    pub fn path_of(&self, song: &Song) -> PathBuf {
+    pub fn path_of(&self, song: Song<'_>) -> PathBuf {
         song.own_path()
             .map_or_else(|| self.root.join(song.name()), Path::to_path_buf)
     }
 
     /// All songs, in order of name.
-    pub fn songs(&self) -> &[Song] {
+    pub fn songs(&self) -> &Songs {
         &self.songs
     }
 
@@ -139,9 +145,8 @@ impl Library {
     }
 
     /// Every song's fields, folded for search and sorting (when first needed).
-    fn keys(&self) -> &[Keys] {
-        self.keys
-            .get_or_init(|| self.songs.iter().map(Keys::of).collect())
+    fn keys(&self) -> &Keys {
+        self.keys.get_or_init(|| Keys::of(&self.songs))
     }
 
     /// Artists and albums (`artists`, `albums`, `album`). The first call groups every song

@@ -13,14 +13,25 @@ use tapedeck_protocol::{Found, MAX_PAGE_OCTETS, MAX_PAGE_SONGS, SongPage, SortKe
 use unicode_normalization::UnicodeNormalization;
 use unicode_normalization::char::is_combining_mark;
 
-use crate::library::Song;
+use crate::library::{Song, Songs};
 
-/// A song's fields as search compares them: folded, in the order of [`WEIGHTS`], in one
-/// string (one allocation a song, and one look for a word before any field is looked at),
-/// parted by a control character no query holds (the command parser refuses them).
-#[derive(Debug)]
+/// Every song's fields as search compares them: folded, in the order of [`WEIGHTS`], a song's
+/// in one stretch of one string for the whole library (one look for a word before any field
+/// is looked at, and no allocation a song), parted by a control character no query holds (the
+/// command parser refuses them).
+#[derive(Debug, Default)]
 pub struct Keys {
-    text: Box<str>,
+    text: String,
+    /// Where each song's stretch starts in `text`.
+    starts: Vec<usize>,
+    /// Where each song's title, artist and album end, from the start of its stretch.
+    ends: Vec<[u32; 3]>,
+}
+
+/// One song's stretch of [`Keys`].
+#[derive(Debug, Clone, Copy)]
+struct Key<'a> {
+    text: &'a str,
     /// Where the title, the artist and the album end in `text`.
     ends: [u32; 3],
 }
@@ -33,50 +44,84 @@ const SEPARATOR: char = '\u{1f}';
 const WEIGHTS: [u32; 4] = [8, 6, 4, 2];
 
 impl Keys {
-    pub fn of(song: &Song) -> Self {
-        let mut text = String::new();
+    /// The keys of every song of `songs`, in the same order.
+    pub fn of(songs: &Songs) -> Self {
+        let mut keys = Self {
+            // Folding seldom makes a text longer; three separators a song.
+            text: String::with_capacity(songs.text_len() + 3 * songs.len()),
+            starts: Vec::with_capacity(songs.len()),
+            ends: Vec::with_capacity(songs.len()),
+        };
+        for song in songs.iter() {
+            keys.push(song);
+        }
+        keys.text.shrink_to_fit();
+        keys
+    }
+
+    fn push(&mut self, song: Song<'_>) {
+        let start = self.text.len();
         let mut ends = [0; 3];
         for (at, field) in [song.title(), song.artist(), song.album(), song.name()]
             .into_iter()
             .enumerate()
         {
             if at > 0 {
-                text.push(SEPARATOR);
+                self.text.push(SEPARATOR);
             }
-            text.extend(folded(field));
+            self.text.extend(folded(field));
             if let Some(end) = ends.get_mut(at) {
-                *end = u32::try_from(text.len()).unwrap_or(u32::MAX);
+                *end = u32::try_from(self.text.len() - start).unwrap_or(u32::MAX);
             }
         }
-        Self {
-            text: text.into_boxed_str(),
-            ends,
+        self.starts.push(start);
+        self.ends.push(ends);
+    }
+
+    fn len(&self) -> usize {
+        self.starts.len()
+    }
+
+    /// The keys of the song at `at` (empty past the end).
+    fn get(&self, at: usize) -> Key<'_> {
+        let start = self.starts.get(at).copied().unwrap_or(self.text.len());
+        let end = self.starts.get(at + 1).copied().unwrap_or(self.text.len());
+        Key {
+            text: self.text.get(start..end).unwrap_or_default(),
+            ends: self.ends.get(at).copied().unwrap_or_default(),
         }
     }
 
+    fn iter(&self) -> impl Iterator<Item = Key<'_>> {
+        (0..self.len()).map(|at| self.get(at))
+    }
+}
+
+impl<'a> Key<'a> {
     /// The four fields.
-    fn fields(&self) -> [&str; 4] {
+    fn fields(self) -> [&'a str; 4] {
         let end = |i: usize| usize::try_from(self.ends[i]).unwrap_or(usize::MAX);
-        let text = &*self.text;
+        let text = self.text;
+        let field = |from: usize, to: usize| text.get(from..to).unwrap_or_default();
         // Each field after the first starts past its separator (one octet).
         [
-            &text[..end(0)],
-            &text[end(0) + 1..end(1)],
-            &text[end(1) + 1..end(2)],
-            &text[end(2) + 1..],
+            field(0, end(0)),
+            field(end(0) + 1, end(1)),
+            field(end(1) + 1, end(2)),
+            field(end(2) + 1, text.len()),
         ]
     }
 
     /// Whether every word of the folded query is somewhere in the song's fields.
-    fn matches(&self, words: &[String]) -> bool {
+    fn matches(self, words: &[String]) -> bool {
         words.iter().all(|word| self.text.contains(word.as_str()))
     }
 
     /// The score of a song that [`Self::matches`] the folded query `words`: for each word,
     /// the best of its places in one pass over the fields (a place in a field weighs that
     /// field's weight, twice at the start of one of its words).
-    fn score(&self, words: &[String]) -> u32 {
-        let text = &*self.text;
+    fn score(self, words: &[String]) -> u32 {
+        let text = self.text;
         let field_of = |at: usize| {
             self.ends
                 .iter()
@@ -120,7 +165,7 @@ fn folded(text: &str) -> impl Iterator<Item = char> + '_ {
 /// order `sorted` gives (the place in `songs` of each song, in ascending order; `None` for
 /// the order of names), within the bounds.
 pub fn page(
-    songs: &[Song],
+    songs: &Songs,
     sorted: Option<&[u32]>,
     descending: bool,
     from: u32,
@@ -132,7 +177,8 @@ pub fn page(
         let i = if descending { n - 1 - i } else { i };
         sorted.map_or(i, |s| s[i] as usize)
     };
-    let picked = bounded((start..n).map(|i| songs[at(i)].info()), count);
+    let picked = (start..n).filter_map(|i| songs.get(at(i)));
+    let picked = bounded(picked.map(Song::info), count);
     SongPage {
         total: total(n),
         from,
@@ -142,17 +188,17 @@ pub fn page(
 
 /// The places in `songs` in ascending order of `key`, ties in order of name (`keys` are the
 /// songs' folded fields, in the same order).
-pub fn sorted(songs: &[Song], keys: &[Keys], key: SortKey) -> Box<[u32]> {
+pub fn sorted(songs: &Songs, keys: &Keys, key: SortKey) -> Box<[u32]> {
     let mut at: Vec<u32> = (0..total(songs.len())).collect();
-    let song = |i: &u32| &songs[*i as usize];
-    let field = |i: &u32, f: usize| keys[*i as usize].fields()[f];
+    let song = |i: &u32| songs.get(*i as usize);
+    let field = |i: &u32, f: usize| keys.get(*i as usize).fields()[f];
     match key {
         SortKey::Name => {}
         SortKey::Title => at.sort_by(|a, b| field(a, 0).cmp(field(b, 0))),
         SortKey::Artist => at.sort_by(|a, b| field(a, 1).cmp(field(b, 1))),
         SortKey::Album => at.sort_by(|a, b| field(a, 2).cmp(field(b, 2))),
-        SortKey::Duration => at.sort_by_key(|i| song(i).duration_ms()),
-        SortKey::Format => at.sort_by_key(|i| song(i).format()),
+        SortKey::Duration => at.sort_by_key(|i| song(i).map(Song::duration_ms)),
+        SortKey::Format => at.sort_by_key(|i| song(i).map(Song::format)),
     }
     at.into_boxed_slice()
 }
@@ -164,7 +210,7 @@ pub fn sorted(songs: &[Song], keys: &[Keys], key: SortKey) -> Box<[u32]> {
 /// kept songs have the highest score a query can give (every word at the start of a word of
 /// the title), the rest are only counted, never scored: a query that matches most of a
 /// million songs while typing costs little more than one that matches few.
-pub fn search(songs: &[Song], keys: &[Keys], query: &str, count: u32) -> Found {
+pub fn search(songs: &Songs, keys: &Keys, query: &str, count: u32) -> Found {
     let words: Vec<String> = fold(query).split_whitespace().map(str::to_owned).collect();
     let keep = usize::try_from(count.min(MAX_PAGE_SONGS)).unwrap_or(usize::MAX);
     let highest = WEIGHTS[0] * 2 * u32::try_from(words.len()).unwrap_or(u32::MAX);
@@ -197,7 +243,8 @@ pub fn search(songs: &[Song], keys: &[Keys], query: &str, count: u32) -> Found {
     }
     let mut best: Vec<(Reverse<u32>, usize)> = kept.into_vec();
     best.sort_unstable();
-    let songs = bounded(best.iter().map(|&(_, at)| songs[at].info()), count);
+    let best = best.iter().filter_map(|&(_, at)| songs.get(at));
+    let songs = bounded(best.map(Song::info), count);
     Found {
         total: total(matched),
         songs,
@@ -239,19 +286,23 @@ mod tests {
         assert_eq!(fold("ﬁve"), "five");
     }
 
-    use tapedeck_protocol::{Reply, SongId};
+    use tapedeck_protocol::{Reply, SongId, SongInfo};
 
     /// `n` songs named in order, each with tags of `chars` characters of `fill`.
-    fn songs(n: usize, fill: char, chars: usize) -> Vec<Song> {
+    fn infos(n: usize, fill: char, chars: usize) -> Vec<SongInfo> {
         let tag = |i: usize| format!("{i} {}", fill.to_string().repeat(chars));
         (0..n)
-            .map(|i| Song::made_up(i, tag(i), tag(i), tag(i)))
+            .map(|i| Songs::made_up(i, tag(i), tag(i), tag(i)))
             .collect()
+    }
+
+    fn songs(n: usize, fill: char, chars: usize) -> Songs {
+        Songs::of_infos(infos(n, fill, chars))
     }
 
     /// Pages, from the first on, asking for `count` each: every one within the bounds, and all
     /// of them together the library in order, once.
-    fn pages_cover(songs: &[Song], count: u32) {
+    fn pages_cover(songs: &Songs, count: u32) {
         let mut from = 0u32;
         let mut seen = Vec::new();
         loop {
@@ -287,12 +338,13 @@ mod tests {
 
     #[test]
     fn search_folds_ranks_counts_and_stays_within_bounds() {
-        let mut library = songs(3, 'x', 1);
-        library[0].edit(|i| i.title = "Crazy in Love".into());
-        library[0].edit(|i| i.artist = "Beyoncé".into());
-        library[1].edit(|i| i.album = "Lovesongs".into());
-        library[2].edit(|i| i.title = "Love Drive".into());
-        let keys: Vec<Keys> = library.iter().map(Keys::of).collect();
+        let mut library = infos(3, 'x', 1);
+        library[0].title = "Crazy in Love".into();
+        library[0].artist = "Beyoncé".into();
+        library[1].album = "Lovesongs".into();
+        library[2].title = "Love Drive".into();
+        let library = Songs::of_infos(library);
+        let keys = Keys::of(&library);
         let found = search(&library, &keys, "LOVE", 10);
         assert_eq!(found.total, 3);
         let ids: Vec<u32> = found.songs.iter().map(|s| s.id.0).collect();
@@ -304,7 +356,7 @@ mod tests {
         let one = search(&library, &keys, "love", 1);
         assert_eq!((one.total, one.songs.len()), (3, 1));
         let big = songs(3000, '𝄞', 1024);
-        let keys: Vec<Keys> = big.iter().map(Keys::of).collect();
+        let keys = Keys::of(&big);
         let found = search(&big, &keys, "𝄞", u32::MAX);
         assert_eq!(found.total, 3000);
         assert!(Reply::Found(found).to_string().len() <= MAX_PAGE_OCTETS);
@@ -312,18 +364,19 @@ mod tests {
 
     #[test]
     fn pages_in_every_order() {
-        let mut library = songs(4, 'x', 1);
+        let mut library = infos(4, 'x', 1);
         for (song, (title, ms, format)) in library.iter_mut().zip([
             ("b", 30, "ogg"),
             ("É", 10, "mp3"),
             ("a", 20, "flac"),
             ("e", 10, "mp3"),
         ]) {
-            song.edit(|i| i.title = title.into());
-            song.edit(|i| i.duration_ms = ms);
-            song.edit(|i| i.format = format.into());
+            song.title = title.into();
+            song.duration_ms = ms;
+            song.format = format.into();
         }
-        let keys: Vec<Keys> = library.iter().map(Keys::of).collect();
+        let library = Songs::of_infos(library);
+        let keys = Keys::of(&library);
         let ids = |key, descending| {
             let sorted = sorted(&library, &keys, key);
             let page = page(&library, Some(&sorted), descending, 1, 10);
@@ -342,26 +395,27 @@ mod tests {
     #[test]
     fn the_best_kept_are_the_best_of_all() {
         let words = ["love", "lovely", "glove", "drive", "night", "over"];
-        let mut library = songs(3000, 'x', 1);
+        let mut library = infos(3000, 'x', 1);
         for (i, song) in library.iter_mut().enumerate() {
             let pick = |k: usize| words[(i * 7 + k * 13 + i / 11) % words.len()];
-            song.edit(|i| i.title = format!("{} {}", pick(0), pick(1)));
-            song.edit(|i| i.artist = pick(2).into());
-            song.edit(|i| i.album = format!("{}{}", pick(3), pick(4)));
+            song.title = format!("{} {}", pick(0), pick(1));
+            song.artist = pick(2).into();
+            song.album = format!("{}{}", pick(3), pick(4));
         }
-        let keys: Vec<Keys> = library.iter().map(Keys::of).collect();
+        let library = Songs::of_infos(library);
+        let keys = Keys::of(&library);
         for query in ["love", "ove", "love night", "o", "glove over", "x"] {
             for count in [0, 1, 10, 1000] {
                 let folded: Vec<String> = query.split(' ').map(str::to_owned).collect();
                 let mut all: Vec<(u32, usize)> = (0..keys.len())
-                    .filter(|&at| keys[at].matches(&folded))
-                    .map(|at| (keys[at].score(&folded), at))
+                    .filter(|&at| keys.get(at).matches(&folded))
+                    .map(|at| (keys.get(at).score(&folded), at))
                     .collect();
                 all.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
                 let want: Vec<SongId> = all
                     .iter()
                     .take(count as usize)
-                    .map(|&(_, at)| library[at].id())
+                    .filter_map(|&(_, at)| library.id_at(at))
                     .collect();
                 let found = search(&library, &keys, query, count);
                 let got: Vec<SongId> = found.songs.iter().map(|s| s.id).collect();
@@ -373,10 +427,11 @@ mod tests {
 
     #[test]
     fn scores_words_and_parts_of_words_by_field() {
-        let mut library = songs(1, 'x', 1);
-        library[0].edit(|i| i.title = "Night Drive".into());
-        library[0].edit(|i| i.artist = "Overdrive".into());
-        let keys = Keys::of(&library[0]);
+        let mut library = infos(1, 'x', 1);
+        library[0].title = "Night Drive".into();
+        library[0].artist = "Overdrive".into();
+        let keys = Keys::of(&Songs::of_infos(library));
+        let keys = keys.get(0);
         let score = |query: &str| {
             let words: Vec<String> = query.split(' ').map(str::to_owned).collect();
             keys.score(&words)

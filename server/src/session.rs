@@ -182,7 +182,7 @@ impl Session {
         let Some(song) = library.get(id) else {
             return error("no such song");
         };
-        let Some(art) = song.art.clone() else {
+        let Some(art) = song.art() else {
             return error("no art");
         };
         let (path, px) = (library.path_of(song), crate::art::size_for(px));
@@ -256,7 +256,7 @@ impl Session {
     async fn prepare(
         &self,
         library: &Library,
-        song: &crate::library::Song,
+        song: crate::library::Song<'_>,
         from_ms: Option<u32>,
     ) -> Result<(Play, Reply), &'static str> {
         let format = Format::from_extension(song.format());
@@ -308,7 +308,10 @@ async fn browse(library: Arc<Library>, command: Command) -> Answer {
                 count,
                 artist,
             } => Some(Reply::Albums(browse.albums(from, count, artist.as_deref()))),
-            Command::Album(id) => browse.album(library.songs(), id).map(Reply::Album),
+            Command::Album(id) => library
+                .place(id)
+                .and_then(|place| browse.album(library.songs(), place))
+                .map(Reply::Album),
             _ => None,
         }
     });

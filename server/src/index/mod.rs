@@ -1,7 +1,7 @@
 //! The library index: every song of the music folder with its facts, kept in a store so that
 //! ids stay the same across restarts and rescans, and a restart need not read every tag again.
 //!
-//! The one place that builds a whole [`Song`]: a stored row, or a file found on disk with its
+//! The one place that builds a whole [`crate::library::Song`]: a stored row, or a file found on disk with its
 //! tags, and the id the store gave it.
 
 pub mod art;
@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 use tracing::{debug, info, warn};
 
 use crate::error::LibraryError;
-use crate::library::{Library, Song};
+use crate::library::{Library, Songs};
 pub use crate::store::StoreError;
 use crate::store::{Row, Store};
 pub use scan::EXTENSIONS;
@@ -68,7 +68,11 @@ impl Index {
 
     /// The songs as stored, without looking at the disk: what a warm start serves at once.
     pub fn stored(&self) -> Result<Library, StoreError> {
-        let songs = self.store.songs(&self.key, song)?;
+        let mut songs = Songs::default();
+        self.store.songs(&self.key, |row| {
+            let Row { id, found, facts } = row;
+            songs.push(id, &found.name, found.path, found.size, facts);
+        })?;
         Ok(Library::from_songs(&self.root, songs))
     }
 
@@ -151,12 +155,6 @@ fn canonical_dir(dir: &Path) -> Result<PathBuf, LibraryError> {
         });
     }
     Ok(root)
-}
-
-/// A whole song from its stored row.
-fn song(row: Row) -> Song {
-    let Row { id, found, facts } = row;
-    Song::new(id, found.name, found.path, found.size, facts)
 }
 
 /// Tags read so far in a scan, logged every [`PROGRESS_EVERY`].

@@ -68,14 +68,10 @@ impl Store {
         Ok(())
     }
 
-    /// Every song stored for the music folder `root`, by name, each made into a `T` by `make`
-    /// as it is read (a million rows are never held at once: their strings are freed row by
-    /// row, which kept about 200 MB resident at a warm start).
-    pub fn songs<T>(
-        &self,
-        root: &str,
-        mut make: impl FnMut(Row) -> T,
-    ) -> Result<Vec<T>, StoreError> {
+    /// Every song stored for the music folder `root`, by name, each given to `take` as it is
+    /// read (a million rows are never held at once: their strings are freed row by row, which
+    /// kept about 200 MB resident at a warm start).
+    pub fn songs(&self, root: &str, mut take: impl FnMut(Row)) -> Result<(), StoreError> {
         let path = &self.path;
         let mut query = self
             .conn
@@ -124,17 +120,16 @@ impl Store {
                 ))
             })
             .map_err(sqlite(path))?;
-        let mut out = Vec::new();
         for row in rows {
             let (id, found, facts) = row.map_err(sqlite(path))?;
             let id = u32::try_from(id).map_err(|_| StoreError::IdOutOfRange(id))?;
-            out.push(make(Row {
+            take(Row {
                 id: SongId(id),
                 found,
                 facts,
-            }));
+            });
         }
-        Ok(out)
+        Ok(())
     }
 
     /// Records what a scan of `root` learnt, in one transaction: `upserts` (new songs get the
