@@ -23,6 +23,10 @@ pub(crate) use tags::Facts;
 #[cfg(test)]
 pub(crate) use tags::Gains;
 
+/// A scan records the tags it read this many files at a time (a million at once took a
+/// hundred megabytes more, and a scan cut short lost them all).
+const BATCH: usize = 10_000;
+
 /// A cold scan logs its progress this often.
 const PROGRESS_EVERY: Duration = Duration::from_secs(2);
 
@@ -78,8 +82,9 @@ impl Index {
 
     /// Compares the store with the disk (name, size, modification time), reads the tags of new
     /// and changed files only, records the differences, and says whether anything changed
-    /// ([`Index::stored`] then gives the library as it now is). Stops early, changing
-    /// nothing, once `cancel` is set.
+    /// ([`Index::stored`] then gives the library as it now is). Tags are recorded every
+    /// [`BATCH`] files, so a scan cut short keeps what it read; once `cancel` is set it stops,
+    /// and removes nothing.
     pub fn reconcile(&mut self, cancel: &AtomicBool) -> Result<bool, StoreError> {
         let found = scan::walk(&self.root, cancel);
         // A walk cut short is no picture of the disk: nothing is removed for it.
@@ -91,20 +96,17 @@ impl Index {
         let mut removed = Vec::new();
         self.store
             .compare(&self.key, &found, |stored, place| match (stored, place) {
-                (Some(stored), Some(i)) if stored == found[i] => {}
+                (Some(stored), Some(i)) if found.is(i, &stored) => {}
                 (_, Some(i)) => read.push(i),
                 (Some(stored), None) => removed.push(stored.name),
                 (None, None) => {}
             })?;
         let mut progress = Progress::new(read.len());
         let mut folders = art::Folders::new(&self.root);
-        let mut upserts = Vec::new();
-        // The places to read come in increasing order: the files are taken, not copied.
-        let mut wanted = read.into_iter().peekable();
-        let files = found.into_iter().enumerate();
-        for file in files.filter_map(|(i, file)| wanted.next_if_eq(&i).map(|_| file)) {
+        let (mut upserts, mut recorded) = (Vec::new(), 0);
+        for file in read.into_iter().filter_map(|i| found.get(i)) {
             if cancel.load(Ordering::Relaxed) {
-                return Ok(false);
+                break;
             }
             progress.read();
             let path = file.path(&self.root);
@@ -121,16 +123,26 @@ impl Index {
                     removed.push(file.name);
                 }
             }
+            if upserts.len() >= BATCH {
+                self.store.apply(&self.key, &upserts, &[])?;
+                recorded += upserts.len();
+                upserts.clear();
+            }
         }
-        let changed = !upserts.is_empty() || !removed.is_empty();
+        drop(found);
+        if cancel.load(Ordering::Relaxed) {
+            self.store.apply(&self.key, &upserts, &[])?;
+            return Ok(recorded + upserts.len() > 0);
+        }
+        let changed = recorded + upserts.len() > 0 || !removed.is_empty();
         if changed {
+            self.store.apply(&self.key, &upserts, &removed)?;
             info!(
-                read = upserts.len(),
+                read = recorded + upserts.len(),
                 removed = removed.len(),
                 index = %self.path().display(),
                 "index updated"
             );
-            self.store.apply(&self.key, &upserts, &removed)?;
         }
         Ok(changed)
     }

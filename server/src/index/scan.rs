@@ -32,6 +32,106 @@ impl Found {
     }
 }
 
+/// Every file a walk found, in order of name, in a few large allocations: a million names in
+/// one string, not a million strings, so that nothing is left for the allocator to keep once
+/// a comparison lets them go (about 50 MB at a million songs, BENCHMARKS.md).
+#[derive(Debug, Default)]
+pub struct Files {
+    /// The names, in the order the walk found them.
+    names: String,
+    /// In order of name once walked.
+    entries: Vec<Entry>,
+    /// The paths of the files that are not the folder joined with their name.
+    paths: Vec<Box<Path>>,
+}
+
+/// One file of [`Files`].
+#[derive(Debug, Clone, Copy)]
+struct Entry {
+    /// Where its name starts in `names`, and its length.
+    start: usize,
+    len: u32,
+    /// Its place in `paths`, or [`NO_PATH`].
+    path: u32,
+    size: u64,
+    mtime_ns: i64,
+}
+
+/// [`Entry::path`] of a file that is the folder joined with its name.
+const NO_PATH: u32 = u32::MAX;
+
+impl Files {
+    fn push(&mut self, name: &str, path: Option<PathBuf>, size: u64, mtime_ns: i64) {
+        let path = path.map_or(NO_PATH, |path| {
+            self.paths.push(path.into_boxed_path());
+            u32::try_from(self.paths.len() - 1).unwrap_or(NO_PATH)
+        });
+        self.entries.push(Entry {
+            start: self.names.len(),
+            len: u32::try_from(name.len()).unwrap_or(u32::MAX),
+            path,
+            size,
+            mtime_ns,
+        });
+        self.names.push_str(name);
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    fn name_of(&self, entry: &Entry) -> &str {
+        let end = entry.start.saturating_add(entry.len as usize);
+        self.names.get(entry.start..end).unwrap_or_default()
+    }
+
+    /// The name of the file at `at` (empty past the end).
+    pub fn name(&self, at: usize) -> &str {
+        self.entries.get(at).map_or("", |e| self.name_of(e))
+    }
+
+    fn own_path(&self, entry: &Entry) -> Option<&Path> {
+        self.paths.get(entry.path as usize).map(|path| &**path)
+    }
+
+    /// The file at `at`.
+    pub fn get(&self, at: usize) -> Option<Found> {
+        let entry = self.entries.get(at)?;
+        Some(Found {
+            name: self.name_of(entry).to_owned(),
+            path: self.own_path(entry).map(Path::to_path_buf),
+            size: entry.size,
+            mtime_ns: entry.mtime_ns,
+        })
+    }
+
+    /// Whether the file at `at` is `found` (same name, file, size and time).
+    pub fn is(&self, at: usize, found: &Found) -> bool {
+        self.entries.get(at).is_some_and(|e| {
+            (e.size, e.mtime_ns) == (found.size, found.mtime_ns)
+                && self.name_of(e) == found.name
+                && self.own_path(e) == found.path.as_deref()
+        })
+    }
+
+    /// Puts the files in order of name (in place: names are unique, and nothing is copied).
+    fn sort(&mut self) {
+        let mut entries = std::mem::take(&mut self.entries);
+        entries.sort_unstable_by(|a, b| self.name_of(a).cmp(self.name_of(b)));
+        self.entries = entries;
+    }
+
+    /// These files, given in order of name (for tests).
+    #[cfg(test)]
+    pub fn of(found: Vec<Found>) -> Self {
+        let mut files = Self::default();
+        for f in found {
+            files.push(&f.name, f.path, f.size, f.mtime_ns);
+        }
+        files
+    }
+}
+
 /// Where the file `file` (a canonical path) of the song `name` is, as [`Found::path`] keeps
 /// it: nothing when it is `root` joined with `name`.
 pub fn own_path(root: &Path, name: &str, file: &str) -> Option<PathBuf> {
@@ -47,8 +147,8 @@ pub fn own_path(root: &Path, name: &str, file: &str) -> Option<PathBuf> {
 /// Every audio file below `root`, sorted by name, following symlinks only where they stay
 /// inside `root`, and leaving out hidden files and folders (PROTOCOL.md 6.1). Stops early,
 /// with what it has, once `cancel` is set.
-pub fn walk(root: &Path, cancel: &AtomicBool) -> Vec<Found> {
-    let mut out = Vec::new();
+pub fn walk(root: &Path, cancel: &AtomicBool) -> Files {
+    let mut out = Files::default();
     let walk = WalkDir::new(root).follow_links(true).into_iter();
     for entry in walk.filter_entry(|e| e.depth() == 0 || !is_hidden(e.file_name())) {
         if cancel.load(Ordering::Relaxed) {
@@ -69,16 +169,11 @@ pub fn walk(root: &Path, cancel: &AtomicBool) -> Vec<Found> {
         };
         let path = (path != root.join(&name)).then_some(path);
         match entry.metadata() {
-            Ok(meta) => out.push(Found {
-                name,
-                path,
-                size: meta.len(),
-                mtime_ns: mtime_ns(&meta),
-            }),
+            Ok(meta) => out.push(&name, path, meta.len(), mtime_ns(&meta)),
             Err(err) => warn!(song = %name, error = %err, "skipping a file that cannot be read"),
         }
     }
-    out.sort_by(|a, b| a.name.cmp(&b.name));
+    out.sort();
     out
 }
 
@@ -119,4 +214,35 @@ fn inside(root: &Path, path: &Path) -> Option<(String, PathBuf)> {
 pub fn extension(path: &Path) -> Option<String> {
     let ext = path.extension()?.to_str()?.to_ascii_lowercase();
     EXTENSIONS.contains(&ext.as_str()).then_some(ext)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Files sort by the octets of their names, as SQLite orders them for the comparison,
+    /// each keeping its own facts and path.
+    #[test]
+    fn files_sort_by_octets_and_keep_their_facts() {
+        let mut files = Files::default();
+        let linked = PathBuf::from("/elsewhere/b.mp3");
+        for (at, name) in ["é.mp3", "a/b.mp3", "a b/c.mp3", "B.mp3", "a.mp3"]
+            .into_iter()
+            .enumerate()
+        {
+            let path = (name == "a/b.mp3").then(|| linked.clone());
+            files.push(name, path, at as u64, -(at as i64));
+        }
+        files.sort();
+        let names: Vec<&str> = (0..files.len()).map(|at| files.name(at)).collect();
+        assert_eq!(names, ["B.mp3", "a b/c.mp3", "a.mp3", "a/b.mp3", "é.mp3"]);
+        let linked_file = files.get(3).expect("a file");
+        assert_eq!((linked_file.size, linked_file.mtime_ns), (1, -1));
+        assert_eq!(linked_file.path.as_deref(), Some(linked.as_path()));
+        assert!(files.is(3, &linked_file));
+        assert!(!files.is(2, &linked_file));
+        assert_eq!(files.get(4).map(|f| (f.size, f.path)), Some((0, None)));
+        assert!(files.get(5).is_none());
+        assert_eq!(files.name(5), "");
+    }
 }

@@ -9,7 +9,7 @@ use tapedeck_protocol::SongId;
 use super::{Store, StoreError, signed, sqlite, unsigned};
 use crate::index::Facts;
 use crate::index::art::Art;
-use crate::index::scan::{Found, own_path};
+use crate::index::scan::{Files, Found, own_path};
 use crate::index::tags::Gains;
 
 /// One stored song: its id, where it is, and what its tags said when it was read.
@@ -30,7 +30,7 @@ impl Store {
     pub fn compare(
         &self,
         root: &str,
-        disk: &[Found],
+        disk: &Files,
         mut visit: impl FnMut(Option<Found>, Option<usize>),
     ) -> Result<(), StoreError> {
         let path = &self.path;
@@ -54,17 +54,17 @@ impl Store {
                 })
             })
             .map_err(sqlite(path))?;
-        let mut files = disk.iter().enumerate().peekable();
+        let mut files = (0..disk.len()).peekable();
         for row in rows {
             let stored = row.map_err(sqlite(path))?;
             // SQLite orders text by its bytes, as `str` does.
-            while let Some((i, _)) = files.next_if(|(_, f)| f.name < stored.name) {
+            while let Some(i) = files.next_if(|&i| disk.name(i) < stored.name.as_str()) {
                 visit(None, Some(i));
             }
-            let same = files.next_if(|(_, f)| f.name == stored.name);
-            visit(Some(stored), same.map(|(i, _)| i));
+            let same = files.next_if(|&i| disk.name(i) == stored.name);
+            visit(Some(stored), same);
         }
-        files.for_each(|(i, _)| visit(None, Some(i)));
+        files.for_each(|i| visit(None, Some(i)));
         Ok(())
     }
 
@@ -245,21 +245,23 @@ mod tests {
         ];
         let upserts: Vec<_> = stored.iter().map(|n| (file(n, 1), facts())).collect();
         store.apply("/music", &upserts, &[]).expect("stored");
-        let mut disk: Vec<Found> = ["a.mp3", "B.mp3", "new.mp3", "e.mp3", "é.mp3", "Z.mp3"]
+        let mut found: Vec<Found> = ["a.mp3", "B.mp3", "new.mp3", "e.mp3", "é.mp3", "Z.mp3"]
             .iter()
             .map(|n| file(n, 1))
             .chain([file("z/1.mp3", 2), file("0.mp3", 1)])
             .collect();
-        disk.sort_by(|a, b| a.name.cmp(&b.name));
+        found.sort_by(|a, b| a.name.cmp(&b.name));
+        let disk = Files::of(found);
         let mut seen = Vec::new();
         store
             .compare("/music", &disk, |stored, place| {
-                let file = place.map(|i| &disk[i]);
-                let name = |f: &Found| f.name.clone();
+                let same = place
+                    .zip(stored.as_ref())
+                    .is_some_and(|(i, s)| disk.is(i, s));
                 seen.push((
-                    stored.as_ref().map(name),
-                    file.map(name),
-                    stored.as_ref() == file,
+                    stored.map(|f| f.name),
+                    place.map(|i| disk.name(i).to_owned()),
+                    same,
                 ));
             })
             .expect("compared");
