@@ -9,6 +9,8 @@
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
+use memchr::memmem::Finder;
+
 use tapedeck_protocol::{Found, MAX_PAGE_OCTETS, MAX_PAGE_SONGS, SongPage, SortKey};
 use unicode_normalization::UnicodeNormalization;
 use unicode_normalization::char::is_combining_mark;
@@ -91,10 +93,6 @@ impl Keys {
             ends: self.ends.get(at).copied().unwrap_or_default(),
         }
     }
-
-    fn iter(&self) -> impl Iterator<Item = Key<'_>> {
-        (0..self.len()).map(|at| self.get(at))
-    }
 }
 
 impl<'a> Key<'a> {
@@ -113,14 +111,15 @@ impl<'a> Key<'a> {
     }
 
     /// Whether every word of the folded query is somewhere in the song's fields.
-    fn matches(self, words: &[String]) -> bool {
-        words.iter().all(|word| self.text.contains(word.as_str()))
+    fn matches(self, words: &[Finder<'_>]) -> bool {
+        let text = self.text.as_bytes();
+        words.iter().all(|word| word.find(text).is_some())
     }
 
-    /// The score of a song that [`Self::matches`] the folded query `words`: for each word,
-    /// the best of its places in one pass over the fields (a place in a field weighs that
-    /// field's weight, twice at the start of one of its words).
-    fn score(self, words: &[String]) -> u32 {
+    /// The score of the song for the folded query `words`, `None` unless it matches: for
+    /// each word, the best of its places in one pass over the fields (a place in a field
+    /// weighs that field's weight, twice at the start of one of its words).
+    fn score(self, words: &[Finder<'_>]) -> Option<u32> {
         let text = self.text;
         let field_of = |at: usize| {
             self.ends
@@ -128,25 +127,34 @@ impl<'a> Key<'a> {
                 .position(|&end| at < end as usize)
                 .unwrap_or(WEIGHTS.len() - 1)
         };
-        words
-            .iter()
-            .map(|word| {
-                let mut best = 0;
-                for (at, _) in text.match_indices(word.as_str()) {
-                    let starts_word = text[..at]
-                        .chars()
-                        .next_back()
-                        .is_none_or(|c| !c.is_alphanumeric());
-                    let weight = WEIGHTS[field_of(at)];
-                    best = best.max(if starts_word { weight * 2 } else { weight });
-                    if best == WEIGHTS[0] * 2 {
-                        break;
-                    }
+        let mut sum = 0;
+        for word in words {
+            let mut best = None;
+            for at in word.find_iter(text.as_bytes()) {
+                // A word found starts where a character does.
+                let starts_word = text
+                    .get(..at)
+                    .and_then(|before| before.chars().next_back())
+                    .is_none_or(|c| !c.is_alphanumeric());
+                let weight = WEIGHTS[field_of(at)];
+                let score = if starts_word { weight * 2 } else { weight };
+                best = best.max(Some(score));
+                if score == WEIGHTS[0] * 2 {
+                    break;
                 }
-                best
-            })
-            .sum()
+            }
+            sum += best?;
+        }
+        Some(sum)
     }
+}
+
+/// The folded words of `query`, each ready to be looked for (memchr's vectorized search).
+fn words(query: &str) -> Vec<Finder<'static>> {
+    fold(query)
+        .split_whitespace()
+        .map(|word| Finder::new(word).into_owned())
+        .collect()
 }
 
 /// Lower case without accents: compatibility decomposition, combining marks dropped.
@@ -205,50 +213,115 @@ pub fn sorted(songs: &Songs, keys: &Keys, key: SortKey) -> Box<[u32]> {
 
 /// `search <count> <query>`: the best `count` matches, and how many there are.
 ///
-/// One pass in order of name keeps the best `count` so far (a heap whose top is the worst
-/// kept). A later song with the same score ranks after every earlier one, so once all the
-/// kept songs have the highest score a query can give (every word at the start of a word of
-/// the title), the rest are only counted, never scored: a query that matches most of a
-/// million songs while typing costs little more than one that matches few.
+/// A large library is searched in parts, one a core (at most [`MAX_PARTS`]); the best of the
+/// parts' best are the best of all, since ties rank by place. Each part is one pass in order
+/// of name that keeps the best `count` so far (a heap whose top is the worst kept). A later
+/// song with the same score ranks after every earlier one, so once all the kept songs have
+/// the highest score a query can give (every word at the start of a word of the title), the
+/// rest are only counted, never scored: a query that matches most of a million songs while
+/// typing costs little more than one that matches few.
 pub fn search(songs: &Songs, keys: &Keys, query: &str, count: u32) -> Found {
-    let words: Vec<String> = fold(query).split_whitespace().map(str::to_owned).collect();
+    let words = words(query);
     let keep = usize::try_from(count.min(MAX_PAGE_SONGS)).unwrap_or(usize::MAX);
-    let highest = WEIGHTS[0] * 2 * u32::try_from(words.len()).unwrap_or(u32::MAX);
-    // Ordered worst first: the lower score, then the later song.
-    let mut kept: BinaryHeap<(Reverse<u32>, usize)> = BinaryHeap::with_capacity(keep + 1);
-    let mut matched = 0;
-    for (at, keys) in keys.iter().enumerate() {
-        if !keys.matches(&words) {
-            continue;
-        }
-        matched += 1;
-        let full = kept.len() >= keep;
-        if full
-            && kept
-                .peek()
-                .is_none_or(|(Reverse(worst), _)| *worst >= highest)
-        {
-            continue;
-        }
-        let score = keys.score(&words);
-        if !full {
-            kept.push((Reverse(score), at));
-        } else if kept
-            .peek()
-            .is_some_and(|(Reverse(worst), _)| score > *worst)
-        {
-            kept.pop();
-            kept.push((Reverse(score), at));
-        }
-    }
-    let mut best: Vec<(Reverse<u32>, usize)> = kept.into_vec();
+    let (mut best, matched) = in_parts(keys, &words, keep, parts_for(keys.len()));
     best.sort_unstable();
-    let best = best.iter().filter_map(|&(_, at)| songs.get(at));
+    let best = best.iter().take(keep).filter_map(|&(_, at)| songs.get(at));
     let songs = bounded(best.map(Song::info), count);
     Found {
         total: total(matched),
         songs,
     }
+}
+
+/// A search is parted only in libraries at least this large (a thread costs tens of
+/// microseconds; 65,536 songs take a few milliseconds).
+const PARTED_FROM: usize = 1 << 16;
+/// A search takes at most this many threads.
+const MAX_PARTS: usize = 4;
+
+/// A song kept by a search: its score (reversed, so that the worst is the greatest), and its
+/// place.
+type Kept = (Reverse<u32>, usize);
+
+/// How many parts a search of `n` songs is made in: one a core in a large library.
+fn parts_for(n: usize) -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    if n < PARTED_FROM {
+        1
+    } else {
+        cores.clamp(1, MAX_PARTS)
+    }
+}
+
+/// The best `keep` matches of each of `parts` parts of `keys`, and how many songs match.
+fn in_parts(keys: &Keys, words: &[Finder<'_>], keep: usize, parts: usize) -> (Vec<Kept>, usize) {
+    let n = keys.len();
+    let size = n.div_ceil(parts).max(1);
+    let ranges: Vec<_> = (0..n)
+        .step_by(size)
+        .map(|at| at..n.min(at + size))
+        .collect();
+    let Some((first, rest)) = ranges.split_first() else {
+        return (Vec::new(), 0);
+    };
+    std::thread::scope(|scope| {
+        let spawned: Vec<_> = rest
+            .iter()
+            .map(|range| {
+                let thread = std::thread::Builder::new().name("search".into());
+                let part = range.clone();
+                (
+                    range,
+                    thread.spawn_scoped(scope, move || best_of(keys, part, words, keep)),
+                )
+            })
+            .collect();
+        let (mut all, mut matched) = best_of(keys, first.clone(), words, keep);
+        for (range, thread) in spawned {
+            // A thread that could not start, or did not end well: its part here.
+            let (best, more) = match thread.map(|t| t.join()) {
+                Ok(Ok(found)) => found,
+                _ => best_of(keys, range.clone(), words, keep),
+            };
+            all.extend(best);
+            matched += more;
+        }
+        (all, matched)
+    })
+}
+
+/// The best `keep` matches among the songs at `range`, and how many match.
+fn best_of(
+    keys: &Keys,
+    range: std::ops::Range<usize>,
+    words: &[Finder<'_>],
+    keep: usize,
+) -> (Vec<Kept>, usize) {
+    let highest = WEIGHTS[0] * 2 * u32::try_from(words.len()).unwrap_or(u32::MAX);
+    // Ordered worst first: the lower score, then the later song.
+    let mut kept: BinaryHeap<Kept> = BinaryHeap::with_capacity(keep + 1);
+    let mut matched = 0;
+    for at in range {
+        let key = keys.get(at);
+        let full = kept.len() >= keep;
+        let worst = kept.peek().map(|(Reverse(worst), _)| *worst);
+        // Once no later song can rank higher, songs are only counted.
+        if full && worst.is_none_or(|worst| worst >= highest) {
+            matched += usize::from(key.matches(words));
+            continue;
+        }
+        let Some(score) = key.score(words) else {
+            continue;
+        };
+        matched += 1;
+        if !full {
+            kept.push((Reverse(score), at));
+        } else if worst.is_some_and(|worst| score > worst) {
+            kept.pop();
+            kept.push((Reverse(score), at));
+        }
+    }
+    (kept.into_vec(), matched)
 }
 
 /// At most `count` (and [`MAX_PAGE_SONGS`]) of `items`, stopping before the rendered reply
@@ -394,10 +467,10 @@ mod tests {
     /// match and sorting them all gives.
     #[test]
     fn the_best_kept_are_the_best_of_all() {
-        let words = ["love", "lovely", "glove", "drive", "night", "over"];
+        let vocabulary = ["love", "lovely", "glove", "drive", "night", "over"];
         let mut library = infos(3000, 'x', 1);
         for (i, song) in library.iter_mut().enumerate() {
-            let pick = |k: usize| words[(i * 7 + k * 13 + i / 11) % words.len()];
+            let pick = |k: usize| vocabulary[(i * 7 + k * 13 + i / 11) % vocabulary.len()];
             song.title = format!("{} {}", pick(0), pick(1));
             song.artist = pick(2).into();
             song.album = format!("{}{}", pick(3), pick(4));
@@ -406,10 +479,10 @@ mod tests {
         let keys = Keys::of(&library);
         for query in ["love", "ove", "love night", "o", "glove over", "x"] {
             for count in [0, 1, 10, 1000] {
-                let folded: Vec<String> = query.split(' ').map(str::to_owned).collect();
+                let folded = words(query);
                 let mut all: Vec<(u32, usize)> = (0..keys.len())
                     .filter(|&at| keys.get(at).matches(&folded))
-                    .map(|at| (keys.get(at).score(&folded), at))
+                    .filter_map(|at| Some((keys.get(at).score(&folded)?, at)))
                     .collect();
                 all.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
                 let want: Vec<SongId> = all
@@ -421,6 +494,17 @@ mod tests {
                 let got: Vec<SongId> = found.songs.iter().map(|s| s.id).collect();
                 assert_eq!(got, want, "{query} {count}");
                 assert_eq!(found.total as usize, all.len());
+                // In parts, as a large library is searched: the same.
+                for parts in [2, 3, 7] {
+                    let (mut best, matched) = in_parts(&keys, &folded, count as usize, parts);
+                    best.sort_unstable();
+                    let got: Vec<SongId> = best
+                        .iter()
+                        .take(count as usize)
+                        .filter_map(|&(_, at)| library.id_at(at))
+                        .collect();
+                    assert_eq!((got, matched), (want.clone(), all.len()), "{query} {parts}");
+                }
             }
         }
     }
@@ -432,14 +516,12 @@ mod tests {
         library[0].artist = "Overdrive".into();
         let keys = Keys::of(&Songs::of_infos(library));
         let keys = keys.get(0);
-        let score = |query: &str| {
-            let words: Vec<String> = query.split(' ').map(str::to_owned).collect();
-            keys.score(&words)
-        };
-        assert_eq!(score("dri"), 16, "the start of a word of the title");
-        assert_eq!(score("rive"), 8, "inside a word of the title");
-        assert_eq!(score("over"), 12, "the start of the artist");
-        assert_eq!(score("verd"), 6, "inside the artist");
-        assert_eq!(score("night over"), 28);
+        let score = |query: &str| keys.score(&words(query));
+        assert_eq!(score("dri"), Some(16), "the start of a word of the title");
+        assert_eq!(score("rive"), Some(8), "inside a word of the title");
+        assert_eq!(score("over"), Some(12), "the start of the artist");
+        assert_eq!(score("verd"), Some(6), "inside the artist");
+        assert_eq!(score("night over"), Some(28));
+        assert_eq!(score("night under"), None, "every word must be found");
     }
 }
