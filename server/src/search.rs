@@ -110,10 +110,24 @@ impl<'a> Key<'a> {
         ]
     }
 
-    /// Whether every word of the folded query is somewhere in the song's fields.
-    fn matches(self, words: &[Finder<'_>]) -> bool {
+    /// The highest score the song can have for the folded query `words`, `None` unless it
+    /// matches: each word's first place, twice its field's weight (fields come in the order
+    /// of their weights, so no later place of the word weighs more). One look a word, which
+    /// stops at its first place.
+    fn bound(self, words: &[Finder<'_>]) -> Option<u32> {
         let text = self.text.as_bytes();
-        words.iter().all(|word| word.find(text).is_some())
+        words
+            .iter()
+            .map(|word| Some(WEIGHTS[self.field_of(word.find(text)?)] * 2))
+            .sum()
+    }
+
+    /// The field (in the order of [`WEIGHTS`]) the octet at `at` is in.
+    fn field_of(self, at: usize) -> usize {
+        self.ends
+            .iter()
+            .position(|&end| at < end as usize)
+            .unwrap_or(WEIGHTS.len() - 1)
     }
 
     /// The score of the song for the folded query `words`, `None` unless it matches: for
@@ -121,12 +135,6 @@ impl<'a> Key<'a> {
     /// weighs that field's weight, twice at the start of one of its words).
     fn score(self, words: &[Finder<'_>]) -> Option<u32> {
         let text = self.text;
-        let field_of = |at: usize| {
-            self.ends
-                .iter()
-                .position(|&end| at < end as usize)
-                .unwrap_or(WEIGHTS.len() - 1)
-        };
         let mut sum = 0;
         for word in words {
             let mut best = None;
@@ -136,7 +144,7 @@ impl<'a> Key<'a> {
                     .get(..at)
                     .and_then(|before| before.chars().next_back())
                     .is_none_or(|c| !c.is_alphanumeric());
-                let weight = WEIGHTS[field_of(at)];
+                let weight = WEIGHTS[self.field_of(at)];
                 let score = if starts_word { weight * 2 } else { weight };
                 best = best.max(Some(score));
                 if score == WEIGHTS[0] * 2 {
@@ -216,10 +224,10 @@ pub fn sorted(songs: &Songs, keys: &Keys, key: SortKey) -> Box<[u32]> {
 /// A large library is searched in parts, one a core (at most [`MAX_PARTS`]); the best of the
 /// parts' best are the best of all, since ties rank by place. Each part is one pass in order
 /// of name that keeps the best `count` so far (a heap whose top is the worst kept). A later
-/// song with the same score ranks after every earlier one, so once all the kept songs have
-/// the highest score a query can give (every word at the start of a word of the title), the
-/// rest are only counted, never scored: a query that matches most of a million songs while
-/// typing costs little more than one that matches few.
+/// song with the same score ranks after every earlier one, so a song whose score cannot pass
+/// the worst kept (bounded by the first place of each word, one look a word) is only counted,
+/// never scored: a query that matches most of a million songs while typing costs little more
+/// than one look a word a song.
 pub fn search(songs: &Songs, keys: &Keys, query: &str, count: u32) -> Found {
     let words = words(query);
     let keep = usize::try_from(count.min(MAX_PAGE_SONGS)).unwrap_or(usize::MAX);
@@ -297,23 +305,25 @@ fn best_of(
     words: &[Finder<'_>],
     keep: usize,
 ) -> (Vec<Kept>, usize) {
-    let highest = WEIGHTS[0] * 2 * u32::try_from(words.len()).unwrap_or(u32::MAX);
     // Ordered worst first: the lower score, then the later song.
     let mut kept: BinaryHeap<Kept> = BinaryHeap::with_capacity(keep + 1);
     let mut matched = 0;
     for at in range {
         let key = keys.get(at);
+        let Some(bound) = key.bound(words) else {
+            continue;
+        };
+        matched += 1;
         let full = kept.len() >= keep;
         let worst = kept.peek().map(|(Reverse(worst), _)| *worst);
-        // Once no later song can rank higher, songs are only counted.
-        if full && worst.is_none_or(|worst| worst >= highest) {
-            matched += usize::from(key.matches(words));
+        // A later song ranks after an earlier one of the same score: one that cannot score
+        // more than the worst kept is only counted.
+        if full && worst.is_none_or(|worst| bound <= worst) {
             continue;
         }
         let Some(score) = key.score(words) else {
             continue;
         };
-        matched += 1;
         if !full {
             kept.push((Reverse(score), at));
         } else if worst.is_some_and(|worst| score > worst) {
@@ -480,8 +490,12 @@ mod tests {
         for query in ["love", "ove", "love night", "o", "glove over", "x"] {
             for count in [0, 1, 10, 1000] {
                 let folded = words(query);
+                for at in 0..keys.len() {
+                    let (bound, score) = (keys.get(at).bound(&folded), keys.get(at).score(&folded));
+                    assert_eq!(bound.is_some(), score.is_some(), "{query}: matches alike");
+                    assert!(bound >= score, "{query}: the bound is never passed");
+                }
                 let mut all: Vec<(u32, usize)> = (0..keys.len())
-                    .filter(|&at| keys.get(at).matches(&folded))
                     .filter_map(|at| Some((keys.get(at).score(&folded)?, at)))
                     .collect();
                 all.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
