@@ -8,6 +8,7 @@
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use memchr::memmem::Finder;
 
@@ -231,7 +232,9 @@ pub fn sorted(songs: &Songs, keys: &Keys, key: SortKey) -> Box<[u32]> {
 pub fn search(songs: &Songs, keys: &Keys, query: &str, count: u32) -> Found {
     let words = words(query);
     let keep = usize::try_from(count.min(MAX_PAGE_SONGS)).unwrap_or(usize::MAX);
-    let (mut best, matched) = in_parts(keys, &words, keep, parts_for(keys.len()));
+    let helpers = Helpers::take(parts_for(keys.len()) - 1);
+    let (mut best, matched) = in_parts(keys, &words, keep, helpers.0 + 1);
+    drop(helpers);
     best.sort_unstable();
     let best = best.iter().take(keep).filter_map(|&(_, at)| songs.get(at));
     let songs = bounded(best.map(Song::info), count);
@@ -250,6 +253,31 @@ const MAX_PARTS: usize = 4;
 /// A song kept by a search: its score (reversed, so that the worst is the greatest), and its
 /// place.
 type Kept = (Reverse<u32>, usize);
+
+/// Threads helping searches, over all searches at once: at most one a core, so a flood of
+/// searches adds no more threads than that (each search then runs in one part).
+static HELPING: AtomicUsize = AtomicUsize::new(0);
+
+/// Helper threads a search may start, given back when dropped.
+struct Helpers(usize);
+
+impl Helpers {
+    /// Up to `wanted` helpers, as many as are free.
+    fn take(wanted: usize) -> Self {
+        let most = std::thread::available_parallelism().map_or(1, usize::from);
+        let took = HELPING.fetch_update(Ordering::AcqRel, Ordering::Acquire, |helping| {
+            Some(helping + wanted.min(most.saturating_sub(helping)))
+        });
+        let before = took.unwrap_or_else(|helping| helping);
+        Self(wanted.min(most.saturating_sub(before)))
+    }
+}
+
+impl Drop for Helpers {
+    fn drop(&mut self) {
+        HELPING.fetch_sub(self.0, Ordering::AcqRel);
+    }
+}
 
 /// How many parts a search of `n` songs is made in: one a core in a large library.
 fn parts_for(n: usize) -> usize {
@@ -521,6 +549,25 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// Searches at once never take more helper threads than there are cores, and give them
+    /// back (no other test takes any: their libraries are small).
+    #[test]
+    fn helpers_are_bounded_by_the_cores() {
+        let cores = std::thread::available_parallelism().map_or(1, usize::from);
+        let first = Helpers::take(cores + 5);
+        assert_eq!(first.0, cores);
+        assert_eq!(
+            Helpers::take(3).0,
+            0,
+            "none left while the first search runs"
+        );
+        drop(first);
+        let again = Helpers::take(1);
+        assert_eq!(again.0, 1.min(cores));
+        drop(again);
+        assert_eq!(HELPING.load(Ordering::Acquire), 0);
     }
 
     #[test]
