@@ -122,11 +122,20 @@ impl Library {
         let spawned = std::thread::Builder::new()
             .name("prepare-library".into())
             .spawn(move || {
+                let started = std::time::Instant::now();
+                library.keys();
+                let folded = started.elapsed();
                 let first = Order {
                     key: SortKey::Title,
                     descending: false,
                 };
                 library.page(0, 0, first);
+                tracing::debug!(
+                    songs = library.songs.len(),
+                    folded_ms = folded.as_millis(),
+                    sorted_ms = (started.elapsed() - folded).as_millis(),
+                    "library prepared for search and the first page"
+                );
             });
         if let Err(err) = spawned {
             tracing::warn!(%err, "cannot prepare the library ahead (it is prepared when asked)");

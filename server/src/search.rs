@@ -72,7 +72,7 @@ impl Keys {
             if at > 0 {
                 self.text.push(SEPARATOR);
             }
-            self.text.extend(folded(field));
+            fold_into(&mut self.text, field);
             if let Some(end) = ends.get_mut(at) {
                 *end = u32::try_from(self.text.len() - start).unwrap_or(u32::MAX);
             }
@@ -168,7 +168,23 @@ fn words(query: &str) -> Vec<Finder<'static>> {
 
 /// Lower case without accents: compatibility decomposition, combining marks dropped.
 pub fn fold(text: &str) -> String {
-    folded(text).collect()
+    let mut out = String::with_capacity(text.len());
+    fold_into(&mut out, text);
+    out
+}
+
+/// Appends `text` folded (see [`fold`]) to `out`. ASCII, most of what libraries hold, folds
+/// to its lower case alone (nothing to decompose, no mark to drop): a tenth of the time.
+fn fold_into(out: &mut String, text: &str) {
+    if text.is_ascii() {
+        let start = out.len();
+        out.push_str(text);
+        if let Some(added) = out.get_mut(start..) {
+            added.make_ascii_lowercase();
+        }
+    } else {
+        out.extend(folded(text));
+    }
 }
 
 /// The characters of `text` folded (see [`fold`]).
@@ -209,6 +225,9 @@ pub fn sorted(songs: &Songs, keys: &Keys, key: SortKey) -> Box<[u32]> {
     let mut at: Vec<u32> = (0..total(songs.len())).collect();
     let song = |i: &u32| songs.get(*i as usize);
     let field = |i: &u32, f: usize| keys.get(*i as usize).fields()[f];
+    // A stable sort: ties keep the order of names (and runs already in order, common in a
+    // library sorted by name, cost little; an unstable sort with ties broken by place took
+    // twice as long at a million songs).
     match key {
         SortKey::Name => {}
         SortKey::Title => at.sort_by(|a, b| field(a, 0).cmp(field(b, 0))),
@@ -395,6 +414,18 @@ mod tests {
         assert_eq!(fold("Beyoncé"), "beyonce");
         assert_eq!(fold("MÖTLEY CRÜE"), "motley crue");
         assert_eq!(fold("ﬁve"), "five");
+        assert_eq!(
+            fold("AC/DC Back In Black 1980.mp3"),
+            "ac/dc back in black 1980.mp3"
+        );
+    }
+
+    proptest::proptest! {
+        /// The fast way for ASCII folds as the whole way does.
+        #[test]
+        fn ascii_folds_as_everything_else(text in "[ -~]{0,40}|\\PC{0,20}") {
+            proptest::prop_assert_eq!(fold(&text), folded(&text).collect::<String>());
+        }
     }
 
     use tapedeck_protocol::{Reply, SongId, SongInfo};
