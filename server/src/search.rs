@@ -21,22 +21,19 @@ use crate::library::{Song, Songs};
 /// Every song's fields as search compares them: folded, in the order of [`WEIGHTS`], a song's
 /// in one stretch of one string for the whole library (one look for a word before any field
 /// is looked at, and no allocation a song), parted by a control character no query holds (the
-/// command parser refuses them).
+/// command parser refuses them) and no field keeps (it is made a space there).
 #[derive(Debug, Default)]
 pub struct Keys {
     text: String,
     /// Where each song's stretch starts in `text`.
     starts: Vec<usize>,
-    /// Where each song's title, artist and album end, from the start of its stretch.
-    ends: Vec<[u32; 3]>,
 }
 
-/// One song's stretch of [`Keys`].
+/// One song's stretch of [`Keys`]: its four fields, each after the first past a
+/// [`SEPARATOR`].
 #[derive(Debug, Clone, Copy)]
 struct Key<'a> {
     text: &'a str,
-    /// Where the title, the artist and the album end in `text`.
-    ends: [u32; 3],
 }
 
 /// Between two fields in [`Keys`].
@@ -53,7 +50,6 @@ impl Keys {
             // Folding seldom makes a text longer; three separators a song.
             text: String::with_capacity(songs.text_len() + 3 * songs.len()),
             starts: Vec::with_capacity(songs.len()),
-            ends: Vec::with_capacity(songs.len()),
         };
         for song in songs.iter() {
             keys.push(song);
@@ -63,8 +59,7 @@ impl Keys {
     }
 
     fn push(&mut self, song: Song<'_>) {
-        let start = self.text.len();
-        let mut ends = [0; 3];
+        self.starts.push(self.text.len());
         for (at, field) in [song.title(), song.artist(), song.album(), song.name()]
             .into_iter()
             .enumerate()
@@ -72,13 +67,18 @@ impl Keys {
             if at > 0 {
                 self.text.push(SEPARATOR);
             }
+            let start = self.text.len();
             fold_into(&mut self.text, field);
-            if let Some(end) = ends.get_mut(at) {
-                *end = u32::try_from(self.text.len() - start).unwrap_or(u32::MAX);
+            // A separator in a tag (junk) would move the fields after it.
+            if self
+                .text
+                .get(start..)
+                .is_some_and(|f| f.contains(SEPARATOR))
+            {
+                let cleaned = self.text.split_off(start).replace(SEPARATOR, " ");
+                self.text.push_str(&cleaned);
             }
         }
-        self.starts.push(start);
-        self.ends.push(ends);
     }
 
     fn len(&self) -> usize {
@@ -91,7 +91,6 @@ impl Keys {
         let end = self.starts.get(at + 1).copied().unwrap_or(self.text.len());
         Key {
             text: self.text.get(start..end).unwrap_or_default(),
-            ends: self.ends.get(at).copied().unwrap_or_default(),
         }
     }
 }
@@ -99,16 +98,8 @@ impl Keys {
 impl<'a> Key<'a> {
     /// The four fields.
     fn fields(self) -> [&'a str; 4] {
-        let end = |i: usize| usize::try_from(self.ends[i]).unwrap_or(usize::MAX);
-        let text = self.text;
-        let field = |from: usize, to: usize| text.get(from..to).unwrap_or_default();
-        // Each field after the first starts past its separator (one octet).
-        [
-            field(0, end(0)),
-            field(end(0) + 1, end(1)),
-            field(end(1) + 1, end(2)),
-            field(end(2) + 1, text.len()),
-        ]
+        let mut fields = self.text.splitn(4, SEPARATOR);
+        [(); 4].map(|()| fields.next().unwrap_or_default())
     }
 
     /// The highest score the song can have for the folded query `words`, `None` unless it
@@ -125,10 +116,9 @@ impl<'a> Key<'a> {
 
     /// The field (in the order of [`WEIGHTS`]) the octet at `at` is in.
     fn field_of(self, at: usize) -> usize {
-        self.ends
-            .iter()
-            .position(|&end| at < end as usize)
-            .unwrap_or(WEIGHTS.len() - 1)
+        let before = self.text.as_bytes().get(..at).unwrap_or_default();
+        let separators = memchr::memchr_iter(SEPARATOR as u8, before).count();
+        separators.min(WEIGHTS.len() - 1)
     }
 
     /// The score of the song for the folded query `words`, `None` unless it matches: for
@@ -139,13 +129,18 @@ impl<'a> Key<'a> {
         let mut sum = 0;
         for word in words {
             let mut best = None;
+            // The field of each place, counted on from the last one's.
+            let (mut field, mut counted) = (0, 0);
             for at in word.find_iter(text.as_bytes()) {
+                let between = text.as_bytes().get(counted..at).unwrap_or_default();
+                field += memchr::memchr_iter(SEPARATOR as u8, between).count();
+                counted = at;
                 // A word found starts where a character does.
                 let starts_word = text
                     .get(..at)
                     .and_then(|before| before.chars().next_back())
                     .is_none_or(|c| !c.is_alphanumeric());
-                let weight = WEIGHTS[self.field_of(at)];
+                let weight = WEIGHTS[field.min(WEIGHTS.len() - 1)];
                 let score = if starts_word { weight * 2 } else { weight };
                 best = best.max(Some(score));
                 if score == WEIGHTS[0] * 2 {
@@ -599,6 +594,19 @@ mod tests {
         assert_eq!(again.0, 1.min(cores));
         drop(again);
         assert_eq!(HELPING.load(Ordering::Acquire), 0);
+    }
+
+    /// A separator in a tag is made a space: the fields after it stay where they are.
+    #[test]
+    fn a_separator_in_a_tag_moves_no_field() {
+        let mut library = infos(1, 'x', 1);
+        library[0].title = "Night\u{1f}Drive".into();
+        library[0].artist = "Over".into();
+        let keys = Keys::of(&Songs::of_infos(library));
+        let key = keys.get(0);
+        assert_eq!(key.fields()[..2], ["night drive", "over"]);
+        assert_eq!(key.score(&words("drive")), Some(16));
+        assert_eq!(key.score(&words("over")), Some(12));
     }
 
     #[test]

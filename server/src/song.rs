@@ -36,11 +36,13 @@ pub struct Songs {
 struct Record {
     /// Where its texts start in `Songs::text`.
     start: usize,
-    /// The lengths of its name, title and artist (the album runs to the next song's start).
-    lens: [u32; 3],
+    /// The lengths of its name, title and artist (the album runs to the next song's start);
+    /// a tag is at most 1,024 characters (`tags::MAX_TAG_CHARS`), so 16 bits hold it.
+    lens: (u32, u16, u16),
     id: SongId,
     size: u64,
-    duration_ms: u64,
+    /// Up to 49 days.
+    duration_ms: u32,
     sample_rate: u32,
     bitrate: u32,
     /// Track gain, track peak, album gain, album peak; NaN where the file has none.
@@ -69,9 +71,11 @@ impl Songs {
     ) {
         let place = u32::try_from(self.records.len()).unwrap_or(u32::MAX);
         let start = self.text.len();
-        let len = |text: &str| u32::try_from(text.len()).unwrap_or(u32::MAX);
-        let lens = [len(name), len(&facts.title), len(&facts.artist)];
-        for part in [name, &facts.title, &facts.artist, &facts.album] {
+        let (title, artist) = (at_most_u16(&facts.title), at_most_u16(&facts.artist));
+        let short = |text: &str| u16::try_from(text.len()).unwrap_or(u16::MAX);
+        let name_len = u32::try_from(name.len()).unwrap_or(u32::MAX);
+        let lens = (name_len, short(title), short(artist));
+        for part in [name, title, artist, &facts.album] {
             self.text.push_str(part);
         }
         if let Some(path) = path {
@@ -90,7 +94,7 @@ impl Songs {
             lens,
             id,
             size,
-            duration_ms: facts.duration_ms,
+            duration_ms: u32::try_from(facts.duration_ms).unwrap_or(u32::MAX),
             sample_rate: facts.sample_rate,
             bitrate: facts.bitrate,
             gains: [g.track_gain_db, g.track_peak, g.album_gain_db, g.album_peak].map(gain),
@@ -157,6 +161,15 @@ impl Songs {
     }
 }
 
+/// `text`, cut at a character to at most 65,535 octets (what a tag read is never longer than).
+fn at_most_u16(text: &str) -> &str {
+    let mut end = text.len().min(usize::from(u16::MAX));
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    text.get(..end).unwrap_or_default()
+}
+
 /// One song of [`Songs`].
 #[derive(Debug, Clone, Copy)]
 pub struct Song<'a> {
@@ -170,7 +183,8 @@ pub struct Song<'a> {
 impl<'a> Song<'a> {
     /// The `n`th of the four texts.
     fn part(self, n: usize) -> &'a str {
-        let lens = self.record.lens.map(|l| l as usize);
+        let (name, title, artist) = self.record.lens;
+        let lens = [name as usize, usize::from(title), usize::from(artist)];
         let start: usize = lens.iter().take(n).sum();
         let end = lens.get(n).map_or(self.text.len(), |len| start + len);
         self.text.get(start..end).unwrap_or_default()
@@ -205,7 +219,7 @@ impl<'a> Song<'a> {
     }
 
     pub fn duration_ms(self) -> u64 {
-        self.record.duration_ms
+        u64::from(self.record.duration_ms)
     }
 
     /// Where its cover art is.
@@ -239,7 +253,7 @@ impl<'a> Song<'a> {
             title: self.title().to_owned(),
             artist: self.artist().to_owned(),
             album: self.album().to_owned(),
-            duration_ms: r.duration_ms,
+            duration_ms: u64::from(r.duration_ms),
             format: self.format().to_owned(),
             sample_rate: r.sample_rate,
             channels: r.channels,
@@ -383,5 +397,21 @@ mod tests {
             [7, 3, 9].map(SongId)
         );
         assert!(songs.get(3).is_none());
+    }
+
+    /// Absurd values are held as far as the record goes, and nothing after them moves.
+    #[test]
+    fn absurd_values_stay_in_their_fields() {
+        let mut songs = Songs::default();
+        let mut long = facts(&"é".repeat(40_000), None);
+        long.duration_ms = u64::MAX;
+        songs.push(SongId(1), "a.flac", None, 1, long);
+        songs.push(SongId(2), "b.flac", None, 1, facts("b", None));
+        let (first, second) = (songs.get(0).expect("a"), songs.get(1).expect("b"));
+        assert_eq!(first.title().chars().count(), 32_767, "cut at a character");
+        assert_eq!((first.artist(), first.album()), ("", "𝄞 Album"));
+        assert_eq!(first.duration_ms(), u64::from(u32::MAX));
+        assert_eq!((second.name(), second.title()), ("b.flac", "b"));
+        assert_eq!(std::mem::size_of::<Record>(), 64);
     }
 }
