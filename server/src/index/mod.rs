@@ -82,29 +82,75 @@ impl Index {
 
     /// Compares the store with the disk (name, size, modification time), reads the tags of new
     /// and changed files only, records the differences, and says whether anything changed
-    /// ([`Index::stored`] then gives the library as it now is). Tags are recorded every
-    /// [`BATCH`] files, so a scan cut short keeps what it read; once `cancel` is set it stops,
-    /// and removes nothing.
+    /// ([`Index::stored`] then gives the library as it now is).
+    ///
+    /// Each file walked is looked up in the store and let go unless it is new or changed:
+    /// what a comparison holds grows with the changes, not with the library. The files to
+    /// read are read in order of name, so that new songs get their ids in that order
+    /// (PROTOCOL.md 5.1), and recorded every [`BATCH`] files, so a scan cut short keeps what
+    /// it read. Once `cancel` is set it stops, and removes nothing.
     pub fn reconcile(&mut self, cancel: &AtomicBool) -> Result<bool, StoreError> {
-        let found = scan::walk(&self.root, cancel);
+        // The ids of the stored songs whose files are still there.
+        let mut seen = Vec::new();
+        let mut unread = scan::Files::default();
+        for file in scan::files(&self.root, cancel) {
+            let stored = self.store.file(&self.key, &file.name)?;
+            if let Some((id, _)) = &stored {
+                seen.push(id.0);
+            }
+            if stored.is_none_or(|(_, known)| known != file) {
+                unread.push(file);
+            }
+        }
         // A walk cut short is no picture of the disk: nothing is removed for it.
         if cancel.load(Ordering::Relaxed) {
             return Ok(false);
         }
-        // The files new or changed since their tags were read, and the songs gone.
-        let mut read = Vec::new();
-        let mut removed = Vec::new();
-        self.store
-            .compare(&self.key, &found, |stored, place| match (stored, place) {
-                (Some(stored), Some(i)) if found.is(i, &stored) => {}
-                (_, Some(i)) => read.push(i),
-                (Some(stored), None) => removed.push(stored.name),
-                (None, None) => {}
-            })?;
-        let mut progress = Progress::new(read.len());
+        // The songs whose files are gone, before new ones are stored.
+        seen.sort_unstable();
+        let mut removed = self
+            .store
+            .names_but(&self.key, |id| seen.binary_search(&id.0).is_ok())?;
+        drop(seen);
+        unread.sort();
+        let (recorded, unreadable) = self.read(&unread, cancel)?;
+        drop(unread);
+        if cancel.load(Ordering::Relaxed) {
+            return Ok(recorded > 0);
+        }
+        // A file that cannot be read is no song: gone from the index if it was there (a file
+        // that never was changes nothing, or every rescan would tell of a change).
+        for name in unreadable {
+            if self.store.file(&self.key, &name)?.is_some() {
+                removed.push(name);
+            }
+        }
+        if !removed.is_empty() {
+            self.store.apply(&self.key, &[], &removed)?;
+        }
+        let changed = recorded > 0 || !removed.is_empty();
+        if changed {
+            info!(
+                read = recorded,
+                removed = removed.len(),
+                index = %self.path().display(),
+                "index updated"
+            );
+        }
+        Ok(changed)
+    }
+
+    /// Reads the tags of `files` (in order), records them every [`BATCH`] files, and says how
+    /// many it recorded and which files could not be read (they are no songs).
+    fn read(
+        &mut self,
+        files: &scan::Files,
+        cancel: &AtomicBool,
+    ) -> Result<(usize, Vec<String>), StoreError> {
+        let mut progress = Progress::new(files.len());
         let mut folders = art::Folders::new(&self.root);
-        let (mut upserts, mut recorded) = (Vec::new(), 0);
-        for file in read.into_iter().filter_map(|i| found.get(i)) {
+        let (mut upserts, mut recorded, mut unreadable) = (Vec::new(), 0, Vec::new());
+        for file in (0..files.len()).filter_map(|at| files.get(at)) {
             if cancel.load(Ordering::Relaxed) {
                 break;
             }
@@ -120,7 +166,7 @@ impl Index {
                 }
                 Err(err) => {
                     warn!(song = %file.name, error = %err, "skipping a file that cannot be read");
-                    removed.push(file.name);
+                    unreadable.push(file.name);
                 }
             }
             if upserts.len() >= BATCH {
@@ -129,22 +175,8 @@ impl Index {
                 upserts.clear();
             }
         }
-        drop(found);
-        if cancel.load(Ordering::Relaxed) {
-            self.store.apply(&self.key, &upserts, &[])?;
-            return Ok(recorded + upserts.len() > 0);
-        }
-        let changed = recorded + upserts.len() > 0 || !removed.is_empty();
-        if changed {
-            self.store.apply(&self.key, &upserts, &removed)?;
-            info!(
-                read = recorded + upserts.len(),
-                removed = removed.len(),
-                index = %self.path().display(),
-                "index updated"
-            );
-        }
-        Ok(changed)
+        self.store.apply(&self.key, &upserts, &[])?;
+        Ok((recorded + upserts.len(), unreadable))
     }
 }
 
@@ -200,5 +232,64 @@ impl Progress {
                 "reading tags"
             );
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Songs are numbered in the order of their names, a file that cannot be read changes
+    /// nothing at the next comparison, and one that leaves is swept.
+    #[test]
+    fn a_comparison_numbers_by_name_and_changes_only_what_changed() {
+        let dir = tempfile::tempdir().expect("dir");
+        let music = Path::new(env!("CARGO_MANIFEST_DIR")).join("../music");
+        let names = ["b/2.flac", "a b/1.mp3", "a/3.ogg", "a.wav"];
+        let sources = [
+            "02 Night Drive.flac",
+            "01 Morning Tape.mp3",
+            "03 Paper Boats.ogg",
+        ];
+        for (name, source) in names
+            .iter()
+            .zip(sources.iter().chain(["04 Small Hours.wav"].iter()))
+        {
+            let path = dir.path().join(name);
+            std::fs::create_dir_all(path.parent().expect("a folder")).expect("folder");
+            std::fs::copy(music.join(source), path).expect("copied");
+        }
+        std::fs::write(dir.path().join("broken.mp3"), b"not audio at all").expect("broken");
+        let mut index = Index::open(dir.path(), None).expect("opened");
+        let never = AtomicBool::new(false);
+        assert!(
+            index.reconcile(&never).expect("compared"),
+            "a first scan changes"
+        );
+        let library = index.stored().expect("stored");
+        let numbered: Vec<(u32, &str)> = library
+            .songs()
+            .iter()
+            .map(|s| (s.id().0, s.name()))
+            .collect();
+        assert_eq!(
+            numbered,
+            [
+                (1, "a b/1.mp3"),
+                (2, "a.wav"),
+                (3, "a/3.ogg"),
+                (4, "b/2.flac")
+            ],
+            "ids in the byte order of names"
+        );
+        assert!(
+            !index.reconcile(&never).expect("compared"),
+            "nothing changed"
+        );
+        std::fs::remove_file(dir.path().join("a.wav")).expect("removed");
+        assert!(index.reconcile(&never).expect("compared"));
+        let library = index.stored().expect("stored");
+        let ids: Vec<u32> = library.songs().iter().map(|s| s.id().0).collect();
+        assert_eq!(ids, [1, 3, 4]);
     }
 }

@@ -32,14 +32,14 @@ impl Found {
     }
 }
 
-/// Every file a walk found, in order of name, in a few large allocations: a million names in
-/// one string, not a million strings, so that nothing is left for the allocator to keep once
-/// a comparison lets them go (about 50 MB at a million songs, BENCHMARKS.md).
+/// Files to read, put in order of name, in a few large allocations: a million names in one
+/// string, not a million strings, so that nothing is left for the allocator to keep once a
+/// cold scan lets them go (about 50 MB at a million songs, BENCHMARKS.md).
 #[derive(Debug, Default)]
 pub struct Files {
-    /// The names, in the order the walk found them.
+    /// The names, in the order they were pushed.
     names: String,
-    /// In order of name once walked.
+    /// In order of name once sorted.
     entries: Vec<Entry>,
     /// The paths of the files that are not the folder joined with their name.
     paths: Vec<Box<Path>>,
@@ -61,19 +61,19 @@ struct Entry {
 const NO_PATH: u32 = u32::MAX;
 
 impl Files {
-    fn push(&mut self, name: &str, path: Option<PathBuf>, size: u64, mtime_ns: i64) {
-        let path = path.map_or(NO_PATH, |path| {
+    pub fn push(&mut self, file: Found) {
+        let path = file.path.map_or(NO_PATH, |path| {
             self.paths.push(path.into_boxed_path());
             u32::try_from(self.paths.len() - 1).unwrap_or(NO_PATH)
         });
         self.entries.push(Entry {
             start: self.names.len(),
-            len: u32::try_from(name.len()).unwrap_or(u32::MAX),
+            len: u32::try_from(file.name.len()).unwrap_or(u32::MAX),
             path,
-            size,
-            mtime_ns,
+            size: file.size,
+            mtime_ns: file.mtime_ns,
         });
-        self.names.push_str(name);
+        self.names.push_str(&file.name);
     }
 
     pub fn len(&self) -> usize {
@@ -83,11 +83,6 @@ impl Files {
     fn name_of(&self, entry: &Entry) -> &str {
         let end = entry.start.saturating_add(entry.len as usize);
         self.names.get(entry.start..end).unwrap_or_default()
-    }
-
-    /// The name of the file at `at` (empty past the end).
-    pub fn name(&self, at: usize) -> &str {
-        self.entries.get(at).map_or("", |e| self.name_of(e))
     }
 
     fn own_path(&self, entry: &Entry) -> Option<&Path> {
@@ -105,30 +100,11 @@ impl Files {
         })
     }
 
-    /// Whether the file at `at` is `found` (same name, file, size and time).
-    pub fn is(&self, at: usize, found: &Found) -> bool {
-        self.entries.get(at).is_some_and(|e| {
-            (e.size, e.mtime_ns) == (found.size, found.mtime_ns)
-                && self.name_of(e) == found.name
-                && self.own_path(e) == found.path.as_deref()
-        })
-    }
-
     /// Puts the files in order of name (in place: names are unique, and nothing is copied).
-    fn sort(&mut self) {
+    pub fn sort(&mut self) {
         let mut entries = std::mem::take(&mut self.entries);
         entries.sort_unstable_by(|a, b| self.name_of(a).cmp(self.name_of(b)));
         self.entries = entries;
-    }
-
-    /// These files, given in order of name (for tests).
-    #[cfg(test)]
-    pub fn of(found: Vec<Found>) -> Self {
-        let mut files = Self::default();
-        for f in found {
-            files.push(&f.name, f.path, f.size, f.mtime_ns);
-        }
-        files
     }
 }
 
@@ -144,37 +120,44 @@ pub fn own_path(root: &Path, name: &str, file: &str) -> Option<PathBuf> {
     (!plain).then(|| PathBuf::from(file))
 }
 
-/// Every audio file below `root`, sorted by name, following symlinks only where they stay
-/// inside `root`, and leaving out hidden files and folders (PROTOCOL.md 6.1). Stops early,
-/// with what it has, once `cancel` is set.
-pub fn walk(root: &Path, cancel: &AtomicBool) -> Files {
-    let mut out = Files::default();
-    let walk = WalkDir::new(root).follow_links(true).into_iter();
-    for entry in walk.filter_entry(|e| e.depth() == 0 || !is_hidden(e.file_name())) {
-        if cancel.load(Ordering::Relaxed) {
-            break;
+/// Every audio file below `root`, one at a time in the order the folders list them (nothing
+/// is collected), following symlinks only where they stay inside `root`, and leaving out
+/// hidden files and folders (PROTOCOL.md 6.1). Ends early once `cancel` is set.
+pub fn files<'a>(root: &'a Path, cancel: &'a AtomicBool) -> impl Iterator<Item = Found> + 'a {
+    WalkDir::new(root)
+        .follow_links(true)
+        .into_iter()
+        .filter_entry(|e| e.depth() == 0 || !is_hidden(e.file_name()))
+        .take_while(move |_| !cancel.load(Ordering::Relaxed))
+        .filter_map(move |entry| found(root, entry))
+}
+
+/// The file an entry of the walk is, if it is a song's.
+fn found(root: &Path, entry: walkdir::Result<walkdir::DirEntry>) -> Option<Found> {
+    let entry = match entry {
+        Ok(entry) => entry,
+        Err(err) => {
+            warn!(error = %err, "skipping an entry of the music directory");
+            return None;
         }
-        let entry = match entry {
-            Ok(entry) => entry,
-            Err(err) => {
-                warn!(error = %err, "skipping an entry of the music directory");
-                continue;
-            }
-        };
-        if !entry.file_type().is_file() || extension(entry.path()).is_none() {
-            continue;
-        }
-        let Some((name, path)) = inside(root, entry.path()) else {
-            continue;
-        };
-        let path = (path != root.join(&name)).then_some(path);
-        match entry.metadata() {
-            Ok(meta) => out.push(&name, path, meta.len(), mtime_ns(&meta)),
-            Err(err) => warn!(song = %name, error = %err, "skipping a file that cannot be read"),
+    };
+    if !entry.file_type().is_file() || extension(entry.path()).is_none() {
+        return None;
+    }
+    let (name, path) = inside(root, entry.path())?;
+    let path = (path != root.join(&name)).then_some(path);
+    match entry.metadata() {
+        Ok(meta) => Some(Found {
+            name,
+            path,
+            size: meta.len(),
+            mtime_ns: mtime_ns(&meta),
+        }),
+        Err(err) => {
+            warn!(song = %name, error = %err, "skipping a file that cannot be read");
+            None
         }
     }
-    out.sort();
-    out
 }
 
 fn mtime_ns(meta: &std::fs::Metadata) -> i64 {
@@ -231,18 +214,22 @@ mod tests {
             .enumerate()
         {
             let path = (name == "a/b.mp3").then(|| linked.clone());
-            files.push(name, path, at as u64, -(at as i64));
+            files.push(Found {
+                name: name.into(),
+                path,
+                size: at as u64,
+                mtime_ns: -(at as i64),
+            });
         }
         files.sort();
-        let names: Vec<&str> = (0..files.len()).map(|at| files.name(at)).collect();
+        let names: Vec<String> = (0..files.len())
+            .filter_map(|at| files.get(at).map(|f| f.name))
+            .collect();
         assert_eq!(names, ["B.mp3", "a b/c.mp3", "a.mp3", "a/b.mp3", "é.mp3"]);
         let linked_file = files.get(3).expect("a file");
         assert_eq!((linked_file.size, linked_file.mtime_ns), (1, -1));
         assert_eq!(linked_file.path.as_deref(), Some(linked.as_path()));
-        assert!(files.is(3, &linked_file));
-        assert!(!files.is(2, &linked_file));
         assert_eq!(files.get(4).map(|f| (f.size, f.path)), Some((0, None)));
         assert!(files.get(5).is_none());
-        assert_eq!(files.name(5), "");
     }
 }

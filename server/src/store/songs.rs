@@ -9,7 +9,7 @@ use tapedeck_protocol::SongId;
 use super::{Store, StoreError, signed, sqlite, unsigned};
 use crate::index::Facts;
 use crate::index::art::Art;
-use crate::index::scan::{Files, Found, own_path};
+use crate::index::scan::{Found, own_path};
 use crate::index::tags::Gains;
 
 /// One stored song: its id, where it is, and what its tags said when it was read.
@@ -21,51 +21,64 @@ pub struct Row {
 }
 
 impl Store {
-    /// Compares what is stored for the music folder `root` with `disk` (the files found
-    /// there, sorted by name), row by row in name order: `visit` is given each stored song
-    /// with the place in `disk` of the file of the same name, if any, and the place of each
-    /// file with no stored song (`None`, then the place), places in increasing order. Where a song is, and its size and time as they were when its tags were
-    /// read, is all a comparison needs; no stored row is held after its visit (at a million
-    /// songs, holding them all cost about 200 MB).
-    pub fn compare(
-        &self,
-        root: &str,
-        disk: &Files,
-        mut visit: impl FnMut(Option<Found>, Option<usize>),
-    ) -> Result<(), StoreError> {
+    /// The id of the song stored as `name` in the music folder `root`, and where its file
+    /// was, with its size and time when its tags were read: all a comparison with the disk
+    /// needs (one indexed look a file; nothing of the index is held between them).
+    pub fn file(&self, root: &str, name: &str) -> Result<Option<(SongId, Found)>, StoreError> {
         let path = &self.path;
         let mut query = self
             .conn
             .prepare_cached(
-                "SELECT s.name, s.file, s.size, s.mtime_ns FROM songs s
-                 WHERE s.root = (SELECT id FROM roots WHERE path = ?1) ORDER BY s.name",
+                "SELECT s.id, s.file, s.size, s.mtime_ns FROM songs s
+                 WHERE s.root = (SELECT id FROM roots WHERE path = ?1) AND s.name = ?2",
             )
             .map_err(sqlite(path))?;
         let folder = Path::new(root);
-        let rows = query
-            .query_map([root], |r| {
-                let name: String = r.get(0)?;
-                let path = own_path(folder, &name, r.get_ref(1)?.as_str()?);
-                Ok(Found {
-                    name,
-                    path,
-                    size: unsigned(r.get(2)?),
-                    mtime_ns: r.get(3)?,
-                })
-            })
+        let mut rows = query.query([root, name]).map_err(sqlite(path))?;
+        let Some(row) = rows.next().map_err(sqlite(path))? else {
+            return Ok(None);
+        };
+        let read = |row: &rusqlite::Row<'_>| -> rusqlite::Result<(i64, Found)> {
+            Ok((
+                row.get(0)?,
+                Found {
+                    name: name.to_owned(),
+                    path: own_path(folder, name, row.get_ref(1)?.as_str()?),
+                    size: unsigned(row.get(2)?),
+                    mtime_ns: row.get(3)?,
+                },
+            ))
+        };
+        let (id, found) = read(row).map_err(sqlite(path))?;
+        let id = u32::try_from(id).map_err(|_| StoreError::IdOutOfRange(id))?;
+        Ok(Some((SongId(id), found)))
+    }
+
+    /// The names of the songs of the music folder `root` that `kept` refuses, read row by
+    /// row (only those names are held).
+    pub fn names_but(
+        &self,
+        root: &str,
+        kept: impl Fn(SongId) -> bool,
+    ) -> Result<Vec<String>, StoreError> {
+        let path = &self.path;
+        let mut query = self
+            .conn
+            .prepare_cached(
+                "SELECT s.id, s.name FROM songs s
+                 WHERE s.root = (SELECT id FROM roots WHERE path = ?1)",
+            )
             .map_err(sqlite(path))?;
-        let mut files = (0..disk.len()).peekable();
-        for row in rows {
-            let stored = row.map_err(sqlite(path))?;
-            // SQLite orders text by its bytes, as `str` does.
-            while let Some(i) = files.next_if(|&i| disk.name(i) < stored.name.as_str()) {
-                visit(None, Some(i));
+        let mut rows = query.query([root]).map_err(sqlite(path))?;
+        let mut out = Vec::new();
+        while let Some(row) = rows.next().map_err(sqlite(path))? {
+            let id: i64 = row.get(0).map_err(sqlite(path))?;
+            let id = u32::try_from(id).map_err(|_| StoreError::IdOutOfRange(id))?;
+            if !kept(SongId(id)) {
+                out.push(row.get(1).map_err(sqlite(path))?);
             }
-            let same = files.next_if(|&i| disk.name(i) == stored.name);
-            visit(Some(stored), same);
         }
-        files.for_each(|i| visit(None, Some(i)));
-        Ok(())
+        Ok(out)
     }
 
     /// Every song stored for the music folder `root`, by name, each given to `take` as it is
@@ -235,47 +248,31 @@ mod tests {
         }
     }
 
-    /// Names that sort differently by bytes, by case and by accent: SQLite's order must be
-    /// `str`'s for the merge to pair them.
+    /// A file is found by its exact name (bytes, not case or accent), and the sweep names
+    /// exactly the songs not kept.
     #[test]
-    fn the_comparison_pairs_every_name_in_the_order_of_str() {
+    fn files_are_found_by_name_and_the_rest_swept() {
         let mut store = Store::in_memory().expect("store");
-        let stored = [
-            "B.mp3", "a.mp3", "é.mp3", "z/1.mp3", "Z.mp3", "gone.mp3", "e.mp3",
-        ];
+        let stored = ["B.mp3", "a.mp3", "é.mp3", "z/1.mp3", "gone.mp3"];
         let upserts: Vec<_> = stored.iter().map(|n| (file(n, 1), facts())).collect();
         store.apply("/music", &upserts, &[]).expect("stored");
-        let mut found: Vec<Found> = ["a.mp3", "B.mp3", "new.mp3", "e.mp3", "é.mp3", "Z.mp3"]
-            .iter()
-            .map(|n| file(n, 1))
-            .chain([file("z/1.mp3", 2), file("0.mp3", 1)])
-            .collect();
-        found.sort_by(|a, b| a.name.cmp(&b.name));
-        let disk = Files::of(found);
-        let mut seen = Vec::new();
-        store
-            .compare("/music", &disk, |stored, place| {
-                let same = place
-                    .zip(stored.as_ref())
-                    .is_some_and(|(i, s)| disk.is(i, s));
-                seen.push((
-                    stored.map(|f| f.name),
-                    place.map(|i| disk.name(i).to_owned()),
-                    same,
-                ));
-            })
-            .expect("compared");
-        let expected: Vec<(Option<String>, Option<String>, bool)> = vec![
-            (None, Some("0.mp3".into()), false),
-            (Some("B.mp3".into()), Some("B.mp3".into()), true),
-            (Some("Z.mp3".into()), Some("Z.mp3".into()), true),
-            (Some("a.mp3".into()), Some("a.mp3".into()), true),
-            (Some("e.mp3".into()), Some("e.mp3".into()), true),
-            (Some("gone.mp3".into()), None, false),
-            (None, Some("new.mp3".into()), false),
-            (Some("z/1.mp3".into()), Some("z/1.mp3".into()), false),
-            (Some("é.mp3".into()), Some("é.mp3".into()), true),
-        ];
-        assert_eq!(seen, expected);
+        let found = |name: &str| store.file("/music", name).expect("looked");
+        let (id, a) = found("a.mp3").expect("stored");
+        assert_eq!((id, a), (SongId(2), file("a.mp3", 1)));
+        for absent in ["A.mp3", "b.mp3", "e.mp3", "z", "1.mp3"] {
+            assert!(found(absent).is_none(), "{absent}");
+        }
+        assert!(store.file("/elsewhere", "a.mp3").expect("looked").is_none());
+        let mut swept = store
+            .names_but("/music", |id| id != SongId(5) && id != SongId(3))
+            .expect("swept");
+        swept.sort();
+        assert_eq!(swept, ["gone.mp3", "é.mp3"]);
+        assert!(
+            store
+                .names_but("/elsewhere", |_| false)
+                .expect("swept")
+                .is_empty()
+        );
     }
 }
