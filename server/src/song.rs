@@ -399,6 +399,33 @@ mod tests {
         assert!(songs.get(3).is_none());
     }
 
+    proptest::proptest! {
+        /// Whatever the texts (empty, any characters), every song gives back its own.
+        #[test]
+        fn every_song_gives_back_its_texts(
+            texts in proptest::collection::vec(
+                ("\\PC{0,12}", "\\PC{0,12}", "\\PC{0,12}", "\\PC{0,12}"),
+                0..40,
+            )
+        ) {
+            let mut songs = Songs::default();
+            for (i, (name, title, artist, album)) in texts.iter().enumerate() {
+                let mut f = facts(title, None);
+                (f.artist, f.album) = (artist.clone(), album.clone());
+                let id = SongId(u32::try_from(i).unwrap_or(u32::MAX));
+                songs.push(id, name, None, 1, f);
+            }
+            songs.complete();
+            proptest::prop_assert_eq!(songs.len(), texts.len());
+            for (song, (name, title, artist, album)) in songs.iter().zip(&texts) {
+                proptest::prop_assert_eq!(
+                    [song.name(), song.title(), song.artist(), song.album()],
+                    [name.as_str(), title.as_str(), artist.as_str(), album.as_str()]
+                );
+            }
+        }
+    }
+
     /// Absurd values are held as far as the record goes, and nothing after them moves.
     #[test]
     fn absurd_values_stay_in_their_fields() {
