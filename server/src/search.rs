@@ -47,7 +47,8 @@ impl Keys {
     /// The keys of every song of `songs`, in the same order.
     pub fn of(songs: &Songs) -> Self {
         let mut keys = Self {
-            // Folding seldom makes a text longer; three separators a song.
+            // Folding seldom makes a text longer (Latin script; decomposed Hangul is three
+            // times longer, and the string then grows as it goes); three separators a song.
             text: String::with_capacity(songs.text_len() + 3 * songs.len()),
             starts: Vec::with_capacity(songs.len()),
         };

@@ -1,8 +1,8 @@
 //! The library index: every song of the music folder with its facts, kept in a store so that
 //! ids stay the same across restarts and rescans, and a restart need not read every tag again.
 //!
-//! The one place that builds a whole [`crate::library::Song`]: a stored row, or a file found on disk with its
-//! tags, and the id the store gave it.
+//! The one place that builds a whole [`crate::library::Song`]: a stored row, or a file found
+//! on disk with its tags, and the id the store gave it.
 
 pub mod art;
 pub(crate) mod scan;
@@ -106,7 +106,8 @@ impl Index {
         if cancel.load(Ordering::Relaxed) {
             return Ok(false);
         }
-        // The songs whose files are gone, before new ones are stored.
+        // The songs whose files are gone, named before new ones are stored (their ids would
+        // not be among those seen), removed once the new files are recorded.
         seen.sort_unstable();
         let mut removed = self
             .store
@@ -175,7 +176,10 @@ impl Index {
                 upserts.clear();
             }
         }
-        self.store.apply(&self.key, &upserts, &[])?;
+        // Nothing to record takes no write lock (another process may hold it).
+        if !upserts.is_empty() {
+            self.store.apply(&self.key, &upserts, &[])?;
+        }
         Ok((recorded + upserts.len(), unreadable))
     }
 }

@@ -203,8 +203,8 @@ pub fn extension(path: &Path) -> Option<String> {
 mod tests {
     use super::*;
 
-    /// Files sort by the octets of their names, as SQLite orders them for the comparison,
-    /// each keeping its own facts and path.
+    /// Files sort by the octets of their names (the order in which new songs are numbered,
+    /// PROTOCOL.md 5.1), each keeping its own facts and path.
     #[test]
     fn files_sort_by_octets_and_keep_their_facts() {
         let mut files = Files::default();
