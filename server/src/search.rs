@@ -578,6 +578,52 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        /// Any query on any texts: the count is every song whose folded fields hold every
+        /// folded word, the songs found are among them, and parts change nothing.
+        #[test]
+        fn search_finds_what_a_plain_look_finds(
+            texts in proptest::collection::vec(
+                ("[aAéÉbB \u{1f}]{0,6}", "[aAéÉbB ]{0,6}", "[aAéÉbB]{0,4}"),
+                0..30,
+            ),
+            query in "[aAéÉbB \u{1f}\u{301}]{0,6}",
+            count in 0u32..5,
+        ) {
+            let infos = texts.iter().enumerate().map(|(i, (title, artist, album))| {
+                Songs::made_up(i, title.clone(), artist.clone(), album.clone())
+            });
+            let library = Songs::of_infos(infos);
+            let keys = Keys::of(&library);
+            let found = search(&library, &keys, &query, count);
+            let folded_words: Vec<String> =
+                fold(&query).split_whitespace().map(str::to_owned).collect();
+            let plain: Vec<SongId> = library
+                .iter()
+                .filter(|song| {
+                    let fields = [song.title(), song.artist(), song.album(), song.name()]
+                        .map(|f| fold(f).replace('\u{1f}', " "))
+                        .join("\u{1f}");
+                    folded_words.iter().all(|w| fields.contains(w.as_str()))
+                })
+                .map(Song::id)
+                .collect();
+            proptest::prop_assert_eq!(found.total as usize, plain.len());
+            proptest::prop_assert_eq!(found.songs.len(), plain.len().min(count as usize));
+            for song in &found.songs {
+                proptest::prop_assert!(plain.contains(&song.id));
+            }
+            let words = words(&query);
+            let (mut one, n) = in_parts(&keys, &words, count as usize, 1);
+            let (mut three, m) = in_parts(&keys, &words, count as usize, 3);
+            one.sort_unstable();
+            three.sort_unstable();
+            one.truncate(count as usize);
+            three.truncate(count as usize);
+            proptest::prop_assert_eq!((one, n), (three, m));
+        }
+    }
+
     /// Searches at once never take more helper threads than there are cores, and give them
     /// back (no other test takes any: their libraries are small).
     #[test]
