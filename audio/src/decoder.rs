@@ -206,15 +206,20 @@ impl StreamDecoder {
         let index = self.mp4_index();
         let options = MediaSourceStreamOptions::default();
         let stream = MediaSourceStream::new(self.source(), options);
-        let probe = symphonia::default::get_probe();
-        let format = probe
-            .probe(
-                hint,
-                stream,
-                FormatOptions::default(),
-                MetadataOptions::default(),
-            )
-            .map_err(|err| DecodeError::Unsupported(err.to_string()))?;
+        let format: Box<dyn FormatReader> = match &index {
+            // mp4 is read by Tapedeck's own demuxer, from the index read before.
+            Some(moov) => Box::new(
+                crate::mp4::Mp4Reader::new(stream, moov).map_err(DecodeError::Unsupported)?,
+            ),
+            None => symphonia::default::get_probe()
+                .probe(
+                    hint,
+                    stream,
+                    FormatOptions::default(),
+                    MetadataOptions::default(),
+                )
+                .map_err(|err| DecodeError::Unsupported(err.to_string()))?,
+        };
         let track = format
             .default_track(TrackType::Audio)
             .ok_or_else(|| DecodeError::NoTrack("the container has no audio track".into()))?;

@@ -262,6 +262,53 @@ fn mp4_decodes_whether_or_not_its_index_comes_first() {
     }
 }
 
+/// The rarer codecs an mp4 file holds decode too: FLAC, Opus and MP3 (what symphonia's reader
+/// read before Tapedeck's own demuxer replaced it), whole and at the right length.
+#[test]
+fn mp4_with_flac_opus_or_mp3_decodes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for (name, codec, rate) in [
+        ("flac.mp4", &["-c:a", "flac", "-strict", "-2"][..], 44_100),
+        (
+            "opus.mp4",
+            &["-c:a", "libopus", "-strict", "-2"][..],
+            48_000,
+        ),
+        (
+            "mp3.mp4",
+            &["-c:a", "libmp3lame", "-ar", "44100"][..],
+            44_100,
+        ),
+    ] {
+        let args = [codec, &["-movflags", "+faststart"]].concat();
+        let bytes = encode(dir.path(), name, &args);
+        let (got, channels, samples) = decode(&bytes, Some("m4a"), &[777]).expect(name);
+        let seconds = samples.len() as f64 / f64::from(channels) / f64::from(got);
+        assert_eq!((got, channels), (rate, 2), "{name}");
+        assert!((seconds - 3.0).abs() < 0.08, "{name}: {seconds} s");
+    }
+}
+
+#[test]
+fn a_broken_mp4_index_is_a_clear_error() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut bytes = encode(
+        dir.path(),
+        "fast.m4a",
+        &["-c:a", "aac", "-movflags", "+faststart"],
+    );
+    // The sample sizes' table (stsz) claims ten times as many samples as there are.
+    let at = bytes
+        .windows(4)
+        .position(|w| w == b"stsz")
+        .expect("an stsz box");
+    let count = at + 4 + 8;
+    let n = u32::from_be_bytes(bytes[count..count + 4].try_into().expect("four octets"));
+    bytes[count..count + 4].copy_from_slice(&(n * 10).to_be_bytes());
+    let err = decode(&bytes, Some("m4a"), &[777]).expect_err("refused");
+    assert!(err.to_string().contains("sound track"), "{err}");
+}
+
 #[test]
 fn pushing_without_decoding_is_bounded() {
     let mut decoder = StreamDecoder::new(None);

@@ -6,11 +6,14 @@ use std::io;
 use crate::read::{ReadAt, be32, be64, read_vec};
 
 mod remux;
+mod sound;
 mod table;
 pub mod tree;
 mod trim;
 
 pub use remux::{faststart, seek};
+pub use sound::{Sample, Sound, sound};
+pub use table::{Chunk, Table};
 pub use trim::{Gapless, gapless};
 
 /// Top-level boxes walked at most.

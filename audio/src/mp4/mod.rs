@@ -10,6 +10,11 @@ use std::ops::Range;
 
 use tapedeck_media::mp4::parse_box;
 
+mod entry;
+mod reader;
+
+pub use reader::Mp4Reader;
+
 /// Top-level boxes walked at most.
 const MAX_BOXES: usize = 64;
 

@@ -1,0 +1,66 @@
+//! The first sound track of an index as a reader of its samples needs it: its timescale, its
+//! sample description, and where each sample lies (what the page's demuxer walks).
+
+use super::table::Table;
+use super::tree::Atom;
+use super::{child, children, sound_track};
+
+/// The first sound track of an index.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sound {
+    /// Units per second of its times.
+    pub timescale: u32,
+    /// Its first sample description: the box type (`mp4a`, `alac`, `fLaC`, `Opus`, ...) and
+    /// the box's payload.
+    pub entry: ([u8; 4], Vec<u8>),
+    pub table: Table,
+}
+
+/// One sample: where it lies in the file, its octets, and its duration in the timescale.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sample {
+    pub offset: u64,
+    pub size: u32,
+    pub duration: u32,
+}
+
+/// The first sound track of the index `moov` (a `moov` payload); `None` when there is none,
+/// or its tables disagree.
+pub fn sound(moov: &[u8]) -> Option<Sound> {
+    let track = sound_track(moov)?;
+    let stbl = child(child(track.mdia, b"minf")?, b"stbl")?;
+    let table = Table::parse(&Atom::parse(*b"stbl", stbl)?)?;
+    // The description box: version and flags, an entry count, then the entries.
+    let (kind, payload) = children(child(stbl, b"stsd")?.get(8..)?).next()?;
+    Some(Sound {
+        timescale: track.timescale,
+        entry: (kind, payload.to_vec()),
+        table,
+    })
+}
+
+impl Table {
+    /// Every sample in order (the order of their times).
+    pub fn samples(&self) -> impl Iterator<Item = Sample> + '_ {
+        self.chunks.iter().flat_map(move |c| {
+            let sizes = self
+                .sizes
+                .get(c.first..c.first + c.count)
+                .unwrap_or_default();
+            let deltas = self
+                .deltas
+                .get(c.first..c.first + c.count)
+                .unwrap_or_default();
+            let mut offset = c.offset;
+            sizes.iter().zip(deltas).map(move |(&size, &duration)| {
+                let sample = Sample {
+                    offset,
+                    size,
+                    duration,
+                };
+                offset = offset.saturating_add(u64::from(size));
+                sample
+            })
+        })
+    }
+}
