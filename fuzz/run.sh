@@ -11,6 +11,18 @@ mkdir -p corpus/decoder
 for song in ../music/*.mp3 ../music/*.flac ../music/*.ogg ../music/*.wav; do
   { printf '\x40'; head -c 65536 "$song"; } > "corpus/decoder/$(basename "$song").seed"
 done
+# And from short mp4 files (the page's own demuxer): AAC with its index first, fragmented,
+# and ALAC, made with ffmpeg where it is installed.
+if command -v ffmpeg >/dev/null; then
+  for pair in "aac +faststart" "aac frag_keyframe+empty_moov" "alac +faststart"; do
+    set -- $pair
+    ffmpeg -v error -y -f lavfi -i sine=frequency=440:duration=1 -c:a "$1" -movflags "$2" \
+      -f mp4 "corpus/decoder/tone-$1-${2//[^a-z]/}.m4a.tmp"
+    { printf '\x40'; cat "corpus/decoder/tone-$1-${2//[^a-z]/}.m4a.tmp"; } \
+      > "corpus/decoder/tone-$1-${2//[^a-z]/}.m4a.seed"
+    rm "corpus/decoder/tone-$1-${2//[^a-z]/}.m4a.tmp"
+  done
+fi
 # The container parsers start from the same songs, after a format byte and a chunk-size byte.
 mkdir -p corpus/media
 for pair in "0 mp3" "2 flac" "3 ogg" "4 wav"; do

@@ -169,19 +169,24 @@ impl StreamDecoder {
     }
 
     /// The payload of an mp4 stream's index (first in the stream, or anywhere in a whole
-    /// file), read before symphonia reads it.
-    fn mp4_index(&self) -> Option<Vec<u8>> {
+    /// file), read before the demuxer reads the stream; `None` for other containers, an
+    /// error for an mp4 whose index is missing or cut short.
+    fn mp4_index(&self) -> Result<Option<Vec<u8>>, DecodeError> {
         self.input.with(|shared| {
             let head = shared.head(Container::SNIFF_LEN);
             if Container::sniff(&head) != Some(Container::Mp4) {
-                return None;
+                return Ok(None);
             }
             let payload = match crate::mp4::index(&shared.unread) {
-                Index::First(payload) => payload,
-                _ if shared.finished => crate::mp4::index_anywhere(&shared.unread)?,
-                _ => return None,
+                Index::First(payload) => Some(payload),
+                _ if shared.finished => crate::mp4::index_anywhere(&shared.unread),
+                _ => None,
             };
-            Some(shared.unread.range(payload).copied().collect())
+            let whole = payload.filter(|p| p.end <= shared.unread.len());
+            let whole = whole.ok_or_else(|| {
+                DecodeError::Unsupported("an mp4 file whose index is missing or cut short".into())
+            })?;
+            Ok(Some(shared.unread.range(whole).copied().collect()))
         })
     }
 
@@ -203,7 +208,7 @@ impl StreamDecoder {
     }
 
     fn start(&self, hint: &Hint) -> Result<Decoding, DecodeError> {
-        let index = self.mp4_index();
+        let index = self.mp4_index()?;
         let options = MediaSourceStreamOptions::default();
         let stream = MediaSourceStream::new(self.source(), options);
         let format: Box<dyn FormatReader> = match &index {

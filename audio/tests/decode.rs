@@ -309,6 +309,52 @@ fn a_broken_mp4_index_is_a_clear_error() {
     assert!(err.to_string().contains("sound track"), "{err}");
 }
 
+/// An mp4 cut short inside its index (its first octets, as a broken download leaves it) is
+/// a clear error, not a panic (found by fuzzing the decoder).
+#[test]
+fn an_mp4_cut_inside_its_index_is_a_clear_error() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let bytes = encode(
+        dir.path(),
+        "fast.m4a",
+        &["-c:a", "aac", "-movflags", "+faststart"],
+    );
+    let moov = bytes
+        .windows(4)
+        .position(|w| w == b"moov")
+        .expect("an index");
+    for cut in [moov + 4, moov + 100] {
+        let err = decode(&bytes[..cut], Some("m4a"), &[777]).expect_err("refused");
+        assert!(err.to_string().contains("cut short"), "{cut}: {err}");
+    }
+}
+
+/// A fragmented mp4 (its samples listed in fragments after the index, as DASH and ffmpeg's
+/// `frag_keyframe` write them; with an empty index or with the first samples in it) decodes
+/// whole.
+#[test]
+fn fragmented_mp4_decodes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for (name, flags) in [
+        ("empty.m4a", "frag_keyframe+empty_moov"),
+        ("first.m4a", "frag_keyframe"),
+        ("small.m4a", "frag_keyframe+empty_moov+default_base_moof"),
+    ] {
+        let args = [
+            "-c:a",
+            "aac",
+            "-frag_duration",
+            "500000",
+            "-movflags",
+            flags,
+        ];
+        let bytes = encode(dir.path(), name, &args);
+        let (rate, channels, samples) = decode(&bytes, Some("m4a"), &[777]).expect(name);
+        let seconds = samples.len() as f64 / f64::from(channels) / f64::from(rate);
+        assert!((seconds - 3.0).abs() < 0.05, "{name}: {seconds} s");
+    }
+}
+
 #[test]
 fn pushing_without_decoding_is_bounded() {
     let mut decoder = StreamDecoder::new(None);

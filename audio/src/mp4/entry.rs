@@ -116,7 +116,7 @@ fn children_of(payload: &[u8]) -> Option<&[u8]> {
 }
 
 /// The payload of the box `kind` among `boxes`, or inside a QuickTime `wave` box among them.
-fn find<'a>(boxes: &'a [u8], kind: &[u8; 4]) -> Option<&'a [u8]> {
+pub fn find<'a>(boxes: &'a [u8], kind: &[u8; 4]) -> Option<&'a [u8]> {
     let mut wave = None;
     for (found, payload) in walk(boxes) {
         if &found == kind {
@@ -130,7 +130,7 @@ fn find<'a>(boxes: &'a [u8], kind: &[u8; 4]) -> Option<&'a [u8]> {
 }
 
 /// The boxes one after another in `bytes`, as (type, payload), up to the first broken one.
-fn walk(bytes: &[u8]) -> impl Iterator<Item = ([u8; 4], &[u8])> {
+pub fn walk(bytes: &[u8]) -> impl Iterator<Item = ([u8; 4], &[u8])> {
     let mut at = 0usize;
     std::iter::from_fn(move || {
         let rest = bytes.get(at..)?;

@@ -11,6 +11,7 @@ use std::ops::Range;
 use tapedeck_media::mp4::parse_box;
 
 mod entry;
+mod fragment;
 mod reader;
 
 pub use reader::Mp4Reader;
@@ -84,12 +85,18 @@ pub struct Trim {
 impl Trim {
     /// The trim an mp4 index (a `moov` payload) states for a track decoded at `rate`: `None`
     /// when it states none in that rate's units.
+    /// A fragmented file's index does not know its length: only the priming is cut.
     pub fn from_index(moov: &[u8], rate: u32) -> Option<Self> {
         let sound = tapedeck_media::mp4::gapless(moov)?;
+        let fragmented = tapedeck_media::mp4::sound(moov).is_none_or(|s| s.fragments.is_some());
         (sound.timescale == rate).then_some(Self {
             decoded: 0,
             delay: sound.delay,
-            frames: sound.frames,
+            frames: if fragmented {
+                u64::MAX - sound.delay
+            } else {
+                sound.frames
+            },
         })
     }
 

@@ -5,6 +5,7 @@
 
 use std::io::{Seek, SeekFrom};
 
+use std::collections::VecDeque;
 use symphonia::core::codecs::CodecParameters;
 use symphonia::core::errors::{Error, Result, SeekErrorKind, decode_error, seek_error};
 use symphonia::core::formats::well_known::FORMAT_ID_ISOMP4;
@@ -15,7 +16,8 @@ use symphonia::core::io::{MediaSource, MediaSourceStream, ReadBytes};
 use symphonia::core::meta::{Metadata, MetadataLog};
 use symphonia::core::packet::Packet;
 use symphonia::core::units::{Duration, TimeBase, Timestamp};
-use tapedeck_media::mp4::{Sound, Table};
+
+use tapedeck_media::mp4::{Defaults, Sample, Sound, Table};
 
 use super::entry::codec_params;
 
@@ -31,6 +33,8 @@ const INFO: FormatInfo = FormatInfo {
 
 pub struct Mp4Reader<'s> {
     source: MediaSourceStream<'s>,
+    /// How a fragmented file is walked; `None` when the index lists every sample.
+    fragments: Option<Fragments>,
     tracks: Vec<Track>,
     media: MediaInfo,
     metadata: MetadataLog,
@@ -51,7 +55,12 @@ impl<'s> Mp4Reader<'s> {
             timescale,
             entry: (kind, payload),
             table,
+            track_id,
+            fragments,
         } = tapedeck_media::mp4::sound(moov).ok_or("no readable sound track in the index")?;
+        if table.sizes.is_empty() && fragments.is_none() {
+            return Err("the index lists no samples".into());
+        }
         let params = codec_params(kind, &payload, timescale)?;
         let base = TimeBase::try_from_recip(timescale).ok_or("a track timescale of 0")?;
         let frames: u64 = table.deltas.iter().map(|&d| u64::from(d)).sum();
@@ -61,7 +70,16 @@ impl<'s> Mp4Reader<'s> {
             .with_time_base(base)
             .with_num_frames(frames);
         let offset = table.chunks.first().map_or(0, |c| c.offset);
+        let fragments = fragments.map(|defaults| Fragments {
+            track: track_id,
+            defaults,
+            resume: 0,
+            pending: VecDeque::new(),
+            first: table.samples().collect(),
+            next: VecDeque::new(),
+        });
         Ok(Self {
+            fragments,
             source,
             media: MediaInfo::from_track(&track),
             tracks: vec![track],
@@ -89,6 +107,112 @@ impl<'s> Mp4Reader<'s> {
     }
 }
 
+/// Where a fragmented file's walk is: its top-level boxes are read one after another, each
+/// `moof` giving the samples of the `mdat` after it.
+struct Fragments {
+    /// The sound track's id, and its defaults for samples.
+    track: u32,
+    defaults: Defaults,
+    /// Where the next top-level box starts (`u64::MAX` once a box ran to the end).
+    resume: u64,
+    /// The samples of the media data box being read.
+    pending: VecDeque<Sample>,
+    /// The samples the index lists, which lie in the first media data box.
+    first: VecDeque<Sample>,
+    /// The samples of the last fragment read, for the media data box after it.
+    next: VecDeque<Sample>,
+}
+
+/// A top-level box: its type, the length of its header, and its length (`None`: it runs to
+/// the end of the file).
+struct BoxHeader {
+    kind: [u8; 4],
+    header: u64,
+    len: Option<u64>,
+}
+
+/// A `moof` larger than this is taken for a broken file.
+const MAX_MOOF: u64 = 16 << 20;
+
+impl Mp4Reader<'_> {
+    /// Reads `sample` as the next packet.
+    fn read(&mut self, sample: Sample) -> Result<Packet> {
+        if sample.size > MAX_SAMPLE {
+            return Err(Error::DecodeError("mp4: a sample larger than any codec's"));
+        }
+        self.reach(sample.offset)?;
+        let data = self.source.read_boxed_slice_exact(sample.size as usize)?;
+        let ts = Timestamp::new(i64::try_from(self.ts).unwrap_or(i64::MAX));
+        self.ts = self.ts.saturating_add(u64::from(sample.duration));
+        let duration = Duration::new(u64::from(sample.duration));
+        Ok(Packet::new(0, ts, duration, data))
+    }
+
+    /// The next packet of a fragmented file: a pending sample, else the next boxes'.
+    fn next_fragmented(&mut self) -> Result<Option<Packet>> {
+        loop {
+            let Some(walk) = self.fragments.as_mut() else {
+                return Ok(None);
+            };
+            if let Some(sample) = walk.pending.pop_front() {
+                return self.read(sample).map(Some);
+            }
+            let resume = walk.resume;
+            if resume == u64::MAX {
+                return Ok(None);
+            }
+            self.reach(resume)?;
+            let Some(BoxHeader { kind, header, len }) = self.box_header()? else {
+                return Ok(None);
+            };
+            let Some(walk) = self.fragments.as_mut() else {
+                return Ok(None);
+            };
+            walk.resume = len.map_or(u64::MAX, |len| resume.saturating_add(len));
+            match &kind {
+                b"moof" => {
+                    let size = len.unwrap_or(u64::MAX).saturating_sub(header);
+                    if size > MAX_MOOF {
+                        return decode_error("mp4: a fragment header too large");
+                    }
+                    let (track, defaults) = (walk.track, walk.defaults);
+                    let moof = self.source.read_boxed_slice_exact(size as usize)?;
+                    let samples = super::fragment::samples(&moof, resume, track, defaults)
+                        .ok_or(Error::DecodeError("mp4: a broken fragment"))?;
+                    if let Some(walk) = self.fragments.as_mut() {
+                        walk.next = samples.into();
+                    }
+                }
+                b"mdat" => {
+                    let first = std::mem::take(&mut walk.first);
+                    let next = std::mem::take(&mut walk.next);
+                    walk.pending = if first.is_empty() { next } else { first };
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// The header of the box at the stream's position; `None` at the end of the stream.
+    fn box_header(&mut self) -> Result<Option<BoxHeader>> {
+        let size = match self.source.read_be_u32() {
+            Ok(size) => size,
+            Err(err) if err.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(None),
+            Err(err) => return Err(err.into()),
+        };
+        let kind = self.source.read_quad_bytes()?;
+        let (header, len) = match size {
+            0 => (8, None),
+            1 => (16, Some(self.source.read_be_u64()?)),
+            n => (8, Some(u64::from(n))),
+        };
+        if len.is_some_and(|len| len < header) {
+            return decode_error("mp4: a box shorter than its header");
+        }
+        Ok(Some(BoxHeader { kind, header, len }))
+    }
+}
+
 impl FormatReader for Mp4Reader<'_> {
     fn format_info(&self) -> &FormatInfo {
         &INFO
@@ -112,6 +236,9 @@ impl FormatReader for Mp4Reader<'_> {
     }
 
     fn next_packet(&mut self) -> Result<Option<Packet>> {
+        if self.fragments.is_some() {
+            return self.next_fragmented();
+        }
         loop {
             let Some(chunk) = self.table.chunks.get(self.chunk) else {
                 return Ok(None);
@@ -129,21 +256,14 @@ impl FormatReader for Mp4Reader<'_> {
             ) else {
                 return Ok(None);
             };
-            if size > MAX_SAMPLE {
-                return Err(Error::DecodeError("mp4: a sample larger than any codec's"));
-            }
-            self.reach(self.offset)?;
-            let data = self.source.read_boxed_slice_exact(size as usize)?;
-            let ts = Timestamp::new(i64::try_from(self.ts).unwrap_or(i64::MAX));
+            let sample = Sample {
+                offset: self.offset,
+                size,
+                duration,
+            };
             self.sample += 1;
             self.offset = self.offset.saturating_add(u64::from(size));
-            self.ts = self.ts.saturating_add(u64::from(duration));
-            return Ok(Some(Packet::new(
-                0,
-                ts,
-                Duration::new(u64::from(duration)),
-                data,
-            )));
+            return self.read(sample).map(Some);
         }
     }
 

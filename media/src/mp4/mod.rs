@@ -12,7 +12,7 @@ pub mod tree;
 mod trim;
 
 pub use remux::{faststart, seek};
-pub use sound::{Sample, Sound, sound};
+pub use sound::{Defaults, Sample, Sound, sound};
 pub use table::{Chunk, Table};
 pub use trim::{Gapless, gapless};
 

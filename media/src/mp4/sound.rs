@@ -4,6 +4,7 @@
 use super::table::Table;
 use super::tree::Atom;
 use super::{child, children, sound_track};
+use crate::read::be32;
 
 /// The first sound track of an index.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -14,6 +15,18 @@ pub struct Sound {
     /// the box's payload.
     pub entry: ([u8; 4], Vec<u8>),
     pub table: Table,
+    /// Its id (`tkhd`), which names it in the fragments of a fragmented file.
+    pub track_id: u32,
+    /// The movie extends into fragments (`mvex`) after the index: the track's defaults for
+    /// them (`trex`: sample duration and size), when it does.
+    pub fragments: Option<Defaults>,
+}
+
+/// A track's sample duration and size where a fragment states none.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Defaults {
+    pub duration: u32,
+    pub size: u32,
 }
 
 /// One sample: where it lies in the file, its octets, and its duration in the timescale.
@@ -32,10 +45,28 @@ pub fn sound(moov: &[u8]) -> Option<Sound> {
     let table = Table::parse(&Atom::parse(*b"stbl", stbl)?)?;
     // The description box: version and flags, an entry count, then the entries.
     let (kind, payload) = children(child(stbl, b"stsd")?.get(8..)?).next()?;
+    let tkhd = child(track.trak, b"tkhd")?;
+    // After version and flags, two times of 4 octets (version 0) or 8 (version 1).
+    let track_id = be32(tkhd, if tkhd.first()? == &1 { 20 } else { 12 })?;
+    let fragments = child(moov, b"mvex").map(|mvex| {
+        // trex: version and flags, track id, description index, duration, size, flags.
+        children(mvex)
+            .filter(|(k, _)| k == b"trex")
+            .find(|(_, trex)| be32(trex, 4) == Some(track_id))
+            .and_then(|(_, trex)| {
+                Some(Defaults {
+                    duration: be32(trex, 12)?,
+                    size: be32(trex, 16)?,
+                })
+            })
+            .unwrap_or_default()
+    });
     Some(Sound {
         timescale: track.timescale,
         entry: (kind, payload.to_vec()),
         table,
+        track_id,
+        fragments,
     })
 }
 
