@@ -53,7 +53,7 @@ fn walk(bytes: &VecDeque<u8>, past_media: bool) -> Index {
             .copied()
             .collect();
         if head.len() < 16 {
-            return Index::Unknown(at + 16);
+            return Index::Unknown(at.saturating_add(16));
         }
         let Some(found) = parse_box(&head, at as u64, u64::MAX) else {
             return Index::Last;
@@ -137,6 +137,16 @@ mod tests {
             .collect();
         late.extend([0; 8]);
         assert_eq!(index(&late), Index::Last);
+    }
+
+    /// A box that claims to reach the end of the address space is no reason to panic (found
+    /// by fuzzing the decoder).
+    #[test]
+    fn a_box_of_absurd_length_is_walked_past() {
+        let mut bytes: VecDeque<u8> = b"\0\0\0\x01free".iter().copied().collect();
+        bytes.extend((u64::MAX - 4).to_be_bytes());
+        assert!(matches!(index(&bytes), Index::Unknown(_) | Index::Last));
+        assert_eq!(index_anywhere(&bytes), None);
     }
 
     #[test]
