@@ -5,6 +5,10 @@ use super::tree::Atom;
 use super::{Sizes, entries};
 use crate::read::{be32, be64};
 
+/// The most samples a track's table may list: sixteen million, a hundred hours of AAC or
+/// ALAC at 44.1 kHz (and as many as an index within `MAX_MOOV` can list one size at a time).
+pub const MAX_SAMPLES: usize = 1 << 24;
+
 /// A chunk: samples stored back to back from `offset`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Chunk {
@@ -28,10 +32,15 @@ pub struct Table {
 
 impl Table {
     /// Reads the sample table `stbl`; `None` when its lists disagree (counts that do not add
-    /// up, missing tables).
+    /// up, missing tables) or list more than [`MAX_SAMPLES`].
     pub fn parse(stbl: &Atom) -> Option<Self> {
         let stsz = stbl.child(b"stsz")?.payload()?;
         let count = usize::try_from(be32(stsz, 8)?).ok()?;
+        // A table of one size for all states its count alone: a broken one would ask for
+        // billions of entries (found by fuzzing the page's decoder).
+        if count > MAX_SAMPLES {
+            return None;
+        }
         let mut sizes = Sizes::parse(stsz)?;
         let same_size = matches!(sizes, Sizes::All(_));
         let sizes: Vec<u32> = (0..count)
@@ -282,5 +291,17 @@ mod tests {
         let wide = offsets_box(&[1, 1 << 32]);
         assert_eq!(wide.kind, *b"co64");
         assert_eq!(wide.len(), 8 + 8 + 16);
+    }
+
+    /// One size for billions of samples is refused, not allocated.
+    #[test]
+    fn a_table_of_too_many_samples_is_refused() {
+        let count = u32::try_from(MAX_SAMPLES + 1).expect("fits");
+        let stsz: Vec<u8> = [0, 4, count]
+            .iter()
+            .flat_map(|w: &u32| w.to_be_bytes())
+            .collect();
+        let stbl = Atom::boxes(*b"stbl", vec![Atom::data(*b"stsz", stsz)]);
+        assert_eq!(Table::parse(&stbl), None);
     }
 }
