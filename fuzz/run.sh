@@ -31,6 +31,11 @@ for pair in "0 mp3" "2 flac" "3 ogg" "4 wav"; do
     { printf "\\x0$1\\x40"; head -c 65536 "$song"; } > "corpus/media/$(basename "$song").seed"
   done
 done
+# And the mp4 seeds of the decoder, as format 6 (mp4).
+for seed in corpus/decoder/*.m4a.seed; do
+  [ -e "$seed" ] || continue
+  { printf '\x06'; cat "$seed"; } > "corpus/media/$(basename "$seed")"
+done
 for target in $(cargo +nightly fuzz list); do
   echo "== $target: ${seconds} s"
   cargo +nightly fuzz run "$target" -- -max_total_time="$seconds" -rss_limit_mb=2048
