@@ -289,20 +289,22 @@ fn mp4_with_flac_opus_or_mp3_decodes() {
     }
 }
 
+/// Three seconds of AAC in an mp4 whose index comes first.
+fn faststart_aac(dir: &std::path::Path) -> Vec<u8> {
+    encode(dir, "fast.m4a", &["-c:a", "aac", "-movflags", "+faststart"])
+}
+
+/// Where the first box of type `kind` has its type in `bytes`.
+fn box_type_at(bytes: &[u8], kind: &[u8; 4]) -> usize {
+    bytes.windows(4).position(|w| w == kind).expect("the box")
+}
+
 #[test]
 fn a_broken_mp4_index_is_a_clear_error() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let mut bytes = encode(
-        dir.path(),
-        "fast.m4a",
-        &["-c:a", "aac", "-movflags", "+faststart"],
-    );
+    let mut bytes = faststart_aac(dir.path());
     // The sample sizes' table (stsz) claims ten times as many samples as there are.
-    let at = bytes
-        .windows(4)
-        .position(|w| w == b"stsz")
-        .expect("an stsz box");
-    let count = at + 4 + 8;
+    let count = box_type_at(&bytes, b"stsz") + 4 + 8;
     let n = u32::from_be_bytes(bytes[count..count + 4].try_into().expect("four octets"));
     bytes[count..count + 4].copy_from_slice(&(n * 10).to_be_bytes());
     let err = decode(&bytes, Some("m4a"), &[777]).expect_err("refused");
@@ -314,15 +316,8 @@ fn a_broken_mp4_index_is_a_clear_error() {
 #[test]
 fn an_mp4_cut_inside_its_index_is_a_clear_error() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let bytes = encode(
-        dir.path(),
-        "fast.m4a",
-        &["-c:a", "aac", "-movflags", "+faststart"],
-    );
-    let moov = bytes
-        .windows(4)
-        .position(|w| w == b"moov")
-        .expect("an index");
+    let bytes = faststart_aac(dir.path());
+    let moov = box_type_at(&bytes, b"moov");
     for cut in [moov + 4, moov + 100] {
         let err = decode(&bytes[..cut], Some("m4a"), &[777]).expect_err("refused");
         assert!(err.to_string().contains("cut short"), "{cut}: {err}");

@@ -643,13 +643,18 @@ mod tests {
         assert_eq!(HELPING.load(Ordering::Acquire), 0);
     }
 
+    /// The keys of a library of one song with this title and artist.
+    fn one_song(title: &str, artist: &str) -> Keys {
+        let mut library = infos(1, 'x', 1);
+        library[0].title = title.into();
+        library[0].artist = artist.into();
+        Keys::of(&Songs::of_infos(library))
+    }
+
     /// A separator in a tag is made a space: the fields after it stay where they are.
     #[test]
     fn a_separator_in_a_tag_moves_no_field() {
-        let mut library = infos(1, 'x', 1);
-        library[0].title = "Night\u{1f}Drive".into();
-        library[0].artist = "Over".into();
-        let keys = Keys::of(&Songs::of_infos(library));
+        let keys = one_song("Night\u{1f}Drive", "Over");
         let key = keys.get(0);
         assert_eq!(key.fields()[..2], ["night drive", "over"]);
         assert_eq!(key.score(&words("drive")), Some(16));
@@ -658,10 +663,7 @@ mod tests {
 
     #[test]
     fn scores_words_and_parts_of_words_by_field() {
-        let mut library = infos(1, 'x', 1);
-        library[0].title = "Night Drive".into();
-        library[0].artist = "Overdrive".into();
-        let keys = Keys::of(&Songs::of_infos(library));
+        let keys = one_song("Night Drive", "Overdrive");
         let keys = keys.get(0);
         let score = |query: &str| keys.score(&words(query));
         assert_eq!(score("dri"), Some(16), "the start of a word of the title");

@@ -1,7 +1,8 @@
 //! An mp4 demuxer for the page: the first sound track's samples, in order, as packets, read
-//! straight through the stream (the index is parsed from the buffered `moov` before). It
-//! stands in for symphonia's isomp4 reader, which is most of 45 KB of the gzipped bundle and
-//! reads video, fragments and metadata the page never needs (BENCHMARKS.md, the wasm bundle).
+//! straight through the stream (the index is parsed from the buffered `moov` before), and in
+//! a fragmented file each fragment's samples after its `moof`. It stands in for symphonia's
+//! isomp4 reader, which cost 40 KB of the gzipped bundle for video, subtitles and metadata the
+//! page never reads (BENCHMARKS.md, the wasm bundle).
 
 use std::io::{Seek, SeekFrom};
 
