@@ -159,7 +159,7 @@ impl StreamDecoder {
             let head = shared.head(Container::SNIFF_LEN);
             if Container::sniff(&head) == Some(Container::Mp4) {
                 return match crate::mp4::index(&shared.unread) {
-                    Index::First(payload) => payload.end + MARGIN,
+                    Index::First(payload) => payload.end.saturating_add(MARGIN),
                     Index::Unknown(need) => need,
                     Index::Last => usize::MAX,
                 };

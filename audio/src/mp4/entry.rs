@@ -19,8 +19,7 @@ pub fn codec_params(
     timescale: u32,
 ) -> Result<AudioCodecParameters, String> {
     let children = children_of(payload).ok_or("a broken sample description")?;
-    let stated = be32(payload, 24).map_or(0, |r| r >> 16);
-    let rate = if stated > 0 { stated } else { timescale };
+    let rate = stated_rate(payload).unwrap_or(timescale);
     let mut params = AudioCodecParameters::new();
     match &kind {
         b"mp4a" => {
@@ -30,7 +29,17 @@ pub fn codec_params(
                 0x40 | 0x66..=0x68 => {
                     let rate = aac_rate(&config).unwrap_or(rate);
                     params.for_codec(CODEC_ID_AAC).with_sample_rate(rate);
-                    params.with_extra_data(config.into_boxed_slice());
+                    // Without a configuration the decoder takes the rate and the channels.
+                    match payload.get(16..18) {
+                        _ if config.len() >= 2 => {
+                            params.with_extra_data(config.into_boxed_slice());
+                        }
+                        Some(&[hi, lo]) => {
+                            let n = u16::from_be_bytes([hi, lo]);
+                            params.with_channels(layout(u8::try_from(n).unwrap_or(u8::MAX)));
+                        }
+                        _ => {}
+                    }
                 }
                 0x69 | 0x6B => {
                     params.for_codec(CODEC_ID_MP3).with_sample_rate(rate);
@@ -101,6 +110,19 @@ fn layout(n: u8) -> Channels {
         2 => Channels::Positioned(Position::FRONT_LEFT | Position::FRONT_RIGHT),
         n => Channels::Discrete(u16::from(n)),
     }
+}
+
+/// The sample rate an audio sample entry states: 16.16 fixed point at 24 (versions 0 and
+/// 1), a 64-bit float at 32 in a QuickTime version 2 description; `None` where it says 0.
+fn stated_rate(payload: &[u8]) -> Option<u32> {
+    let rate = if payload.get(8..10)? == [0, 2] {
+        let bits = u64::from(be32(payload, 32)?) << 32 | u64::from(be32(payload, 36)?);
+        let rate = f64::from_bits(bits);
+        (rate.is_finite() && rate >= 1.0 && rate <= f64::from(u32::MAX)).then_some(rate as u32)?
+    } else {
+        be32(payload, 24)? >> 16
+    };
+    (rate > 0).then_some(rate)
 }
 
 /// The boxes after an audio sample entry's fields: 28 octets, 16 more in a QuickTime version 1
@@ -197,14 +219,20 @@ fn aac_rate(config: &[u8]) -> Option<u32> {
         96_000, 88_200, 64_000, 48_000, 44_100, 32_000, 24_000, 22_050, 16_000, 12_000, 11_025,
         8_000, 7_350,
     ];
-    let bits = u32::from(*config.first()?) << 8 | u32::from(*config.get(1)?);
-    // Five bits of object type (31 escapes to six more; not in AAC-LC files), four of rate.
-    let index = (bits >> 7) & 0x0F;
-    match index {
-        0x0F => {
-            let word = be32(config, 0)?;
-            Some((word >> 3) & 0x00FF_FFFF)
-        }
+    // Five bits of object type (31 escapes to six more), four of rate index; index 15
+    // escapes to 24 bits of rate.
+    let mut bits = 0u64;
+    for &byte in config.iter().take(6) {
+        bits = bits << 8 | u64::from(byte);
+    }
+    let len = 8 * config.len().min(6);
+    let field = |from: usize, width: usize| -> Option<u64> {
+        let end = from.checked_add(width).filter(|end| *end <= len)?;
+        Some((bits >> (len - end)) & ((1 << width) - 1))
+    };
+    let at = if field(0, 5)? == 31 { 11 } else { 5 };
+    match field(at, 4)? {
+        0x0F => u32::try_from(field(at + 4, 24)?).ok(),
         i => RATES.get(usize::try_from(i).ok()?).copied(),
     }
 }
@@ -224,6 +252,12 @@ mod tests {
         let (object, config) = decoder_config(&esds).expect("a config");
         assert_eq!((object, config.as_slice()), (0x40, &[0x12, 0x10][..]));
         assert_eq!(aac_rate(&config), Some(44_100));
+        // Rate index 15: 24 bits of rate (96,000) after the object type and the index.
+        let explicit = (2u64 << 35 | 0xF << 31 | 96_000 << 7).to_be_bytes();
+        assert_eq!(aac_rate(&explicit[3..]), Some(96_000));
+        // Object type 31 escapes to six more bits before the index (3: 48 kHz).
+        let escaped = (31u64 << 43 | 3 << 37 | 3 << 33).to_be_bytes();
+        assert_eq!(aac_rate(&escaped[2..]), Some(48_000));
         assert_eq!(
             descriptor(&[0x05, 0x80, 0x80, 0x02, 7, 8]),
             Some((5, &[7, 8][..]))

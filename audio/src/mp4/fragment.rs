@@ -88,6 +88,10 @@ fn run(
         } else {
             fallback.size
         };
+        // An empty sample is no audio packet: a broken fragment.
+        if size == 0 {
+            return None;
+        }
         out.push(Sample {
             offset,
             size,

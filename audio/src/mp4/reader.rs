@@ -64,20 +64,23 @@ impl<'s> Mp4Reader<'s> {
         }
         let params = codec_params(kind, &payload, timescale)?;
         let base = TimeBase::try_from_recip(timescale).ok_or("a track timescale of 0")?;
-        let frames: u64 = table.deltas.iter().map(|&d| u64::from(d)).sum();
         let mut track = Track::new(0);
         track
             .with_codec_params(CodecParameters::Audio(params))
-            .with_time_base(base)
-            .with_num_frames(frames);
+            .with_time_base(base);
+        // A fragmented file's length is in its fragments, not its index.
+        if fragments.is_none() {
+            track.with_num_frames(table.deltas.iter().map(|&d| u64::from(d)).sum());
+        }
         let offset = table.chunks.first().map_or(0, |c| c.offset);
         let fragments = fragments.map(|defaults| Fragments {
             track: track_id,
             defaults,
             resume: 0,
             pending: VecDeque::new(),
-            first: table.samples().collect(),
             next: VecDeque::new(),
+            entered: false,
+            in_index: false,
         });
         Ok(Self {
             fragments,
@@ -118,10 +121,12 @@ struct Fragments {
     resume: u64,
     /// The samples of the media data box being read.
     pending: VecDeque<Sample>,
-    /// The samples the index lists, which lie in the first media data box.
-    first: VecDeque<Sample>,
-    /// The samples of the last fragment read, for the media data box after it.
+    /// The samples of the fragments read since, for the media data box after them.
     next: VecDeque<Sample>,
+    /// Whether the first media data box was entered, and whether the samples the index lists
+    /// (which lie in it) are being read.
+    entered: bool,
+    in_index: bool,
 }
 
 /// A top-level box: its type, the length of its header, and its length (`None`: it runs to
@@ -155,6 +160,15 @@ impl Mp4Reader<'_> {
             let Some(walk) = self.fragments.as_mut() else {
                 return Ok(None);
             };
+            if walk.in_index {
+                if let Some(packet) = self.next_indexed()? {
+                    return Ok(Some(packet));
+                }
+                if let Some(walk) = self.fragments.as_mut() {
+                    walk.in_index = false;
+                }
+                continue;
+            }
             if let Some(sample) = walk.pending.pop_front() {
                 return self.read(sample).map(Some);
             }
@@ -163,9 +177,7 @@ impl Mp4Reader<'_> {
                 return Ok(None);
             }
             self.reach(resume)?;
-            let Some(BoxHeader { kind, header, len }) = self.box_header()? else {
-                return Ok(None);
-            };
+            let BoxHeader { kind, header, len } = self.box_header()?;
             let Some(walk) = self.fragments.as_mut() else {
                 return Ok(None);
             };
@@ -181,26 +193,25 @@ impl Mp4Reader<'_> {
                     let samples = super::fragment::samples(&moof, resume, track, defaults)
                         .ok_or(Error::DecodeError("mp4: a broken fragment"))?;
                     if let Some(walk) = self.fragments.as_mut() {
-                        walk.next = samples.into();
+                        walk.next.extend(samples);
                     }
                 }
                 b"mdat" => {
-                    let first = std::mem::take(&mut walk.first);
+                    // The samples the index lists lie in the first media data box.
+                    walk.in_index = !walk.entered;
+                    walk.entered = true;
                     let next = std::mem::take(&mut walk.next);
-                    walk.pending = if first.is_empty() { next } else { first };
+                    walk.pending.extend(next);
                 }
                 _ => {}
             }
         }
     }
 
-    /// The header of the box at the stream's position; `None` at the end of the stream.
-    fn box_header(&mut self) -> Result<Option<BoxHeader>> {
-        let size = match self.source.read_be_u32() {
-            Ok(size) => size,
-            Err(err) if err.kind() == std::io::ErrorKind::UnexpectedEof => return Ok(None),
-            Err(err) => return Err(err.into()),
-        };
+    /// The header of the box at the stream's position (at the end of the stream, the error
+    /// of a read past it, which the decoder takes for the end once the input is complete).
+    fn box_header(&mut self) -> Result<BoxHeader> {
+        let size = self.source.read_be_u32()?;
         let kind = self.source.read_quad_bytes()?;
         let (header, len) = match size {
             0 => (8, None),
@@ -210,7 +221,7 @@ impl Mp4Reader<'_> {
         if len.is_some_and(|len| len < header) {
             return decode_error("mp4: a box shorter than its header");
         }
-        Ok(Some(BoxHeader { kind, header, len }))
+        Ok(BoxHeader { kind, header, len })
     }
 }
 
@@ -240,6 +251,20 @@ impl FormatReader for Mp4Reader<'_> {
         if self.fragments.is_some() {
             return self.next_fragmented();
         }
+        self.next_indexed()
+    }
+
+    fn into_inner<'s>(self: Box<Self>) -> MediaSourceStream<'s>
+    where
+        Self: 's,
+    {
+        self.source
+    }
+}
+
+impl Mp4Reader<'_> {
+    /// The next of the samples the index lists.
+    fn next_indexed(&mut self) -> Result<Option<Packet>> {
         loop {
             let Some(chunk) = self.table.chunks.get(self.chunk) else {
                 return Ok(None);
@@ -266,12 +291,5 @@ impl FormatReader for Mp4Reader<'_> {
             self.offset = self.offset.saturating_add(u64::from(size));
             return self.read(sample).map(Some);
         }
-    }
-
-    fn into_inner<'s>(self: Box<Self>) -> MediaSourceStream<'s>
-    where
-        Self: 's,
-    {
-        self.source
     }
 }
