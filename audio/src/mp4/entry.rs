@@ -1,7 +1,9 @@
 //! What an mp4 sample description (`stsd`'s first entry) says a decoder needs: the codec, its
 //! rate, and its configuration (AAC's AudioSpecificConfig, ALAC's magic cookie, FLAC's
 //! STREAMINFO, Opus's identification header). Layouts from ISO/IEC 14496-12 and -14, Apple's
-//! ALAC and QuickTime descriptions, and the FLAC and Opus mp4 mappings.
+//! ALAC and QuickTime descriptions, and the FLAC and Opus mp4 mappings. PCM in mp4 (`lpcm`,
+//! `sowt`, `twos`), which symphonia's reader also read, is refused with a clear error: no
+//! music file seen here holds it, and a table of one sample a frame is not worth the bytes.
 
 use symphonia::core::audio::{Channels, Position};
 use symphonia::core::codecs::audio::AudioCodecParameters;
