@@ -208,6 +208,12 @@ impl StreamDecoder {
     }
 
     fn start(&self, hint: &Hint) -> Result<Decoding, DecodeError> {
+        let head = self.input.with(|shared| shared.head(MARGIN));
+        if Container::sniff(&head) == Some(Container::Wav) && !crate::sniff::wav_frame_fits(&head) {
+            return Err(DecodeError::Unsupported(
+                "a WAV whose frame (channels × sample size) is impossibly wide".into(),
+            ));
+        }
         let index = self.mp4_index()?;
         let options = MediaSourceStreamOptions::default();
         let stream = MediaSourceStream::new(self.source(), options);

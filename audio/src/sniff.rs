@@ -35,9 +35,55 @@ impl Container {
     }
 }
 
+/// Whether the format chunk of a RIFF WAVE stream starting `head` states a frame that fits in
+/// 16 bits (channels × octets a sample): symphonia's WAV reader multiplies them in 16 bits,
+/// which overflows on a hostile header (found by fuzzing). `true` when no format chunk is in
+/// `head`: the reader then decides.
+pub fn wav_frame_fits(head: &[u8]) -> bool {
+    let le16 = |at: usize| {
+        head.get(at..at + 2)
+            .map(|b| u16::from_le_bytes([b[0], b[1]]))
+    };
+    let le32 = |at: usize| {
+        head.get(at..at + 4)
+            .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+    };
+    let mut at = 12usize;
+    while let (Some(id), Some(len)) = (head.get(at..at + 4), le32(at + 4)) {
+        if id == b"fmt " {
+            let (Some(channels), Some(bits)) = (le16(at + 10), le16(at + 22)) else {
+                return true;
+            };
+            return u32::from(channels) * u32::from(bits / 8) <= u32::from(u16::MAX);
+        }
+        // Chunks are padded to an even length.
+        let len = usize::try_from(len).unwrap_or(usize::MAX);
+        at = at
+            .saturating_add(8)
+            .saturating_add(len)
+            .saturating_add(len & 1);
+    }
+    true
+}
+
 #[cfg(test)]
 mod tests {
-    use super::Container;
+    use super::{Container, wav_frame_fits};
+
+    #[test]
+    fn a_wav_frame_too_wide_for_16_bits_is_told() {
+        let wav = |channels: u16, bits: u16| {
+            let mut head = b"RIFF\x24\0\0\0WAVEfmt \x10\0\0\0\x01\0".to_vec();
+            head.extend(channels.to_le_bytes());
+            head.extend([0; 10]);
+            head.extend(bits.to_le_bytes());
+            head
+        };
+        assert!(wav_frame_fits(&wav(2, 16)));
+        assert!(wav_frame_fits(&wav(8, 32)));
+        assert!(!wav_frame_fits(&wav(u16::MAX, 32)));
+        assert!(wav_frame_fits(b"RIFF\x24\0\0\0WAVE"), "no format chunk yet");
+    }
 
     #[test]
     fn sniffs_the_demo_formats() {
