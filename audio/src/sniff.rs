@@ -1,5 +1,7 @@
 //! Recognising a stream's container from its first bytes.
 
+use tapedeck_media::read::{le16, le32};
+
 /// A container format, as recognised from the first bytes of a file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Container {
@@ -40,14 +42,7 @@ impl Container {
 /// which overflows on a hostile header (found by fuzzing). `true` when no format chunk is in
 /// `head`: the reader then decides.
 pub fn wav_frame_fits(head: &[u8]) -> bool {
-    let le16 = |at: usize| {
-        head.get(at..at + 2)
-            .map(|b| u16::from_le_bytes([b[0], b[1]]))
-    };
-    let le32 = |at: usize| {
-        head.get(at..at + 4)
-            .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-    };
+    let (le16, le32) = (|at| le16(head, at), |at| le32(head, at));
     let mut at = 12usize;
     while let (Some(id), Some(len)) = (head.get(at..at + 4), le32(at + 4)) {
         if id == b"fmt " {

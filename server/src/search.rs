@@ -8,6 +8,7 @@
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use memchr::memmem::Finder;
@@ -279,7 +280,7 @@ struct Helpers(usize);
 impl Helpers {
     /// Up to `wanted` helpers, as many as are free.
     fn take(wanted: usize) -> Self {
-        let most = std::thread::available_parallelism().map_or(1, usize::from);
+        let most = cores();
         let took = HELPING.fetch_update(Ordering::AcqRel, Ordering::Acquire, |helping| {
             Some(helping + wanted.min(most.saturating_sub(helping)))
         });
@@ -294,13 +295,19 @@ impl Drop for Helpers {
     }
 }
 
+/// The cores this process may use, asked once (std reads the affinity mask and the cgroup's
+/// quota from files at every call).
+fn cores() -> usize {
+    static CORES: OnceLock<usize> = OnceLock::new();
+    *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, usize::from))
+}
+
 /// How many parts a search of `n` songs is made in: one a core in a large library.
 fn parts_for(n: usize) -> usize {
-    let cores = std::thread::available_parallelism().map_or(1, usize::from);
     if n < PARTED_FROM {
         1
     } else {
-        cores.clamp(1, MAX_PARTS)
+        cores().clamp(1, MAX_PARTS)
     }
 }
 
@@ -628,7 +635,7 @@ mod tests {
     /// back (no other test takes any: their libraries are small).
     #[test]
     fn helpers_are_bounded_by_the_cores() {
-        let cores = std::thread::available_parallelism().map_or(1, usize::from);
+        let cores = cores();
         let first = Helpers::take(cores + 5);
         assert_eq!(first.0, cores);
         assert_eq!(

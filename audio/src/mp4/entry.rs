@@ -10,7 +10,7 @@ use symphonia::core::codecs::audio::AudioCodecParameters;
 use symphonia::core::codecs::audio::well_known::{
     CODEC_ID_AAC, CODEC_ID_ALAC, CODEC_ID_FLAC, CODEC_ID_MP3, CODEC_ID_OPUS,
 };
-use tapedeck_media::mp4::parse_box;
+use tapedeck_media::mp4::children;
 use tapedeck_media::read::be32;
 
 /// The parameters of the description `kind` (`mp4a`, `alac`, ...) with `payload`, in a track
@@ -142,7 +142,7 @@ fn children_of(payload: &[u8]) -> Option<&[u8]> {
 /// The payload of the box `kind` among `boxes`, or inside a QuickTime `wave` box among them.
 pub fn find<'a>(boxes: &'a [u8], kind: &[u8; 4]) -> Option<&'a [u8]> {
     let mut wave = None;
-    for (found, payload) in walk(boxes) {
+    for (found, payload) in children(boxes) {
         if &found == kind {
             return Some(payload);
         }
@@ -150,20 +150,9 @@ pub fn find<'a>(boxes: &'a [u8], kind: &[u8; 4]) -> Option<&'a [u8]> {
             wave = Some(payload);
         }
     }
-    walk(wave?).find(|(found, _)| found == kind).map(|(_, p)| p)
-}
-
-/// The boxes one after another in `bytes`, as (type, payload), up to the first broken one.
-pub fn walk(bytes: &[u8]) -> impl Iterator<Item = ([u8; 4], &[u8])> {
-    let mut at = 0usize;
-    std::iter::from_fn(move || {
-        let rest = bytes.get(at..)?;
-        let found = parse_box(rest, 0, rest.len() as u64)?;
-        let start = usize::try_from(found.payload).ok()?;
-        let end = usize::try_from(found.end).ok()?;
-        at += end;
-        Some((found.kind, rest.get(start..end)?))
-    })
+    children(wave?)
+        .find(|(found, _)| found == kind)
+        .map(|(_, p)| p)
 }
 
 /// The object type and the decoder specific information (AAC's AudioSpecificConfig) of an

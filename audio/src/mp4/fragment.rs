@@ -1,10 +1,10 @@
 //! A fragment of a fragmented mp4 (`moof`, ISO/IEC 14496-12 8.8): the samples it adds to the
 //! sound track, and where they lie in the file.
 
-use tapedeck_media::mp4::{Defaults, Sample};
+use tapedeck_media::mp4::{Defaults, Sample, children};
 use tapedeck_media::read::{be32, be64};
 
-use super::entry::{find, walk};
+use super::entry::find;
 
 /// Samples one fragment may add at most (an hour of AAC is 170,000).
 const MAX_SAMPLES: usize = 1 << 20;
@@ -13,7 +13,7 @@ const MAX_SAMPLES: usize = 1 << 20;
 /// (`moof` is its payload), in order; `None` when the fragment is broken.
 pub fn samples(moof: &[u8], start: u64, track: u32, defaults: Defaults) -> Option<Vec<Sample>> {
     let mut out = Vec::new();
-    for (_, traf) in walk(moof).filter(|(kind, _)| kind == b"traf") {
+    for (_, traf) in children(moof).filter(|(kind, _)| kind == b"traf") {
         let tfhd = find(traf, b"tfhd")?;
         if be32(tfhd, 4)? != track {
             continue;
@@ -38,7 +38,7 @@ pub fn samples(moof: &[u8], start: u64, track: u32, defaults: Defaults) -> Optio
             fallback.size = be32(tfhd, at)?;
         }
         let mut next = base;
-        for (_, trun) in walk(traf).filter(|(kind, _)| kind == b"trun") {
+        for (_, trun) in children(traf).filter(|(kind, _)| kind == b"trun") {
             next = run(trun, base, next, fallback, &mut out)?;
         }
     }

@@ -88,7 +88,7 @@ impl Trim {
     /// A fragmented file's index does not know its length: only the priming is cut.
     pub fn from_index(moov: &[u8], rate: u32) -> Option<Self> {
         let sound = tapedeck_media::mp4::gapless(moov)?;
-        let fragmented = tapedeck_media::mp4::sound(moov).is_none_or(|s| s.fragments.is_some());
+        let fragmented = tapedeck_media::mp4::child(moov, b"mvex").is_some();
         (sound.timescale == rate).then_some(Self {
             decoded: 0,
             delay: sound.delay,

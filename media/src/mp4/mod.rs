@@ -78,7 +78,7 @@ pub fn audio(file: &(impl ReadAt + ?Sized), size: u64) -> io::Result<Option<(u64
 }
 
 /// The children of a box payload, as (type, payload).
-pub(crate) fn children(payload: &[u8]) -> impl Iterator<Item = ([u8; 4], &[u8])> {
+pub fn children(payload: &[u8]) -> impl Iterator<Item = ([u8; 4], &[u8])> {
     let mut at = 0usize;
     std::iter::from_fn(move || {
         let found = parse_box(payload.get(at..)?, 0, (payload.len() - at) as u64)?;
@@ -91,7 +91,7 @@ pub(crate) fn children(payload: &[u8]) -> impl Iterator<Item = ([u8; 4], &[u8])>
     })
 }
 
-pub(crate) fn child<'a>(payload: &'a [u8], kind: &[u8; 4]) -> Option<&'a [u8]> {
+pub fn child<'a>(payload: &'a [u8], kind: &[u8; 4]) -> Option<&'a [u8]> {
     children(payload).find(|(k, _)| k == kind).map(|(_, p)| p)
 }
 

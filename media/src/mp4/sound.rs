@@ -69,29 +69,3 @@ pub fn sound(moov: &[u8]) -> Option<Sound> {
         fragments,
     })
 }
-
-impl Table {
-    /// Every sample in order (the order of their times).
-    pub fn samples(&self) -> impl Iterator<Item = Sample> + '_ {
-        self.chunks.iter().flat_map(move |c| {
-            let sizes = self
-                .sizes
-                .get(c.first..c.first + c.count)
-                .unwrap_or_default();
-            let deltas = self
-                .deltas
-                .get(c.first..c.first + c.count)
-                .unwrap_or_default();
-            let mut offset = c.offset;
-            sizes.iter().zip(deltas).map(move |(&size, &duration)| {
-                let sample = Sample {
-                    offset,
-                    size,
-                    duration,
-                };
-                offset = offset.saturating_add(u64::from(size));
-                sample
-            })
-        })
-    }
-}
