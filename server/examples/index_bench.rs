@@ -9,7 +9,8 @@
 //!
 //! Measures: a cold start (every file walked, its tags read, the index written) to serving,
 //! and its rate; a warm start (the index read) to serving; the comparison with the disk a warm
-//! start runs in the background; the server's memory once serving; and the `list` and `info`
+//! start runs in the background; the server's memory once serving, and its peak (sampled
+//! every 0.2 s) during the cold start and the comparison; and the `list` and `info`
 //! replies at that size (which is why the page needs the paged commands to come).
 
 use std::io::{BufRead, BufReader};
@@ -131,14 +132,25 @@ impl Server {
 
     /// Seconds from the start to the first log line holding `needle`, and the line.
     fn until(&self, needle: &str) -> (f64, String) {
+        let (seconds, line, _) = self.until_peak(needle);
+        (seconds, line)
+    }
+
+    /// As [`Self::until`], with the highest RSS sampled every 0.2 s meanwhile (MiB).
+    fn until_peak(&self, needle: &str) -> (f64, String, f64) {
+        let deadline = Instant::now() + Duration::from_secs(600);
+        let mut peak = self.rss_mib();
         loop {
-            let line = self
-                .lines
-                .recv_timeout(Duration::from_secs(600))
-                .unwrap_or_else(|_| panic!("no {needle:?} from the server"));
-            if line.contains(needle) {
-                return (self.started.elapsed().as_secs_f64(), line);
+            match self.lines.recv_timeout(Duration::from_millis(200)) {
+                Ok(line) if line.contains(needle) => {
+                    let seconds = self.started.elapsed().as_secs_f64();
+                    return (seconds, line, peak.max(self.rss_mib()));
+                }
+                Ok(_) => {}
+                Err(mpsc::RecvTimeoutError::Timeout) if Instant::now() < deadline => {}
+                Err(_) => panic!("no {needle:?} from the server"),
             }
+            peak = peak.max(self.rss_mib());
         }
     }
 
@@ -230,7 +242,7 @@ fn main() {
     }
 
     let cold = Server::start(&music, &db);
-    let (cold_s, line) = cold.until("addr=");
+    let (cold_s, line, cold_peak) = cold.until_peak("addr=");
     let cold_rss = cold.rss_mib();
     let address = addr(&line);
     let list = reply_len(&address, "list");
@@ -241,7 +253,7 @@ fn main() {
     let warm = Server::start(&music, &db);
     let (warm_s, warm_line) = warm.until("addr=");
     let warm_rss = warm.rss_mib();
-    let (_, compared) = warm.until("the library is as it was");
+    let (_, compared, compare_peak) = warm.until_peak("the library is as it was");
     let (first_search, search_p50, search_max, page_p50) = queries(&addr(&warm_line), n);
     let searched_rss = warm.rss_mib();
     let compare_s: f64 = compared
@@ -258,11 +270,15 @@ fn main() {
 
     println!("{n} songs (hard links in artist/album folders), index {db_mib:.1} MiB");
     println!(
-        "cold start to serving: {cold_s:.2} s ({:.0} files/s), RSS {cold_rss:.0} MiB",
+        "cold start to serving: {cold_s:.2} s ({:.0} files/s), RSS {cold_rss:.0} MiB \
+         (peak {cold_peak:.0} MiB)",
         n as f64 / cold_s
     );
     println!("warm start to serving: {warm_s:.2} s, RSS {warm_rss:.0} MiB");
-    println!("comparison with the disk after the warm start: {compare_s:.2} s (in the background)");
+    println!(
+        "comparison with the disk after the warm start: {compare_s:.2} s (in the background), \
+         peak RSS {compare_peak:.0} MiB"
+    );
     println!(
         "first search {first_search:.0} ms, then p50 {search_p50:.1} ms (max {search_max:.1}); \
          a page of 200 p50 {page_p50:.2} ms; RSS after searching {searched_rss:.0} MiB"
