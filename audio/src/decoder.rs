@@ -2,14 +2,13 @@
 
 use symphonia::core::codecs::audio::{AudioDecoder, AudioDecoderOptions};
 use symphonia::core::errors::Error as SymphoniaError;
-use symphonia::core::formats::probe::Hint;
 use symphonia::core::formats::{FormatOptions, FormatReader, TrackType};
 use symphonia::core::io::{MediaSource, MediaSourceStream, MediaSourceStreamOptions};
-use symphonia::core::meta::MetadataOptions;
+use tapedeck_media::Format;
 
-use crate::Container;
 use crate::error::DecodeError;
 use crate::mp4::{Index, Trim};
+use crate::sniff::{SNIFF_LEN, sniff};
 use crate::source::Input;
 
 /// Bytes that must be buffered beyond what symphonia has read before it may read a packet, so
@@ -54,8 +53,9 @@ pub enum Next {
 }
 
 enum Stage {
-    /// Waiting for enough bytes to recognise the format.
-    Probing(Hint),
+    /// Waiting for enough bytes to recognise the format; the format the file's extension
+    /// names, for a stream whose first bytes say none.
+    Probing(Option<Format>),
     Decoding(Box<Decoding>),
     Ended,
     Failed(DecodeError),
@@ -94,13 +94,9 @@ impl std::fmt::Debug for StreamDecoder {
 impl StreamDecoder {
     /// A decoder for a stream whose file extension, if known, helps recognise the format.
     pub fn new(extension: Option<&str>) -> Self {
-        let mut hint = Hint::new();
-        if let Some(extension) = extension {
-            hint.with_extension(extension);
-        }
         Self {
             input: Input::default(),
-            stage: Stage::Probing(hint),
+            stage: Stage::Probing(extension.and_then(Format::from_extension)),
         }
     }
 
@@ -122,11 +118,11 @@ impl StreamDecoder {
 
     /// Decodes the next piece of audio, if the bytes pushed so far allow it.
     pub fn decode(&mut self) -> Result<Next, DecodeError> {
-        if let Stage::Probing(hint) = &self.stage {
+        if let Stage::Probing(named) = self.stage {
             if !self.ready(self.probe_needs()) {
                 return Ok(Next::NeedMore);
             }
-            self.stage = match self.start(hint) {
+            self.stage = match self.start(named) {
                 Ok(decoding) => Stage::Decoding(Box::new(decoding)),
                 Err(err) => Stage::Failed(err),
             };
@@ -156,8 +152,8 @@ impl StreamDecoder {
     /// when the index comes last (see [`Self::source`]).
     fn probe_needs(&self) -> usize {
         self.input.with(|shared| {
-            let head = shared.head(Container::SNIFF_LEN);
-            if Container::sniff(&head) == Some(Container::Mp4) {
+            let head = shared.head(SNIFF_LEN);
+            if sniff(&head) == Some(Format::Mp4) {
                 return match crate::mp4::index(&shared.unread) {
                     Index::First(payload) => payload.end.saturating_add(MARGIN),
                     Index::Unknown(need) => need,
@@ -173,8 +169,8 @@ impl StreamDecoder {
     /// error for an mp4 whose index is missing or cut short.
     fn mp4_index(&self) -> Result<Option<Vec<u8>>, DecodeError> {
         self.input.with(|shared| {
-            let head = shared.head(Container::SNIFF_LEN);
-            if Container::sniff(&head) != Some(Container::Mp4) {
+            let head = shared.head(SNIFF_LEN);
+            if sniff(&head) != Some(Format::Mp4) {
                 return Ok(None);
             }
             let payload = match crate::mp4::index(&shared.unread) {
@@ -196,8 +192,8 @@ impl StreamDecoder {
     /// seekable copy of it. Every other stream is read from the growing buffer.
     fn source(&self) -> Box<dyn MediaSource> {
         let whole = self.input.with(|shared| {
-            let head = shared.head(Container::SNIFF_LEN);
-            let late = Container::sniff(&head) == Some(Container::Mp4)
+            let head = shared.head(SNIFF_LEN);
+            let late = sniff(&head) == Some(Format::Mp4)
                 && !matches!(crate::mp4::index(&shared.unread), Index::First(_));
             (shared.finished && late).then(|| shared.unread.drain(..).collect::<Vec<u8>>())
         });
@@ -207,30 +203,18 @@ impl StreamDecoder {
         }
     }
 
-    fn start(&self, hint: &Hint) -> Result<Decoding, DecodeError> {
-        let head = self.input.with(|shared| shared.head(MARGIN));
-        if Container::sniff(&head) == Some(Container::Wav) && !crate::sniff::wav_frame_fits(&head) {
+    fn start(&self, named: Option<Format>) -> Result<Decoding, DecodeError> {
+        let head = self.input.with(skip_id3v2);
+        let format = sniff(&head).or(named).ok_or_else(|| {
+            DecodeError::Unsupported("the stream starts as no format Tapedeck plays".into())
+        })?;
+        if format == Format::Wav && !crate::sniff::wav_frame_fits(&head) {
             return Err(DecodeError::Unsupported(
                 "a WAV whose frame (channels × sample size) is impossibly wide".into(),
             ));
         }
         let index = self.mp4_index()?;
-        let options = MediaSourceStreamOptions::default();
-        let stream = MediaSourceStream::new(self.source(), options);
-        let format: Box<dyn FormatReader> = match &index {
-            // mp4 is read by Tapedeck's own demuxer, from the index read before.
-            Some(moov) => Box::new(
-                crate::mp4::Mp4Reader::new(stream, moov).map_err(DecodeError::Unsupported)?,
-            ),
-            None => symphonia::default::get_probe()
-                .probe(
-                    hint,
-                    stream,
-                    FormatOptions::default(),
-                    MetadataOptions::default(),
-                )
-                .map_err(|err| DecodeError::Unsupported(err.to_string()))?,
-        };
+        let format = self.reader(format, index.as_deref())?;
         let track = format
             .default_track(TrackType::Audio)
             .ok_or_else(|| DecodeError::NoTrack("the container has no audio track".into()))?;
@@ -265,6 +249,63 @@ impl StreamDecoder {
             trim,
         })
     }
+}
+
+impl StreamDecoder {
+    /// The demuxer for a stream in `format`; `moov` is an mp4 stream's index, read before.
+    /// Each reader is named, not probed for: probing would link every reader symphonia has,
+    /// with the tag parsers they call, into the page.
+    fn reader(
+        &self,
+        format: Format,
+        moov: Option<&[u8]>,
+    ) -> Result<Box<dyn FormatReader>, DecodeError> {
+        use symphonia::default::formats as readers;
+        let stream = MediaSourceStream::new(self.source(), MediaSourceStreamOptions::default());
+        let options = FormatOptions::default();
+        let unsupported = |err: SymphoniaError| DecodeError::Unsupported(err.to_string());
+        Ok(match (format, moov) {
+            // mp4 is read by Tapedeck's own demuxer, from the index read before.
+            (Format::Mp4, Some(moov)) => Box::new(
+                crate::mp4::Mp4Reader::new(stream, moov).map_err(DecodeError::Unsupported)?,
+            ),
+            (Format::Mp4, None) => {
+                return Err(DecodeError::Unsupported(
+                    "an mp4 file whose index is missing".into(),
+                ));
+            }
+            (Format::Mp3, _) => {
+                Box::new(readers::MpaReader::try_new(stream, options).map_err(unsupported)?)
+            }
+            (Format::Adts, _) => {
+                Box::new(readers::AdtsReader::try_new(stream, options).map_err(unsupported)?)
+            }
+            (Format::Flac, _) => {
+                Box::new(readers::FlacReader::try_new(stream, options).map_err(unsupported)?)
+            }
+            (Format::Ogg, _) => {
+                Box::new(readers::OggReader::try_new(stream, options).map_err(unsupported)?)
+            }
+            (Format::Wav, _) => {
+                Box::new(readers::WavReader::try_new(stream, options).map_err(unsupported)?)
+            }
+            (Format::Aiff, _) => {
+                Box::new(readers::AiffReader::try_new(stream, options).map_err(unsupported)?)
+            }
+        })
+    }
+}
+
+/// Drops the ID3v2 tags a stream starts with, when each is buffered whole (the decoder waits
+/// for the first before it starts), and gives the first bytes after them.
+fn skip_id3v2(shared: &mut crate::source::Shared) -> Vec<u8> {
+    while let Some(len) = id3v2_len(&shared.head(10)) {
+        if len > shared.unread.len() {
+            break;
+        }
+        shared.unread.drain(..len);
+    }
+    shared.head(MARGIN)
 }
 
 /// A codec's name for people, where an error must say which codec is missing.

@@ -15,4 +15,4 @@ mod source;
 pub use decoder::{Next, Pcm, StreamDecoder, decode_whole};
 pub use error::DecodeError;
 pub use resample::Resampler;
-pub use sniff::Container;
+pub use sniff::sniff;

@@ -159,6 +159,20 @@ fn bad_input_is_a_clear_error_never_a_panic() {
     }
 }
 
+/// Some taggers put an ID3v2 tag before any container: it is skipped, and what follows decides.
+#[test]
+fn an_id3v2_tag_before_any_container_is_skipped() {
+    let mut tag = b"ID3\x04\0\0\0\0\x01\x00".to_vec();
+    tag.extend(b"TIT2\0\0\0\x79\0\0\x03");
+    tag.resize(10 + 128, 0);
+    for name in DEMO {
+        let (bytes, ext) = demo(name);
+        let plain = decode(&bytes, ext.as_deref(), &[1000]).expect(name);
+        let tagged = decode(&[&tag[..], &bytes].concat(), ext.as_deref(), &[1000]);
+        assert!(tagged.expect(name) == plain, "{name}");
+    }
+}
+
 #[test]
 fn a_codec_the_decoder_lacks_is_a_clear_error() {
     let dir = tempfile::tempdir().expect("tempdir");

@@ -70,9 +70,10 @@ fn decode(bytes: &[u8], ext: &str, rate: u32) -> Vec<f32> {
 }
 
 /// Every format Tapedeck plays, with the ffmpeg arguments that make it.
-const FORMATS: [(&str, &[&str]); 8] = [
+const FORMATS: [(&str, &[&str]); 9] = [
     ("song.flac", &["-c:a", "flac"]),
     ("song.wav", &["-c:a", "pcm_s16le"]),
+    ("song.aiff", &["-c:a", "pcm_s16be"]),
     ("song.mp3", &["-c:a", "libmp3lame", "-b:a", "256k"]),
     ("song.ogg", &["-c:a", "libvorbis", "-q:a", "8"]),
     ("song.opus", &["-c:a", "libopus", "-b:a", "192k"]),
