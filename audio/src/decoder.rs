@@ -2,10 +2,14 @@
 
 use symphonia::core::codecs::audio::{AudioDecoder, AudioDecoderOptions};
 use symphonia::core::errors::Error as SymphoniaError;
-use symphonia::core::formats::{FormatOptions, FormatReader, TrackType};
+use symphonia::core::formats::{FormatOptions, FormatReader};
 use symphonia::core::io::{MediaSource, MediaSourceStream, MediaSourceStreamOptions};
 use tapedeck_media::Format;
 
+use crate::demux::flac::Flac;
+use crate::demux::ogg::Ogg;
+use crate::demux::pcm::Riff;
+use crate::demux::{Bytes, Demux, is_not_yet};
 use crate::error::DecodeError;
 use crate::mp4::{Index, Trim};
 use crate::sniff::{SNIFF_LEN, sniff};
@@ -62,9 +66,12 @@ enum Stage {
 }
 
 struct Decoding {
-    format: Box<dyn FormatReader>,
-    decoder: Box<dyn AudioDecoder>,
+    demux: Box<dyn Demux>,
+    /// The decoder, once the demuxer has read the codec's parameters.
+    decoder: Option<Box<dyn AudioDecoder>>,
     track: u32,
+    /// An mp4 stream's index, until the decoder is made.
+    moov: Option<Vec<u8>>,
     /// Undecodable packets in a row.
     bad: u32,
     /// The decoded frames that are sound, where the container says (mp4's AAC priming).
@@ -213,18 +220,36 @@ impl StreamDecoder {
                 "a WAV whose frame (channels × sample size) is impossibly wide".into(),
             ));
         }
-        let index = self.mp4_index()?;
-        let format = self.reader(format, index.as_deref())?;
-        let track = format
-            .default_track(TrackType::Audio)
+        let moov = self.mp4_index()?;
+        let demux = self.reader(format, moov.as_deref())?;
+        Ok(Decoding {
+            demux,
+            decoder: None,
+            track: 0,
+            moov,
+            bad: 0,
+            trim: None,
+        })
+    }
+}
+
+impl Decoding {
+    /// Makes the decoder, once the demuxer knows the codec's parameters: `false` while it
+    /// needs more bytes to know them.
+    fn open(&mut self) -> Result<bool, DecodeError> {
+        if let Err(err) = self.demux.prepare() {
+            return match err {
+                _ if is_not_yet(&err) => Ok(false),
+                SymphoniaError::IoError(_) => Err(DecodeError::Unsupported(
+                    "the stream ends before its codec's header".into(),
+                )),
+                err => Err(DecodeError::Unsupported(err.to_string())),
+            };
+        }
+        let (track, params) = self
+            .demux
+            .track()
             .ok_or_else(|| DecodeError::NoTrack("the container has no audio track".into()))?;
-        let params = track
-            .codec_params
-            .as_ref()
-            .and_then(|p| p.audio())
-            .ok_or_else(|| {
-                DecodeError::NoTrack("the audio track has no codec parameters".into())
-            })?;
         let decoder = crate::opus::codecs()
             .make_audio_decoder(params, &AudioDecoderOptions::default())
             .map_err(|err| {
@@ -234,20 +259,15 @@ impl StreamDecoder {
         // Symphonia reads an mp4 edit list but does not apply it: AAC priming and padding
         // are cut here. (Opus in mp4 trims its pre-skip itself.)
         use symphonia::core::codecs::audio::well_known::{CODEC_ID_AAC, CODEC_ID_ALAC};
-        let trim = match (index, params.sample_rate) {
-            (Some(index), Some(rate)) if [CODEC_ID_AAC, CODEC_ID_ALAC].contains(&params.codec) => {
-                Trim::from_index(&index, rate)
+        self.trim = match (self.moov.take(), params.sample_rate) {
+            (Some(moov), Some(rate)) if [CODEC_ID_AAC, CODEC_ID_ALAC].contains(&params.codec) => {
+                Trim::from_index(&moov, rate)
             }
             _ => None,
         };
-        let track = track.id;
-        Ok(Decoding {
-            format,
-            decoder,
-            track,
-            bad: 0,
-            trim,
-        })
+        self.track = track;
+        self.decoder = Some(decoder);
+        Ok(true)
     }
 }
 
@@ -255,7 +275,24 @@ impl StreamDecoder {
     /// The demuxer for a stream in `format`; `moov` is an mp4 stream's index, read before.
     /// Each reader is named, not probed for: probing would link every reader symphonia has,
     /// with the tag parsers they call, into the page.
-    fn reader(
+    fn reader(&self, format: Format, moov: Option<&[u8]>) -> Result<Box<dyn Demux>, DecodeError> {
+        let bytes = || Bytes::new(self.input.clone());
+        let own: Box<dyn Demux> = match format {
+            Format::Flac => Box::new(Flac::new(bytes())),
+            Format::Ogg => Box::new(Ogg::new(bytes())),
+            Format::Wav => Box::new(Riff::new(bytes(), false)),
+            Format::Aiff => Box::new(Riff::new(bytes(), true)),
+            _ => {
+                return self
+                    .symphonia_reader(format, moov)
+                    .map(|r| Box::new(r) as _);
+            }
+        };
+        Ok(own)
+    }
+
+    /// Symphonia's reader for MPEG audio or ADTS, or the page's mp4 reader.
+    fn symphonia_reader(
         &self,
         format: Format,
         moov: Option<&[u8]>,
@@ -280,18 +317,7 @@ impl StreamDecoder {
             (Format::Adts, _) => {
                 Box::new(readers::AdtsReader::try_new(stream, options).map_err(unsupported)?)
             }
-            (Format::Flac, _) => {
-                Box::new(readers::FlacReader::try_new(stream, options).map_err(unsupported)?)
-            }
-            (Format::Ogg, _) => {
-                Box::new(readers::OggReader::try_new(stream, options).map_err(unsupported)?)
-            }
-            (Format::Wav, _) => {
-                Box::new(readers::WavReader::try_new(stream, options).map_err(unsupported)?)
-            }
-            (Format::Aiff, _) => {
-                Box::new(readers::AiffReader::try_new(stream, options).map_err(unsupported)?)
-            }
+            _ => unreachable!("the page's own demuxers read the other formats"),
         })
     }
 }
@@ -333,9 +359,13 @@ fn decode_next(decoding: &mut Decoding, input: &Input) -> Result<Next, DecodeErr
         if !finished && unread < MARGIN {
             return Ok(Next::NeedMore);
         }
-        let packet = match decoding.format.next_packet() {
+        if decoding.decoder.is_none() && !decoding.open()? {
+            return Ok(Next::NeedMore);
+        }
+        let packet = match decoding.demux.next_packet() {
             Ok(Some(packet)) => packet,
             Ok(None) => return Ok(Next::End),
+            Err(err) if is_not_yet(&err) => return Ok(Next::NeedMore),
             Err(SymphoniaError::IoError(err))
                 if finished && err.kind() == std::io::ErrorKind::UnexpectedEof =>
             {
@@ -350,7 +380,10 @@ fn decode_next(decoding: &mut Decoding, input: &Input) -> Result<Next, DecodeErr
         if packet.track_id != decoding.track {
             continue;
         }
-        match decoding.decoder.decode(&packet) {
+        let Some(decoder) = decoding.decoder.as_mut() else {
+            return Ok(Next::NeedMore);
+        };
+        match decoder.decode(&packet) {
             Ok(buffer) => {
                 decoding.bad = 0;
                 let spec = buffer.spec();
@@ -375,7 +408,10 @@ fn decode_next(decoding: &mut Decoding, input: &Input) -> Result<Next, DecodeErr
                     samples,
                 }));
             }
-            Err(SymphoniaError::DecodeError(_)) => bad_packet(decoding)?,
+            // A packet that ends before its codec's data does is as bad as one that lies.
+            Err(SymphoniaError::DecodeError(_) | SymphoniaError::IoError(_)) => {
+                bad_packet(decoding)?;
+            }
             Err(err) => return Err(DecodeError::Corrupt(err.to_string())),
         }
     }

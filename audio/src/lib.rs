@@ -5,6 +5,7 @@
 #![forbid(unsafe_code)]
 
 mod decoder;
+mod demux;
 mod error;
 mod mp4;
 mod opus;

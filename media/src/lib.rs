@@ -11,10 +11,10 @@
 
 mod adts;
 mod clock;
-mod flac;
+pub mod flac;
 mod mp3;
 pub mod mp4;
-mod ogg;
+pub mod ogg;
 pub mod read;
 mod riff;
 pub mod seek;

@@ -4,7 +4,7 @@
 use std::io;
 
 mod seek;
-mod vorbis;
+pub mod vorbis;
 
 pub use seek::seek;
 
