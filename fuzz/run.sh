@@ -22,6 +22,14 @@ if command -v ffmpeg >/dev/null; then
       > "corpus/decoder/tone-$1-${2//[^a-z]/}.m4a.seed"
     rm "corpus/decoder/tone-$1-${2//[^a-z]/}.m4a.tmp"
   done
+  # And the page's own Ogg, FLAC and AIFF demuxers: Opus and FLAC in Ogg, AIFF-C.
+  for pair in "libopus opus" "flac oga" "pcm_s16le aifc"; do
+    set -- $pair
+    ffmpeg -v error -y -f lavfi -i sine=frequency=440:duration=1 -c:a "$1" \
+      "corpus/decoder/tone.$2"
+    { printf '\x40'; cat "corpus/decoder/tone.$2"; } > "corpus/decoder/tone.$2.seed"
+    rm "corpus/decoder/tone.$2"
+  done
 fi
 # The container parsers start from the same songs, after a format byte and a chunk-size byte.
 mkdir -p corpus/media
@@ -38,5 +46,6 @@ for seed in corpus/decoder/*.m4a.seed; do
 done
 for target in $(cargo +nightly fuzz list); do
   echo "== $target: ${seconds} s"
-  cargo +nightly fuzz run "$target" -- -max_total_time="$seconds" -rss_limit_mb=2048
+  # -O: overflow checks as fuzz/Cargo.toml sets them (Tapedeck's code on, symphonia's off).
+  cargo +nightly fuzz run -O "$target" -- -max_total_time="$seconds" -rss_limit_mb=2048
 done

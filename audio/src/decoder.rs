@@ -215,11 +215,6 @@ impl StreamDecoder {
         let format = sniff(&head).or(named).ok_or_else(|| {
             DecodeError::Unsupported("the stream starts as no format Tapedeck plays".into())
         })?;
-        if format == Format::Wav && !crate::sniff::wav_frame_fits(&head) {
-            return Err(DecodeError::Unsupported(
-                "a WAV whose frame (channels × sample size) is impossibly wide".into(),
-            ));
-        }
         let moov = self.mp4_index()?;
         let demux = self.reader(format, moov.as_deref())?;
         Ok(Decoding {

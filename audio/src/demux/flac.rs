@@ -2,7 +2,8 @@
 //! cover art) are skipped as they arrive, and each frame runs from its header to the next
 //! one's. A header is a sync code whose CRC-8 holds; the next frame's is taken where it
 //! continues the chain of frame numbers, or where the frame before it ends on its CRC-16, so
-//! that a look-alike inside a frame's data is not taken for one.
+//! that a look-alike inside a frame's data is not taken for one. A frame whose CRC-16 fails
+//! is a bad packet: the decoder skips it.
 
 use symphonia::core::audio::Channels;
 use symphonia::core::codecs::audio::AudioCodecParameters;
@@ -130,6 +131,10 @@ impl Flac {
         };
         self.scanned = 0;
         let data = self.bytes.take(end)?;
+        // A damaged frame is dropped, not decoded into noise (or into a decoder's overflow).
+        if end < MIN_FRAME || be16(&data, end - 2) != Some(crc16(&data[..end - 2])) {
+            return decode_error("flac: a frame whose CRC-16 fails");
+        }
         let block = u64::from(header.block_size);
         let ts = if header.variable {
             header.number

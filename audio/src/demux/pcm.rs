@@ -1,5 +1,6 @@
-//! PCM in RIFF WAVE and AIFF (and AIFF-C): the format chunk gives the codec, then the sound
-//! data chunk is cut into packets of whole sample frames. Chunks between them are skipped as
+//! PCM in RIFF WAVE (RF64 too) and AIFF (and AIFF-C): the format chunk gives the codec, then
+//! the sound data chunk is cut into packets of whole sample frames (an RF64 data chunk, whose
+//! 64-bit size is in its `ds64` chunk, runs to the end of the stream). Chunks between them are skipped as
 //! they arrive, however large. Codecs are named as symphonia's readers name them, so that
 //! symphonia's PCM decoder gives the same samples.
 
@@ -15,6 +16,9 @@ use super::{Bytes, Demux, not_yet};
 
 /// Octets of sound data a packet holds at most (whole frames; at least one frame).
 const PACKET: usize = 16 * 1024;
+
+/// The most channels a stream may have: the Web Audio API's limit.
+const MAX_CHANNELS: u16 = 32;
 
 /// Chunks walked at most before the sound data.
 const MAX_CHUNKS: usize = 1024;
@@ -75,7 +79,7 @@ impl Riff {
     fn read_format(&mut self) -> Result<()> {
         let found = self.bytes.look(|b, finished| {
             let magic = match (b.get(..4), b.get(8..12)) {
-                (Some(b"RIFF"), Some(b"WAVE")) => !self.big_endian,
+                (Some(b"RIFF" | b"RF64"), Some(b"WAVE")) => !self.big_endian,
                 (Some(b"FORM"), Some(b"AIFF" | b"AIFC")) => self.big_endian,
                 (Some(_), Some(_)) => false,
                 _ => return Err(not_yet(finished)),
@@ -228,6 +232,9 @@ fn format_of(body: &[u8], big_endian: bool) -> Result<(AudioCodecParameters, usi
     };
     if channels == 0 || rate == 0 {
         return decode_error("a format chunk with no channels or no rate");
+    }
+    if channels > MAX_CHANNELS {
+        return unsupported_error("more channels than a browser plays");
     }
     let width = usize::from(bits.div_ceil(8));
     let frame = match id {
