@@ -15,9 +15,10 @@ use crate::mp4::{Index, Trim};
 use crate::sniff::{SNIFF_LEN, sniff};
 use crate::source::Input;
 
-/// Bytes that must be buffered beyond what symphonia has read before it may read a packet, so
-/// that no read runs dry in the middle of one (symphonia's readers cannot resume a packet cut
-/// short). Measured on the demo library with 1-byte and random chunkings: 8 and 16 KiB make some
+/// Bytes that must be buffered beyond what a symphonia reader (MPEG audio, ADTS, and the page's
+/// mp4 reader, which reads like them) has read before it may read a packet, so that no read
+/// runs dry in the middle of one (they cannot resume a packet cut short; the own demuxers of
+/// `demux/` wait for whole units instead), and before any stream is started. Measured on the demo library with 1-byte and random chunkings: 8 and 16 KiB make some
 /// readers fail mid-stream, 24 and 32 KiB give output identical to whole-file decoding. 32 KiB
 /// keeps a 2x safety factor while letting sound start after about 64 KiB of a stream.
 pub const MARGIN: usize = 32 * 1024;
@@ -351,7 +352,7 @@ fn codec_name(id: symphonia::core::codecs::audio::AudioCodecId) -> String {
 fn decode_next(decoding: &mut Decoding, input: &Input) -> Result<Next, DecodeError> {
     loop {
         let (finished, unread) = input.with(|shared| (shared.finished, shared.unread.len()));
-        if !finished && unread < MARGIN {
+        if !finished && unread < MARGIN && decoding.demux.needs_margin() {
             return Ok(Next::NeedMore);
         }
         if decoding.decoder.is_none() && !decoding.open()? {
@@ -453,9 +454,10 @@ fn bad_packet(decoding: &mut Decoding) -> Result<(), DecodeError> {
     Ok(())
 }
 
-/// The length of an ID3v2 tag (header, body and footer) that `head` starts with.
+/// The length of an ID3v2 tag (header, body and footer) that `head` starts with (its first
+/// 10 octets say).
 fn id3v2_len(head: &[u8]) -> Option<usize> {
-    let [b'I', b'D', b'3', _, _, flags, a, b, c, d] = *head else {
+    let [b'I', b'D', b'3', _, _, flags, a, b, c, d, ..] = *head else {
         return None;
     };
     if [a, b, c, d].iter().any(|x| x & 0x80 != 0) {

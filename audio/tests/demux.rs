@@ -76,6 +76,7 @@ fn every_pcm_layout_decodes_as_ffmpeg_does() {
         ("sowt.aifc", &["-c:a", "pcm_s16le"]),
         ("fl32.aifc", &["-c:a", "pcm_f32be"]),
         ("alaw.aifc", &["-c:a", "pcm_alaw"]),
+        ("raw.aifc", &["-c:a", "pcm_u8"]),
         ("s16.flac", &["-c:a", "flac"]),
         (
             "s24.flac",
@@ -128,6 +129,38 @@ fn chunks_around_the_sound_data_are_not_sound() {
     tagged.extend(b"LIST\x04\0\0\0INFO");
     let want = decode(&plain, "wav", 997).expect("plain");
     assert_eq!(decode(&tagged, "wav", 997).expect("tagged"), want);
+    // RF64 states the data's size in its ds64 chunk (the data chunk's own says "see ds64").
+    let path = encode(
+        dir.path(),
+        "rf64.wav",
+        &["-c:a", "pcm_s16le", "-rf64", "always"],
+    );
+    let mut rf64 = std::fs::read(&path).expect("read");
+    rf64.extend(b"LIST\x04\0\0\0INFO");
+    assert_eq!(decode(&rf64, "wav", 997).expect("rf64"), want);
+}
+
+/// Headers that lie: a chunk claiming 4 GiB before the format, a data chunk before it, a
+/// format chunk cut short, an AIFF whose rate is no number: clear errors, never a panic.
+#[test]
+fn lying_pcm_headers_are_clear_errors() {
+    let riff = |chunks: &[u8]| [&b"RIFF\xff\xff\xff\xffWAVE"[..], chunks].concat();
+    let cases = [
+        riff(b"junk\xf0\xff\xff\xff"),
+        riff(b"data\x04\0\0\0abcd"),
+        riff(b"fmt \x10\0\0\0\x01\0"),
+        riff(b"fmt \x02\0\0\0\x01\0data\x04\0\0\0abcd"),
+        b"FORM\0\0\0\x20AIFFCOMM\0\0\0\x12\0\x01\0\0\0\x10\0\x10\xff\xff\0\0\0\0\0\0\0\0".to_vec(),
+    ];
+    for (i, case) in cases.iter().enumerate() {
+        for ext in ["wav", "aiff"] {
+            let err = decode(case, ext, 7).expect_err("refused");
+            assert!(
+                matches!(err, DecodeError::Unsupported(_) | DecodeError::Corrupt(_)),
+                "{i}: {err}"
+            );
+        }
+    }
 }
 
 /// ID3v1's 128 octets after the last FLAC frame are not part of it; a last frame cut short
@@ -185,6 +218,23 @@ fn a_damaged_ogg_page_is_skipped() {
         damaged < whole && damaged > whole / 3,
         "{damaged} of {whole}"
     );
+}
+
+/// A FLAC frame header damaged (its CRC-8 fails, so it is no header): the frame before it
+/// runs on into the damaged one, fails its CRC-16 and is dropped with it; the stream goes
+/// on from the next header, which continues the numbering a frame later.
+#[test]
+fn a_damaged_flac_frame_header_costs_two_frames() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = encode(dir.path(), "a.flac", &["-c:a", "flac"]);
+    let mut bytes = std::fs::read(path).expect("read");
+    let want = decode(&bytes, "flac", 4096).expect("plain").samples;
+    let header = (bytes.len() / 2..bytes.len())
+        .find(|&at| tapedeck_media::flac::FrameHeader::parse(&bytes[at..]).is_some())
+        .expect("a frame header");
+    bytes[header + 4] ^= 0x01;
+    let got = decode(&bytes, "flac", 4096).expect("damaged").samples;
+    assert_eq!(got.len(), want.len() - 2 * 2 * 4608);
 }
 
 /// A FLAC frame damaged inside (its header whole) fails its CRC-16 and is dropped: the

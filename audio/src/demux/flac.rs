@@ -14,6 +14,7 @@ use symphonia::core::units::{Duration, Timestamp};
 use tapedeck_media::flac::FrameHeader;
 use tapedeck_media::read::be16;
 
+use super::crc::crc16_step;
 use super::{Bytes, Demux, not_yet};
 
 /// The smallest frame: a header, one subframe header and the CRC-16.
@@ -38,8 +39,9 @@ pub struct Flac {
     bytes: Bytes,
     at: At,
     params: Option<AudioCodecParameters>,
-    /// How far the search for the next frame's header has looked, from the buffer's start.
-    scanned: usize,
+    /// STREAMINFO's block size, when every frame but the last has it.
+    fixed_block: Option<u32>,
+    scan: Scan,
 }
 
 impl Flac {
@@ -48,7 +50,8 @@ impl Flac {
             bytes,
             at: At::Start,
             params: None,
-            scanned: 0,
+            fixed_block: None,
+            scan: Scan::default(),
         }
     }
 
@@ -59,24 +62,15 @@ impl Flac {
                 .map(<[u8]>::to_vec)
                 .ok_or_else(|| not_yet(finished))
         })?;
-        if &head[..4] != b"fLaC" || head[4] & 0x7F != 0 || be16(&head, 6) != Some(34) {
+        if &head[..4] != b"fLaC"
+            || head[4] & 0x7F != 0
+            || head[5] != 0
+            || be16(&head, 6) != Some(34)
+        {
             return unsupported_error("flac: no stream info first");
         }
-        let info = &head[8..42];
-        let rate =
-            (u32::from(info[10]) << 12) | (u32::from(info[11]) << 4) | u32::from(info[12] >> 4);
-        let channels = u16::from((info[12] >> 1) & 7) + 1;
-        let bits = (u32::from(info[12] & 1) << 4 | u32::from(info[13] >> 4)) + 1;
-        if rate == 0 {
-            return decode_error("flac: a sample rate of 0");
-        }
-        let mut params = AudioCodecParameters::new();
-        params
-            .for_codec(CODEC_ID_FLAC)
-            .with_sample_rate(rate)
-            .with_bits_per_sample(bits)
-            .with_channels(Channels::Discrete(channels))
-            .with_extra_data(Box::from(info));
+        let (params, fixed_block) = stream_info(&head[8..42])?;
+        self.fixed_block = fixed_block;
         self.bytes.take(42)?;
         self.params = Some(params);
         self.at = if head[4] & 0x80 != 0 {
@@ -97,70 +91,138 @@ impl Flac {
 
     /// The next frame, from the start of the buffer (after any junk before a header).
     fn frame(&mut self) -> Result<Option<Packet>> {
-        let scanned = self.scanned;
+        let scan = self.scan;
         let found = self.bytes.look(|b, finished| {
-            let start = (0..b.len().saturating_sub(1))
-                .find(|&at| FrameHeader::parse(&b[at..]).is_some())
-                .unwrap_or(b.len().saturating_sub(16));
-            let b = &b[start..];
-            let Some(header) = FrameHeader::parse(b) else {
-                return (start, Err(finished));
+            // Junk before the first header is dropped (once: a scan under way starts on one).
+            let start = match scan.next {
+                0 => (0..b.len().saturating_sub(1))
+                    .find(|&at| FrameHeader::parse(&b[at..]).is_some())
+                    .unwrap_or(b.len().saturating_sub(MAX_HEADER)),
+                _ => 0,
             };
-            let from = scanned.saturating_sub(start).max(MIN_FRAME);
-            let end = (from..b.len().saturating_sub(1))
-                .find(|&at| b[at] == 0xFF && next_frame(b, at, &header));
-            match end {
-                Some(end) => (start, Ok((header, end))),
-                None if finished => match last_frame_end(b) {
-                    Some(end) => (start, Ok((header, end))),
-                    None => (start, Err(true)),
+            let b = &b[start..];
+            // Err(None): the end; Err(Some(scan)): not yet, the search so far.
+            let Some(header) = FrameHeader::parse(b) else {
+                return (start, Err((!finished).then_some(Scan::default())));
+            };
+            match scan.search(b, &header, finished) {
+                Ok(found) => (start, Ok((header, found))),
+                Err(_) if finished => match last_frame_end(b) {
+                    Some(end) => (start, Ok((header, (end, true)))),
+                    None => (start, Err(None)),
                 },
-                None => (start, Err(false)),
+                Err(scan) => (start, Err(Some(scan))),
             }
         });
         let (junk, found) = found;
         self.bytes.take(junk)?;
-        let (header, end) = match found {
+        let (header, (end, whole)) = match found {
             Ok(found) => found,
-            Err(true) => return Ok(None),
-            Err(false) => {
-                // A header cut at the end of the buffer is looked at again.
-                self.scanned = self.bytes.look(|b, _| b.len()).saturating_sub(MAX_HEADER);
+            Err(None) => return Ok(None),
+            Err(Some(scan)) => {
+                self.scan = scan;
                 return Err(not_yet(false));
             }
         };
-        self.scanned = 0;
+        self.scan = Scan::default();
         let data = self.bytes.take(end)?;
         // A damaged frame is dropped, not decoded into noise (or into a decoder's overflow).
-        if end < MIN_FRAME || be16(&data, end - 2) != Some(crc16(&data[..end - 2])) {
+        if !whole {
             return decode_error("flac: a frame whose CRC-16 fails");
         }
         let block = u64::from(header.block_size);
         let ts = if header.variable {
             header.number
         } else {
-            header.number.saturating_mul(block)
+            header
+                .number
+                .saturating_mul(u64::from(self.fixed_block.unwrap_or(header.block_size)))
         };
         let pts = Timestamp::new(i64::try_from(ts).unwrap_or(i64::MAX));
         Ok(Some(Packet::new(0, pts, Duration::new(block), data)))
     }
 }
 
-/// Whether a frame header at `at` in `b` starts the frame after the one `b` starts with
-/// (`first`): it continues the numbering, or the bytes before it end on their CRC-16.
-fn next_frame(b: &[u8], at: usize, first: &FrameHeader) -> bool {
-    let Some(next) = FrameHeader::parse(&b[at..]) else {
-        return false;
+/// The decoder's parameters from a STREAMINFO block's payload (34 octets), and the block size
+/// of a stream whose frames all have one (all but the last).
+pub fn stream_info(info: &[u8]) -> Result<(AudioCodecParameters, Option<u32>)> {
+    let Some(info) = info.get(..34) else {
+        return decode_error("flac: a short stream info");
     };
-    if next.variable != first.variable {
-        return false;
+    let rate = (u32::from(info[10]) << 12) | (u32::from(info[11]) << 4) | u32::from(info[12] >> 4);
+    let channels = u16::from((info[12] >> 1) & 7) + 1;
+    let bits = (u32::from(info[12] & 1) << 4 | u32::from(info[13] >> 4)) + 1;
+    if rate == 0 {
+        return decode_error("flac: a sample rate of 0");
     }
+    let mut params = AudioCodecParameters::new();
+    params
+        .for_codec(CODEC_ID_FLAC)
+        .with_sample_rate(rate)
+        .with_bits_per_sample(bits)
+        .with_channels(Channels::Discrete(channels))
+        .with_extra_data(Box::from(info));
+    let (min, max) = (be16(info, 0), be16(info, 2));
+    let fixed = min.filter(|&min| Some(min) == max).map(u32::from);
+    Ok((params, fixed))
+}
+
+/// How far the search for the end of the frame at the start of the buffer has gone.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Scan {
+    /// The next place to look for a header (0: the search has not begun).
+    next: usize,
+    /// The CRC-16 of the frame's first `fed` octets.
+    fed: usize,
+    crc: u16,
+}
+
+impl Scan {
+    /// Looks on through `b`, which starts with the frame `first`, for the next frame's header:
+    /// where the octets before it end on their CRC-16, or where its number follows `first`'s
+    /// (exactly, or a few frames on, past a header too damaged to be found: the frame then
+    /// fails its CRC and is dropped). The frame's length, and whether its CRC holds; else how
+    /// far the search went (a header cut at the end of the buffer is looked at again).
+    fn search(
+        mut self,
+        b: &[u8],
+        first: &FrameHeader,
+        finished: bool,
+    ) -> std::result::Result<(usize, bool), Self> {
+        let stop = if finished {
+            b.len()
+        } else {
+            b.len().saturating_sub(MAX_HEADER)
+        };
+        for at in self.next.max(MIN_FRAME)..stop {
+            while self.fed < at - 2 {
+                self.crc = crc16_step(self.crc, b[self.fed]);
+                self.fed += 1;
+            }
+            if b[at] != 0xFF {
+                continue;
+            }
+            let Some(next) = FrameHeader::parse(&b[at..]) else {
+                continue;
+            };
+            let whole = be16(b, at - 2) == Some(self.crc);
+            if next.variable == first.variable && (whole || follows(first, &next)) {
+                return Ok((at, whole));
+            }
+        }
+        self.next = stop.max(MIN_FRAME);
+        Err(self)
+    }
+}
+
+/// Whether frame `next` comes after `first` in the same stream, at most 16 frames on.
+fn follows(first: &FrameHeader, next: &FrameHeader) -> bool {
     let step = if first.variable {
         u64::from(first.block_size)
     } else {
         1
     };
-    next.number == first.number.saturating_add(step) || be16(b, at - 2) == Some(crc16(&b[..at - 2]))
+    next.number > first.number && next.number - first.number <= 16 * step
 }
 
 /// Where the last frame, at the start of `b` (the rest of a complete input), ends on its
@@ -176,21 +238,6 @@ fn last_frame_end(b: &[u8]) -> Option<usize> {
         crc = crc16_step(crc, byte);
     }
     end
-}
-
-/// CRC-16 with polynomial x^16 + x^15 + x^2 + 1, as FLAC frame footers use.
-fn crc16(bytes: &[u8]) -> u16 {
-    bytes.iter().fold(0u16, |crc, &b| crc16_step(crc, b))
-}
-
-fn crc16_step(crc: u16, byte: u8) -> u16 {
-    (0..8).fold(crc ^ u16::from(byte) << 8, |c, _| {
-        if c & 0x8000 != 0 {
-            c << 1 ^ 0x8005
-        } else {
-            c << 1
-        }
-    })
 }
 
 impl Demux for Flac {
@@ -224,13 +271,8 @@ impl Demux for Flac {
 
 #[cfg(test)]
 mod tests {
-    use super::{crc16, last_frame_end};
-
-    #[test]
-    fn crc16_is_flacs() {
-        // The CRC-16/UMTS check value (FLAC's polynomial, no reflection, initial 0).
-        assert_eq!(crc16(b"123456789"), 0xFEE8);
-    }
+    use super::last_frame_end;
+    use crate::demux::crc::crc16;
 
     #[test]
     fn the_last_frame_ends_on_its_crc() {

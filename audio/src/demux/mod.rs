@@ -17,6 +17,7 @@ use symphonia::core::packet::Packet;
 
 use crate::source::Input;
 
+mod crc;
 pub mod flac;
 pub mod ogg;
 pub mod pcm;
@@ -33,6 +34,13 @@ pub trait Demux {
 
     /// The next packet, `None` at the end of the track.
     fn next_packet(&mut self) -> Result<Option<Packet>>;
+
+    /// Whether a packet may only be read while the decoder's `MARGIN` is buffered beyond it
+    /// (symphonia's readers, which cannot resume a packet cut short); the own demuxers wait
+    /// for a whole unit themselves.
+    fn needs_margin(&self) -> bool {
+        false
+    }
 }
 
 impl Demux for Box<dyn FormatReader> {
@@ -47,6 +55,10 @@ impl Demux for Box<dyn FormatReader> {
 
     fn next_packet(&mut self) -> Result<Option<Packet>> {
         FormatReader::next_packet(self.as_mut())
+    }
+
+    fn needs_margin(&self) -> bool {
+        true
     }
 }
 
@@ -89,7 +101,12 @@ impl Bytes {
             if shared.unread.len() < n {
                 return Err(not_yet(shared.finished));
             }
-            Ok(shared.unread.drain(..n).collect())
+            let (front, back) = shared.unread.as_slices();
+            let mut taken = Vec::with_capacity(n);
+            taken.extend_from_slice(&front[..n.min(front.len())]);
+            taken.extend_from_slice(&back[..n - taken.len()]);
+            shared.unread.drain(..n);
+            Ok(taken.into_boxed_slice())
         })
     }
 

@@ -11,6 +11,7 @@ use symphonia::core::packet::Packet;
 use symphonia::core::units::{Duration, Timestamp};
 use tapedeck_media::read::{le32, le64};
 
+use super::crc::crc32;
 use super::xiph::{self, Codec};
 use super::{Bytes, Demux, not_yet};
 use crate::decoder::MAX_BUFFERED;
@@ -173,6 +174,9 @@ impl Ogg {
             match codec.packet(&data) {
                 xiph::Packet::Header(Some(params)) => self.params = Some(params),
                 xiph::Packet::Header(None) => {}
+                xiph::Packet::Audio { .. } if self.params.is_none() => {
+                    return decode_error("ogg: audio before the codec's headers");
+                }
                 xiph::Packet::Audio { dur, discard } => {
                     total = total.saturating_add(dur);
                     discarded = discarded.saturating_add(discard);
@@ -254,20 +258,10 @@ fn packets(page: &Page) -> impl Iterator<Item = (&[u8], bool)> {
     })
 }
 
-/// Whether a whole page's CRC (CRC-32, polynomial 0x04C11DB7, computed with the CRC field
-/// zeroed) holds.
+/// Whether a whole page's CRC (computed with the CRC field zeroed) holds.
 fn crc32_ok(page: &[u8]) -> bool {
-    let step = |crc: u32, b: u8| {
-        (0..8).fold(crc ^ u32::from(b) << 24, |c, _| {
-            if c & 0x8000_0000 != 0 {
-                c << 1 ^ 0x04C1_1DB7
-            } else {
-                c << 1
-            }
-        })
-    };
-    let head = page[..22].iter().chain(&[0; 4]).chain(&page[26..]);
-    head.fold(0, |crc, &b| step(crc, b)) == le32(page, 22).unwrap_or(0)
+    let crc = crc32(crc32(crc32(0, &page[..22]), &[0; 4]), &page[26..]);
+    le32(page, 22) == Some(crc)
 }
 
 impl Demux for Ogg {

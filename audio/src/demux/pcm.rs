@@ -1,7 +1,7 @@
 //! PCM in RIFF WAVE (RF64 too) and AIFF (and AIFF-C): the format chunk gives the codec, then
-//! the sound data chunk is cut into packets of whole sample frames (an RF64 data chunk, whose
-//! 64-bit size is in its `ds64` chunk, runs to the end of the stream). Chunks between them are skipped as
-//! they arrive, however large. Codecs are named as symphonia's readers name them, so that
+//! the sound data chunk is cut into packets of whole sample frames. The chunks before the
+//! format chunk are read whole (they are small in any real file); those after it are skipped
+//! as they arrive, however large. Codecs are named as symphonia's readers name them, so that
 //! symphonia's PCM decoder gives the same samples.
 
 use symphonia::core::audio::Channels;
@@ -10,7 +10,7 @@ use symphonia::core::codecs::audio::{AudioCodecId, AudioCodecParameters};
 use symphonia::core::errors::{Error, Result, decode_error, unsupported_error};
 use symphonia::core::packet::Packet;
 use symphonia::core::units::{Duration, Timestamp};
-use tapedeck_media::read::{be16, be32, le16, le32};
+use tapedeck_media::read::{be16, be32, le16, le32, le64};
 
 use super::{Bytes, Demux, not_yet};
 
@@ -52,6 +52,8 @@ pub struct Riff {
     frame: usize,
     /// Frames read so far.
     ts: u64,
+    /// The data chunk's size from an RF64 file's `ds64` chunk.
+    data_size: Option<u64>,
 }
 
 impl Riff {
@@ -64,6 +66,7 @@ impl Riff {
             params: None,
             frame: 0,
             ts: 0,
+            data_size: None,
         }
     }
 
@@ -75,42 +78,50 @@ impl Riff {
         }
     }
 
-    /// Walks the chunks up to the format chunk, all of it buffered, and reads it.
+    /// Walks the chunks up to the format chunk, all of them buffered, and reads it (and an
+    /// RF64 file's `ds64` chunk before it, with the size of the data chunk).
     fn read_format(&mut self) -> Result<()> {
+        let big = self.big_endian;
         let found = self.bytes.look(|b, finished| {
-            let magic = match (b.get(..4), b.get(8..12)) {
-                (Some(b"RIFF" | b"RF64"), Some(b"WAVE")) => !self.big_endian,
-                (Some(b"FORM"), Some(b"AIFF" | b"AIFC")) => self.big_endian,
-                (Some(_), Some(_)) => false,
+            let aifc = match (b.get(..4), b.get(8..12)) {
+                (Some(b"RIFF" | b"RF64"), Some(b"WAVE")) if !big => false,
+                (Some(b"FORM"), Some(b"AIFF")) if big => false,
+                (Some(b"FORM"), Some(b"AIFC")) if big => true,
+                (Some(_), Some(_)) => {
+                    return unsupported_error("neither a RIFF WAVE nor an AIFF header");
+                }
                 _ => return Err(not_yet(finished)),
             };
-            if !magic {
-                return unsupported_error("neither a RIFF WAVE nor an AIFF header");
-            }
-            let mut at = 12usize;
+            let (mut at, mut ds64) = (12u64, None);
             for _ in 0..MAX_CHUNKS {
-                let (Some(id), Some(len)) = (b.get(at..at + 4), self.len(b, at + 4)) else {
-                    return Err(not_yet(finished));
-                };
-                let len = usize::try_from(len).unwrap_or(usize::MAX);
-                let end = at.saturating_add(8).saturating_add(len);
-                match id {
+                let head = slice(b, at, 8).ok_or_else(|| not_yet(finished))?;
+                let len = u64::from(self.len(head, 4).unwrap_or(0));
+                // At most 1024 chunks of at most 4 GiB each: no overflow.
+                let (body, end) = (at + 8, at + 8 + len + (len & 1));
+                match &head[..4] {
                     b"fmt " | b"COMM" => {
-                        let body = b.get(at + 8..end).ok_or_else(|| not_yet(finished))?;
-                        return Ok((format_of(body, self.big_endian)?, end + (len & 1)));
+                        let body = slice(b, body, len).ok_or_else(|| not_yet(finished))?;
+                        return Ok((format_of(body, big, aifc)?, end, ds64));
+                    }
+                    b"ds64" => {
+                        let sizes = slice(b, body, 16).ok_or_else(|| not_yet(finished))?;
+                        ds64 = le64(sizes, 8);
                     }
                     b"data" | b"SSND" => {
                         return unsupported_error("sound data before its format chunk");
                     }
-                    _ => at = end.saturating_add(len & 1),
+                    _ => {}
                 }
+                at = end;
             }
             unsupported_error("no format chunk among the first chunks")
         });
-        let ((params, frame), end) = found?;
-        self.bytes.take(end)?;
+        let ((params, frame), end, ds64) = found?;
+        self.bytes
+            .take(usize::try_from(end).unwrap_or(usize::MAX))?;
         self.params = Some(params);
         self.frame = frame;
+        self.data_size = ds64;
         self.at = At::Chunks(0);
         Ok(())
     }
@@ -134,6 +145,10 @@ impl Riff {
         self.bytes.take(need)?;
         let len = u64::from(self.len(&head, 4).unwrap_or(0));
         self.at = match &head[..4] {
+            // A stream written to a pipe leaves the size 0 or all ones; RF64 says it in ds64.
+            b"data" if len == u64::from(u32::MAX) && self.data_size.is_some() => {
+                At::Sound(self.data_size.unwrap_or(u64::MAX))
+            }
             b"data" if len == 0 || len == u64::from(u32::MAX) => At::Sound(u64::MAX),
             b"data" => At::Sound(len),
             // The payload starts with an offset to the samples and a block size.
@@ -222,11 +237,17 @@ impl Demux for Riff {
     }
 }
 
-/// The codec parameters a WAV `fmt ` or an AIFF `COMM` chunk's payload states, and the octets
-/// of a sample frame.
-fn format_of(body: &[u8], big_endian: bool) -> Result<(AudioCodecParameters, usize)> {
+/// `len` octets of `b` from `at`, if they are there.
+fn slice(b: &[u8], at: u64, len: u64) -> Option<&[u8]> {
+    let (at, len) = (usize::try_from(at).ok()?, usize::try_from(len).ok()?);
+    b.get(at..at.checked_add(len)?)
+}
+
+/// The codec parameters a WAV `fmt ` or an AIFF `COMM` chunk's payload states (`aifc`: one
+/// that names its compression), and the octets of a sample frame.
+fn format_of(body: &[u8], big_endian: bool, aifc: bool) -> Result<(AudioCodecParameters, usize)> {
     let (id, channels, rate, bits, valid) = if big_endian {
-        aiff_format(body)?
+        aiff_format(body, aifc)?
     } else {
         wav_format(body)?
     };
@@ -268,8 +289,11 @@ fn wav_format(body: &[u8]) -> Result<Format> {
         // which starts with the format tag it stands for.
         valid = field(18)?;
         tag = field(24)?;
-        if valid == 0 || valid > bits {
+        if valid > bits {
             return decode_error("wav: more valid bits than bits");
+        }
+        if valid == 0 {
+            valid = bits;
         }
     }
     let int = |id| Ok((id, channels, rate, bits, Some(valid)));
@@ -280,14 +304,14 @@ fn wav_format(body: &[u8]) -> Result<Format> {
         (1, 32) => int(codec::CODEC_ID_PCM_S32LE),
         (3, 32) => Ok((codec::CODEC_ID_PCM_F32LE, channels, rate, bits, None)),
         (3, 64) => Ok((codec::CODEC_ID_PCM_F64LE, channels, rate, bits, None)),
-        (6, 8) => Ok((codec::CODEC_ID_PCM_ALAW, channels, rate, bits, None)),
-        (7, 8) => Ok((codec::CODEC_ID_PCM_MULAW, channels, rate, bits, None)),
-        (tag, bits) => Err(Error::Unsupported(unsupported_wav(tag, bits))),
+        (6, _) => Ok((codec::CODEC_ID_PCM_ALAW, channels, rate, 8, None)),
+        (7, _) => Ok((codec::CODEC_ID_PCM_MULAW, channels, rate, 8, None)),
+        (tag, _) => Err(Error::Unsupported(unsupported_wav(tag))),
     }
 }
 
 /// Why a WAV format is refused, for the error a listener sees.
-fn unsupported_wav(tag: u16, _bits: u16) -> &'static str {
+fn unsupported_wav(tag: u16) -> &'static str {
     match tag {
         2 | 0x11 => "wav: ADPCM, which this player does not decode",
         1 | 3 => "wav: PCM of a sample size this player does not decode",
@@ -295,29 +319,34 @@ fn unsupported_wav(tag: u16, _bits: u16) -> &'static str {
     }
 }
 
-fn aiff_format(body: &[u8]) -> Result<Format> {
+fn aiff_format(body: &[u8], aifc: bool) -> Result<Format> {
     let short = || Error::DecodeError("aiff: a short COMM chunk");
     let (channels, bits) = (
         be16(body, 0).ok_or_else(short)?,
         be16(body, 6).ok_or_else(short)?,
     );
     let rate = extended_rate(body.get(8..18).ok_or_else(short)?);
-    // AIFF-C names its compression after the rate; plain AIFF is big-endian integers.
-    let compression = body.get(18..22).unwrap_or(b"NONE");
+    // AIFF-C names its compression after the rate (in either case); AIFF is big-endian
+    // integers, their bits left-justified in whole octets.
+    let compression = match body.get(18..22) {
+        Some(name) if aifc => name.to_ascii_uppercase(),
+        _ => b"NONE".to_vec(),
+    };
     let int = |id| Ok((id, channels, rate, bits, Some(bits)));
-    let width = bits.div_ceil(8);
-    match (compression, width) {
-        (b"NONE" | b"twos", 1) | (b"raw ", 1) => int(codec::CODEC_ID_PCM_S8),
-        (b"NONE" | b"twos", 2) => int(codec::CODEC_ID_PCM_S16BE),
-        (b"NONE" | b"twos", 3) => int(codec::CODEC_ID_PCM_S24BE),
-        (b"NONE" | b"twos", 4) => int(codec::CODEC_ID_PCM_S32BE),
-        (b"sowt", 2) => int(codec::CODEC_ID_PCM_S16LE),
-        (b"sowt", 3) => int(codec::CODEC_ID_PCM_S24LE),
-        (b"sowt", 4) => int(codec::CODEC_ID_PCM_S32LE),
-        (b"fl32" | b"FL32", _) => Ok((codec::CODEC_ID_PCM_F32BE, channels, rate, 32, None)),
-        (b"fl64" | b"FL64", _) => Ok((codec::CODEC_ID_PCM_F64BE, channels, rate, 64, None)),
-        (b"alaw" | b"ALAW", _) => Ok((codec::CODEC_ID_PCM_ALAW, channels, rate, 8, None)),
-        (b"ulaw" | b"ULAW", _) => Ok((codec::CODEC_ID_PCM_MULAW, channels, rate, 8, None)),
+    let float = |id, bits| Ok((id, channels, rate, bits, None));
+    match (&compression[..], bits.div_ceil(8)) {
+        (b"NONE" | b"TWOS", 1) => int(codec::CODEC_ID_PCM_S8),
+        (b"NONE" | b"TWOS", 2) => int(codec::CODEC_ID_PCM_S16BE),
+        (b"NONE" | b"TWOS" | b"IN24", 3) => int(codec::CODEC_ID_PCM_S24BE),
+        (b"NONE" | b"TWOS" | b"IN32", 4) => int(codec::CODEC_ID_PCM_S32BE),
+        (b"RAW ", 1) => int(codec::CODEC_ID_PCM_U8),
+        (b"SOWT", 2) => int(codec::CODEC_ID_PCM_S16LE),
+        (b"SOWT", 3) => int(codec::CODEC_ID_PCM_S24LE),
+        (b"SOWT" | b"23NI", 4) => int(codec::CODEC_ID_PCM_S32LE),
+        (b"FL32", _) => float(codec::CODEC_ID_PCM_F32BE, 32),
+        (b"FL64", _) => float(codec::CODEC_ID_PCM_F64BE, 64),
+        (b"ALAW", _) => float(codec::CODEC_ID_PCM_ALAW, 8),
+        (b"ULAW", _) => float(codec::CODEC_ID_PCM_MULAW, 8),
         _ => unsupported_error("aiff: a compression this player does not decode"),
     }
 }

@@ -6,7 +6,7 @@
 
 use symphonia::core::audio::Channels;
 use symphonia::core::codecs::audio::AudioCodecParameters;
-use symphonia::core::codecs::audio::well_known::{CODEC_ID_FLAC, CODEC_ID_OPUS, CODEC_ID_VORBIS};
+use symphonia::core::codecs::audio::well_known::{CODEC_ID_OPUS, CODEC_ID_VORBIS};
 use tapedeck_media::flac::FrameHeader;
 use tapedeck_media::ogg::vorbis::Blocks;
 use tapedeck_media::read::le32;
@@ -14,8 +14,10 @@ use tapedeck_media::read::le32;
 /// A logical stream's codec, and where in its headers it is.
 pub enum Codec {
     Vorbis {
-        /// The identification header, until the setup header comes.
+        /// The identification header.
         ident: Vec<u8>,
+        /// Whether the setup header has come, and the block sizes it gives.
+        setup: bool,
         blocks: Option<Blocks>,
         /// The block size of the audio packet before.
         before: Option<u32>,
@@ -29,7 +31,8 @@ pub enum Codec {
 
 /// What a packet is.
 pub enum Packet {
-    /// A header; the codec parameters when it completes them.
+    /// A header, with the codec parameters when it completes them; or an empty packet, which
+    /// is dropped as symphonia drops it.
     Header(Option<AudioCodecParameters>),
     /// Audio: the samples it spans, and how many of them to drop first.
     Audio { dur: u64, discard: u64 },
@@ -38,21 +41,17 @@ pub enum Packet {
 impl Codec {
     /// The codec a logical stream's first packet names, and the parameters it completes.
     pub fn identify(packet: &[u8]) -> Option<(Self, Option<AudioCodecParameters>)> {
-        let mut params = AudioCodecParameters::new();
         if packet.len() == 30 && packet.starts_with(b"\x01vorbis") {
-            let rate = le32(packet, 12).filter(|&r| r > 0)?;
-            params
-                .for_codec(CODEC_ID_VORBIS)
-                .with_sample_rate(rate)
-                .with_channels(Channels::Discrete(u16::from(packet[11])));
-            let ident = packet.to_vec();
+            le32(packet, 12).filter(|&r| r > 0)?;
             let codec = Self::Vorbis {
-                ident,
+                ident: packet.to_vec(),
+                setup: false,
                 blocks: None,
                 before: None,
             };
             return Some((codec, None));
         }
+        let mut params = AudioCodecParameters::new();
         if packet.len() >= 19 && packet.starts_with(b"OpusHead") {
             params
                 .for_codec(CODEC_ID_OPUS)
@@ -63,40 +62,38 @@ impl Codec {
         }
         // 0x7F "FLAC", mapping version 1, a header count, "fLaC" and the STREAMINFO block.
         if packet.len() == 51 && packet.starts_with(b"\x7fFLAC\x01") && &packet[9..13] == b"fLaC" {
-            let info = &packet[17..51];
-            let rate =
-                (u32::from(info[10]) << 12) | (u32::from(info[11]) << 4) | u32::from(info[12] >> 4);
-            let channels = u16::from((info[12] >> 1) & 7) + 1;
-            let bits = (u32::from(info[12] & 1) << 4 | u32::from(info[13] >> 4)) + 1;
-            params
-                .for_codec(CODEC_ID_FLAC)
-                .with_sample_rate(rate)
-                .with_bits_per_sample(bits)
-                .with_channels(Channels::Discrete(channels))
-                .with_extra_data(Box::from(info));
-            return (rate > 0).then_some((Self::Flac, Some(params)));
+            let (params, _) = super::flac::stream_info(&packet[17..]).ok()?;
+            return Some((Self::Flac, Some(params)));
         }
         None
     }
 
     /// What the next packet of the stream is.
     pub fn packet(&mut self, packet: &[u8]) -> Packet {
-        let first = packet.first().copied().unwrap_or(0);
+        let Some(&first) = packet.first() else {
+            return Packet::Header(None);
+        };
         match self {
-            Self::Vorbis { ident, blocks, .. } if first & 1 == 1 => {
-                if first != 5 || blocks.is_some() {
+            Self::Vorbis {
+                ident,
+                setup,
+                blocks,
+                ..
+            } if first & 1 == 1 => {
+                if first != 5 || *setup {
                     return Packet::Header(None);
                 }
+                // Without block sizes the packets are timed as 0 long, as symphonia times
+                // them; the decoder has the last word on the setup header.
+                *setup = true;
                 *blocks = Blocks::parse(ident, packet);
                 let mut params = AudioCodecParameters::new();
-                let ident = std::mem::take(ident);
-                let (rate, channels) = (le32(&ident, 12).unwrap_or(0), ident[11]);
                 params
                     .for_codec(CODEC_ID_VORBIS)
-                    .with_sample_rate(rate)
-                    .with_channels(Channels::Discrete(u16::from(channels)))
+                    .with_sample_rate(le32(ident, 12).unwrap_or(0))
+                    .with_channels(Channels::Discrete(u16::from(ident[11])))
                     .with_extra_data([&ident[..], packet].concat().into_boxed_slice());
-                Packet::Header(blocks.is_some().then_some(params))
+                Packet::Header(Some(params))
             }
             Self::Vorbis { blocks, before, .. } => {
                 let Some(block) = blocks.as_ref().and_then(|b| b.block(first)) else {
@@ -148,7 +145,30 @@ fn opus_samples(packet: &[u8]) -> u64 {
 
 #[cfg(test)]
 mod tests {
-    use super::opus_samples;
+    use super::{Codec, Packet, opus_samples};
+
+    /// A setup header that does not parse, then another one, then an empty packet: headers
+    /// and nothing else, never a panic (a review found the second setup header panicking).
+    #[test]
+    fn odd_vorbis_headers_are_taken_calmly() {
+        let mut ident = b"\x01vorbis\0\0\0\0\x02\x44\xac\0\0".to_vec();
+        ident.resize(30, 0);
+        let (mut codec, params) = Codec::identify(&ident).expect("vorbis");
+        assert!(params.is_none(), "the setup header completes them");
+        assert!(matches!(
+            codec.packet(b"\x05vorbis\0"),
+            Packet::Header(Some(_))
+        ));
+        assert!(matches!(
+            codec.packet(b"\x05vorbis\0"),
+            Packet::Header(None)
+        ));
+        assert!(matches!(codec.packet(b""), Packet::Header(None)));
+        assert!(matches!(
+            codec.packet(b"\x00"),
+            Packet::Audio { dur: 0, discard: 0 }
+        ));
+    }
 
     #[test]
     fn opus_packet_lengths() {
