@@ -6,7 +6,7 @@ use std::process::Command;
 use proptest::prelude::*;
 use tapedeck_audio::{DecodeError, Next, StreamDecoder};
 use tapedeck_tests::fixtures::demo_music;
-use tapedeck_tests::media::snr;
+use tapedeck_tests::media::{reference_decode, snr};
 
 const DEMO: [&str; 4] = [
     "01 Morning Tape.mp3",
@@ -76,17 +76,7 @@ proptest! {
 
 /// ffmpeg's decode of `path` as interleaved f32.
 fn ffmpeg(path: &Path) -> Vec<f32> {
-    let out = Command::new("ffmpeg")
-        .args(["-v", "error", "-i"])
-        .arg(path)
-        .args(["-f", "f32le", "-"])
-        .output()
-        .expect("ffmpeg runs (Debian package ffmpeg; `cargo xtask test` installs it)");
-    assert!(out.status.success());
-    out.stdout
-        .chunks_exact(4)
-        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-        .collect()
+    reference_decode(path, &[])
 }
 
 #[test]
@@ -196,25 +186,7 @@ fn a_codec_the_decoder_lacks_is_a_clear_error() {
 
 /// ffmpeg's decode of `path` through libopus (not its own Opus decoder), as interleaved f32.
 fn libopus(path: &Path) -> Vec<f32> {
-    let out = Command::new("ffmpeg")
-        .args([
-            "-v",
-            "error",
-            "-c:a",
-            "libopus",
-            "-request_sample_fmt",
-            "flt",
-            "-i",
-        ])
-        .arg(path)
-        .args(["-f", "f32le", "-"])
-        .output()
-        .expect("ffmpeg runs");
-    assert!(out.status.success());
-    out.stdout
-        .chunks_exact(4)
-        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-        .collect()
+    reference_decode(path, &["-c:a", "libopus", "-request_sample_fmt", "flt"])
 }
 
 /// Opus through opus-pure: libopus's samples, the pre-skip and the end trimmed exactly.

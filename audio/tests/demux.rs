@@ -5,24 +5,13 @@
 //! a chained Ogg file, a damaged page) play what can be played.
 
 use std::path::Path;
-use std::process::Command;
 
 use tapedeck_audio::{DecodeError, Pcm, decode_whole};
-use tapedeck_tests::media::{awkward_media, ffmpeg};
+use tapedeck_tests::media::{awkward_media, ffmpeg, reference_decode};
 
 /// ffmpeg's decode of `path` as interleaved f32.
 fn reference(path: &Path) -> Vec<f32> {
-    let out = Command::new("ffmpeg")
-        .args(["-v", "error", "-i"])
-        .arg(path)
-        .args(["-f", "f32le", "-"])
-        .output()
-        .expect("ffmpeg runs (Debian package ffmpeg; `cargo xtask test` installs it)");
-    assert!(out.status.success(), "ffmpeg decodes {}", path.display());
-    out.stdout
-        .chunks_exact(4)
-        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-        .collect()
+    reference_decode(path, &[])
 }
 
 /// 1.5 s of a stereo sweep (three channels with `-ac 3`), encoded with `args` into `name`.

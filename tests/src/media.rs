@@ -238,6 +238,24 @@ pub fn ffmpeg(args: &[&str], out: &Path) {
     assert!(status.success(), "ffmpeg made {}", out.display());
 }
 
+/// ffmpeg's decode of `path` as interleaved f32, with `decoder` options before the input
+/// (`["-c:a", "libopus"]` to decode with libopus rather than ffmpeg's own Opus decoder).
+pub fn reference_decode(path: &Path, decoder: &[&str]) -> Vec<f32> {
+    let out = Command::new("ffmpeg")
+        .args(["-v", "error"])
+        .args(decoder)
+        .arg("-i")
+        .arg(path)
+        .args(["-f", "f32le", "-"])
+        .output()
+        .expect("ffmpeg runs (Debian package ffmpeg; `cargo xtask test` installs it)");
+    assert!(out.status.success(), "ffmpeg decodes {}", path.display());
+    out.stdout
+        .chunks_exact(4)
+        .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+        .collect()
+}
+
 /// One packet of a file's first audio stream, as ffprobe reads it.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Packet {
