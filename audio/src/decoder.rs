@@ -198,7 +198,8 @@ impl StreamDecoder {
     /// without "faststart", and not sent by a Tapedeck server, which moves the index first)
     /// can only be read by seeking: it is decoded once the whole file has arrived, from a
     /// seekable copy of it. Every other stream is read from the growing buffer.
-    fn source(&self) -> Box<dyn MediaSource> {
+    /// The input too, when it is the growing buffer (`None`: the seekable copy).
+    fn source(&self) -> (Box<dyn MediaSource>, Option<Input>) {
         let whole = self.input.with(|shared| {
             let head = shared.head(SNIFF_LEN);
             let late = sniff(&head) == Some(Format::Mp4)
@@ -206,8 +207,8 @@ impl StreamDecoder {
             (shared.finished && late).then(|| shared.unread.drain(..).collect::<Vec<u8>>())
         });
         match whole {
-            Some(bytes) => Box::new(std::io::Cursor::new(bytes)),
-            None => Box::new(self.input.clone()),
+            Some(bytes) => (Box::new(std::io::Cursor::new(bytes)), None),
+            None => (Box::new(self.input.clone()), Some(self.input.clone())),
         }
     }
 
@@ -294,13 +295,15 @@ impl StreamDecoder {
         moov: Option<&[u8]>,
     ) -> Result<Box<dyn FormatReader>, DecodeError> {
         use symphonia::default::formats as readers;
-        let stream = MediaSourceStream::new(self.source(), MediaSourceStreamOptions::default());
+        let (source, input) = self.source();
+        let stream = MediaSourceStream::new(source, MediaSourceStreamOptions::default());
         let options = FormatOptions::default();
         let unsupported = |err: SymphoniaError| DecodeError::Unsupported(err.to_string());
         Ok(match (format, moov) {
             // mp4 is read by Tapedeck's own demuxer, from the index read before.
             (Format::Mp4, Some(moov)) => Box::new(
-                crate::mp4::Mp4Reader::new(stream, moov).map_err(DecodeError::Unsupported)?,
+                crate::mp4::Mp4Reader::new(stream, input, moov)
+                    .map_err(DecodeError::Unsupported)?,
             ),
             (Format::Mp4, None) => {
                 return Err(DecodeError::Unsupported(

@@ -290,6 +290,46 @@ fn box_type_at(bytes: &[u8], kind: &[u8; 4]) -> usize {
     bytes.windows(4).position(|w| w == kind).expect("the box")
 }
 
+/// A music video: video samples far larger than the decoder's margin between the sound's.
+/// Streamed in small chunks, the sound decodes as the whole file does, with the index first
+/// and fragmented (the demuxer used to read past what had come, and call the stream corrupt).
+#[test]
+fn an_mp4_with_video_streams() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for (name, flags) in [
+        ("fast.mp4", "+faststart"),
+        ("fragmented.mp4", "frag_keyframe+empty_moov"),
+    ] {
+        let path = dir.path().join(name);
+        tapedeck_tests::media::ffmpeg(
+            &[
+                "-f",
+                "lavfi",
+                "-i",
+                "nullsrc=s=320x240:d=3,geq=random(1)*255:128:128",
+                "-f",
+                "lavfi",
+                "-i",
+                "sine=d=3",
+                "-c:v",
+                "mpeg4",
+                "-q:v",
+                "1",
+                "-c:a",
+                "aac",
+                "-movflags",
+                flags,
+            ],
+            &path,
+        );
+        let bytes = std::fs::read(&path).expect("read");
+        let whole = decode(&bytes, Some("mp4"), &[bytes.len()]).expect(name);
+        let streamed = decode(&bytes, Some("mp4"), &[4096]).expect(name);
+        assert!(whole.2.len() > 100_000, "{name}");
+        assert!(whole == streamed, "{name}: streamed differs");
+    }
+}
+
 #[test]
 fn a_broken_mp4_index_is_a_clear_error() {
     let dir = tempfile::tempdir().expect("tempdir");

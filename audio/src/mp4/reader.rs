@@ -13,7 +13,7 @@ use symphonia::core::formats::well_known::FORMAT_ID_ISOMP4;
 use symphonia::core::formats::{
     FormatInfo, FormatReader, MediaInfo, SeekMode, SeekTo, SeekedTo, Track,
 };
-use symphonia::core::io::{MediaSource, MediaSourceStream, ReadBytes};
+use symphonia::core::io::{MediaSource, MediaSourceStream, ReadBytes, SeekBuffered};
 use symphonia::core::meta::{Metadata, MetadataLog};
 use symphonia::core::packet::Packet;
 use symphonia::core::units::{Duration, TimeBase, Timestamp};
@@ -21,6 +21,8 @@ use symphonia::core::units::{Duration, TimeBase, Timestamp};
 use tapedeck_media::mp4::{Defaults, Sample, Sound, Table};
 
 use super::entry::codec_params;
+use crate::demux::not_yet;
+use crate::source::Input;
 
 /// A sample larger than this is taken for a broken index (ALAC's largest frames are a few
 /// hundred kilobytes).
@@ -34,6 +36,8 @@ const INFO: FormatInfo = FormatInfo {
 
 pub struct Mp4Reader<'s> {
     source: MediaSourceStream<'s>,
+    /// The input the source reads, for a stream read as it arrives (`None`: a whole file).
+    input: Option<Input>,
     /// How a fragmented file is walked; `None` when the index lists every sample.
     fragments: Option<Fragments>,
     tracks: Vec<Track>,
@@ -51,7 +55,13 @@ pub struct Mp4Reader<'s> {
 impl<'s> Mp4Reader<'s> {
     /// A reader of `source` (the stream from its first octet) whose index is `moov` (its
     /// payload); the error says why the track cannot be read.
-    pub fn new(source: MediaSourceStream<'s>, moov: &[u8]) -> std::result::Result<Self, String> {
+    /// `input` is the buffer `source` reads as it arrives (`None` for a whole file): the reader
+    /// waits ("not yet") for the bytes a step needs instead of reading past what came.
+    pub fn new(
+        source: MediaSourceStream<'s>,
+        input: Option<Input>,
+        moov: &[u8],
+    ) -> std::result::Result<Self, String> {
         let Sound {
             timescale,
             entry: (kind, payload),
@@ -85,6 +95,7 @@ impl<'s> Mp4Reader<'s> {
         Ok(Self {
             fragments,
             source,
+            input,
             media: MediaInfo::from_track(&track),
             tracks: vec![track],
             metadata: MetadataLog::default(),
@@ -96,11 +107,37 @@ impl<'s> Mp4Reader<'s> {
         })
     }
 
-    /// Moves the stream to `offset`: forward by reading past, back only in a seekable source.
+    /// Octets that can be read now: what the source and the input hold (all of a whole file),
+    /// and whether the input is complete.
+    fn available(&self) -> (u64, bool) {
+        let Some(input) = &self.input else {
+            return (u64::MAX, true);
+        };
+        let (unread, finished) = input.with(|shared| (shared.unread.len(), shared.finished));
+        ((self.source.unread_buffer_len() + unread) as u64, finished)
+    }
+
+    /// "Not yet" unless `n` octets can be read now (or the input is complete: a read past its
+    /// end is then the end).
+    fn ensure(&self, n: u64) -> Result<()> {
+        match self.available() {
+            (available, finished) if available < n && !finished => Err(not_yet(false)),
+            _ => Ok(()),
+        }
+    }
+
+    /// Moves the stream to `offset`: forward by reading past (as far as the bytes that came
+    /// allow, then "not yet"), back only in a seekable source.
     fn reach(&mut self, offset: u64) -> Result<()> {
         let at = self.source.pos();
         if offset > at {
-            Ok(self.source.ignore_bytes(offset - at)?)
+            let (available, finished) = self.available();
+            let now = (offset - at).min(available);
+            self.source.ignore_bytes(now)?;
+            if now < offset - at {
+                return Err(not_yet(finished));
+            }
+            Ok(())
         } else if offset < at && self.source.is_seekable() {
             Ok(self.source.seek(SeekFrom::Start(offset)).map(|_| ())?)
         } else if offset < at {
@@ -147,6 +184,7 @@ impl Mp4Reader<'_> {
             return Err(Error::DecodeError("mp4: a sample larger than any codec's"));
         }
         self.reach(sample.offset)?;
+        self.ensure(u64::from(sample.size))?;
         let data = self.source.read_boxed_slice_exact(sample.size as usize)?;
         let ts = Timestamp::new(i64::try_from(self.ts).unwrap_or(i64::MAX));
         self.ts = self.ts.saturating_add(u64::from(sample.duration));
@@ -169,15 +207,31 @@ impl Mp4Reader<'_> {
                 }
                 continue;
             }
-            if let Some(sample) = walk.pending.pop_front() {
-                return self.read(sample).map(Some);
+            if let Some(&sample) = walk.pending.front() {
+                let packet = self.read(sample)?;
+                if let Some(walk) = self.fragments.as_mut() {
+                    walk.pending.pop_front();
+                }
+                return Ok(Some(packet));
             }
             let resume = walk.resume;
             if resume == u64::MAX {
                 return Ok(None);
             }
             self.reach(resume)?;
+            self.ensure(16)?;
             let BoxHeader { kind, header, len } = self.box_header()?;
+            if &kind == b"moof" {
+                let size = len.unwrap_or(u64::MAX).saturating_sub(header);
+                if size > MAX_MOOF {
+                    return decode_error("mp4: a fragment header too large");
+                }
+                // Not all of it yet: the header is read again next time.
+                if let Err(err) = self.ensure(size) {
+                    self.source.seek_buffered_rel(-(header as isize));
+                    return Err(err);
+                }
+            }
             let Some(walk) = self.fragments.as_mut() else {
                 return Ok(None);
             };
@@ -185,9 +239,6 @@ impl Mp4Reader<'_> {
             match &kind {
                 b"moof" => {
                     let size = len.unwrap_or(u64::MAX).saturating_sub(header);
-                    if size > MAX_MOOF {
-                        return decode_error("mp4: a fragment header too large");
-                    }
                     let (track, defaults) = (walk.track, walk.defaults);
                     let moof = self.source.read_boxed_slice_exact(size as usize)?;
                     let samples = super::fragment::samples(&moof, resume, track, defaults)
@@ -287,9 +338,10 @@ impl Mp4Reader<'_> {
                 size,
                 duration,
             };
+            let packet = self.read(sample)?;
             self.sample += 1;
             self.offset = self.offset.saturating_add(u64::from(size));
-            return self.read(sample).map(Some);
+            return Ok(Some(packet));
         }
     }
 }
