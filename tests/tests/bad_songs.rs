@@ -107,8 +107,8 @@ fn every_bad_song_is_survived_and_the_next_click_plays() {
     browser.wait_for("the library", ROWS, |v| v == 9);
 
     let error = survive(&browser, 5, f64::INFINITY);
-    // symphonia refuses the compression as it reads the header: "... compression type not
-    // supported".
+    // The decoder refuses the compression as it reads the header: "... IMA ADPCM (ima4) is
+    // not supported".
     assert!(
         error.contains("not supported"),
         "the error says why: {error}"

@@ -255,7 +255,7 @@ fn format_of(body: &[u8], big_endian: bool, aifc: bool) -> Result<(AudioCodecPar
         return decode_error("a format chunk with no channels or no rate");
     }
     if channels > MAX_CHANNELS {
-        return unsupported_error("more channels than a browser plays");
+        return unsupported_error("more than 32 channels are not supported");
     }
     let width = usize::from(bits.div_ceil(8));
     let frame = match id {
@@ -313,9 +313,9 @@ fn wav_format(body: &[u8]) -> Result<Format> {
 /// Why a WAV format is refused, for the error a listener sees.
 fn unsupported_wav(tag: u16) -> &'static str {
     match tag {
-        2 | 0x11 => "wav: ADPCM, which this player does not decode",
-        1 | 3 => "wav: PCM of a sample size this player does not decode",
-        _ => "wav: a codec this player does not decode",
+        2 | 0x11 => "wav: ADPCM is not supported",
+        1 | 3 => "wav: PCM of this sample size is not supported",
+        _ => "wav: this codec is not supported",
     }
 }
 
@@ -347,7 +347,8 @@ fn aiff_format(body: &[u8], aifc: bool) -> Result<Format> {
         (b"FL64", _) => float(codec::CODEC_ID_PCM_F64BE, 64),
         (b"ALAW", _) => float(codec::CODEC_ID_PCM_ALAW, 8),
         (b"ULAW", _) => float(codec::CODEC_ID_PCM_MULAW, 8),
-        _ => unsupported_error("aiff: a compression this player does not decode"),
+        (b"IMA4", _) => unsupported_error("aiff: IMA ADPCM (ima4) is not supported"),
+        _ => unsupported_error("aiff: this compression is not supported"),
     }
 }
 
