@@ -14,7 +14,7 @@ use symphonia::core::units::{Duration, Timestamp};
 use tapedeck_media::flac::FrameHeader;
 use tapedeck_media::read::be16;
 
-use super::crc::crc16_step;
+use super::crc::{crc16, crc16_step};
 use super::{Bytes, Demux, not_yet};
 
 /// The smallest frame: a header, one subframe header and the CRC-16.
@@ -194,21 +194,22 @@ impl Scan {
         } else {
             b.len().saturating_sub(MAX_HEADER)
         };
-        for at in self.next.max(MIN_FRAME)..stop {
-            while self.fed < at - 2 {
-                self.crc = crc16_step(self.crc, b[self.fed]);
-                self.fed += 1;
+        let mut at = self.next.max(MIN_FRAME);
+        // From one sync byte to the next, the CRC taken over the octets between in one go.
+        while let Some(found) = b
+            .get(at..stop)
+            .and_then(|rest| rest.iter().position(|&x| x == 0xFF))
+        {
+            at += found;
+            self.crc = crc16(self.crc, &b[self.fed..at - 2]);
+            self.fed = at - 2;
+            if let Some(next) = FrameHeader::parse(&b[at..]) {
+                let whole = be16(b, at - 2) == Some(self.crc);
+                if next.variable == first.variable && (whole || follows(first, &next)) {
+                    return Ok((at, whole));
+                }
             }
-            if b[at] != 0xFF {
-                continue;
-            }
-            let Some(next) = FrameHeader::parse(&b[at..]) else {
-                continue;
-            };
-            let whole = be16(b, at - 2) == Some(self.crc);
-            if next.variable == first.variable && (whole || follows(first, &next)) {
-                return Ok((at, whole));
-            }
+            at += 1;
         }
         self.next = stop.max(MIN_FRAME);
         Err(self)
@@ -277,7 +278,7 @@ mod tests {
     #[test]
     fn the_last_frame_ends_on_its_crc() {
         let mut frame = b"\xff\xf8 a frame's bytes".to_vec();
-        frame.extend(crc16(&frame).to_be_bytes());
+        frame.extend(crc16(0, &frame).to_be_bytes());
         let n = frame.len();
         assert_eq!(last_frame_end(&frame), Some(n));
         let tagged = [&frame[..], b"TAG and some junk after"].concat();
