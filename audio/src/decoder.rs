@@ -1,6 +1,6 @@
 //! The push-style streaming decoder: bytes in as they arrive, PCM out as soon as possible.
 
-use symphonia::core::codecs::audio::{AudioDecoder, AudioDecoderOptions};
+use symphonia::core::codecs::audio::{AudioCodecParameters, AudioDecoder, AudioDecoderOptions};
 use symphonia::core::errors::Error as SymphoniaError;
 use symphonia::core::formats::{FormatOptions, FormatReader};
 use symphonia::core::io::{MediaSource, MediaSourceStream, MediaSourceStreamOptions};
@@ -247,6 +247,7 @@ impl Decoding {
             .demux
             .track()
             .ok_or_else(|| DecodeError::NoTrack("the container has no audio track".into()))?;
+        no_channels_refused(params)?;
         let decoder = crate::opus::codecs()
             .make_audio_decoder(params, &AudioDecoderOptions::default())
             .map_err(|err| {
@@ -331,6 +332,18 @@ fn skip_id3v2(shared: &mut crate::source::Shared) -> Vec<u8> {
         shared.unread.drain(..len);
     }
     shared.head(MARGIN)
+}
+
+/// A track whose container states no channels is refused before a decoder is made: symphonia's
+/// audio buffer divides by the channel count (found by fuzzing, through AAC in mp4 without a
+/// configuration: a panic in the page's build too).
+fn no_channels_refused(params: &AudioCodecParameters) -> Result<(), DecodeError> {
+    match &params.channels {
+        Some(channels) if channels.count() == 0 => Err(DecodeError::NoTrack(
+            "the container says the track has no channels".into(),
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// A codec's name for people, where an error must say which codec is missing.
@@ -474,7 +487,19 @@ fn id3v2_len(head: &[u8]) -> Option<usize> {
 
 #[cfg(test)]
 mod tests {
-    use super::id3v2_len;
+    use super::{id3v2_len, no_channels_refused};
+    use symphonia::core::audio::Channels;
+    use symphonia::core::codecs::audio::AudioCodecParameters;
+
+    #[test]
+    fn a_track_of_no_channels_is_refused() {
+        let mut params = AudioCodecParameters::new();
+        assert!(no_channels_refused(&params).is_ok(), "the codec may know");
+        params.with_channels(Channels::Discrete(0));
+        assert!(no_channels_refused(&params).is_err());
+        params.with_channels(Channels::Discrete(2));
+        assert!(no_channels_refused(&params).is_ok());
+    }
 
     #[test]
     fn reads_id3v2_sizes() {
