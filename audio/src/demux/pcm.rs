@@ -327,7 +327,8 @@ fn aiff_format(body: &[u8], aifc: bool) -> Result<Format> {
     );
     let rate = extended_rate(body.get(8..18).ok_or_else(short)?);
     // AIFF-C names its compression after the rate (in either case); AIFF is big-endian
-    // integers, their bits left-justified in whole octets.
+    // integers, their bits left-justified in whole octets. (Symphonia read `sowt` at 16 bits
+    // only; it is read at 24 and 32 too.)
     let compression = match body.get(18..22) {
         Some(name) if aifc => name.to_ascii_uppercase(),
         _ => b"NONE".to_vec(),

@@ -135,6 +135,8 @@ fn opus_samples(packet: &[u8]) -> u64 {
         12..=15 => [4, 8][usize::from(config % 2)],
         _ => [1, 2, 4, 8][usize::from(config % 4)],
     };
+    // Code 3 counts its frames in the next octet's low 6 bits (symphonia reads 5, which
+    // differs only for packets of 32 frames or more).
     let frames = match toc & 3 {
         0 => 1,
         1 | 2 => 2,
