@@ -18,8 +18,9 @@ use crate::source::Input;
 /// Bytes that must be buffered beyond what a symphonia reader (MPEG audio, ADTS, and the page's
 /// mp4 reader, which reads like them) has read before it may read a packet, so that no read
 /// runs dry in the middle of one (they cannot resume a packet cut short; the own demuxers of
-/// `demux/` wait for whole units instead), and before any stream is started. Measured on the demo library with 1-byte and random chunkings: 8 and 16 KiB make some
-/// readers fail mid-stream, 24 and 32 KiB give output identical to whole-file decoding. 32 KiB
+/// `demux/` wait for whole units instead), and before any stream is started. Measured on the
+/// demo library with 1-byte and random chunkings: 8 and 16 KiB make some readers fail
+/// mid-stream, 24 and 32 KiB give output identical to whole-file decoding. 32 KiB
 /// keeps a 2x safety factor while letting sound start after about 64 KiB of a stream.
 pub const MARGIN: usize = 32 * 1024;
 
@@ -173,14 +174,10 @@ impl StreamDecoder {
     }
 
     /// The payload of an mp4 stream's index (first in the stream, or anywhere in a whole
-    /// file), read before the demuxer reads the stream; `None` for other containers, an
-    /// error for an mp4 whose index is missing or cut short.
-    fn mp4_index(&self) -> Result<Option<Vec<u8>>, DecodeError> {
+    /// file), read before the demuxer reads the stream; an error for an index missing or cut
+    /// short.
+    fn mp4_index(&self) -> Result<Vec<u8>, DecodeError> {
         self.input.with(|shared| {
-            let head = shared.head(SNIFF_LEN);
-            if sniff(&head) != Some(Format::Mp4) {
-                return Ok(None);
-            }
             let payload = match crate::mp4::index(&shared.unread) {
                 Index::First(payload) => Some(payload),
                 _ if shared.finished => crate::mp4::index_anywhere(&shared.unread),
@@ -190,7 +187,7 @@ impl StreamDecoder {
             let whole = whole.ok_or_else(|| {
                 DecodeError::Unsupported("an mp4 file whose index is missing or cut short".into())
             })?;
-            Ok(Some(shared.unread.range(whole).copied().collect()))
+            Ok(shared.unread.range(whole).copied().collect())
         })
     }
 
@@ -199,10 +196,9 @@ impl StreamDecoder {
     /// can only be read by seeking: it is decoded once the whole file has arrived, from a
     /// seekable copy of it. Every other stream is read from the growing buffer.
     /// The input too, when it is the growing buffer (`None`: the seekable copy).
-    fn source(&self) -> (Box<dyn MediaSource>, Option<Input>) {
+    fn source(&self, format: Format) -> (Box<dyn MediaSource>, Option<Input>) {
         let whole = self.input.with(|shared| {
-            let head = shared.head(SNIFF_LEN);
-            let late = sniff(&head) == Some(Format::Mp4)
+            let late = format == Format::Mp4
                 && !matches!(crate::mp4::index(&shared.unread), Index::First(_));
             (shared.finished && late).then(|| shared.unread.drain(..).collect::<Vec<u8>>())
         });
@@ -217,7 +213,10 @@ impl StreamDecoder {
         let format = sniff(&head).or(named).ok_or_else(|| {
             DecodeError::Unsupported("the stream starts as no format Tapedeck plays".into())
         })?;
-        let moov = self.mp4_index()?;
+        let moov = match format {
+            Format::Mp4 => Some(self.mp4_index()?),
+            _ => None,
+        };
         let demux = self.reader(format, moov.as_deref())?;
         Ok(Decoding {
             demux,
@@ -296,7 +295,7 @@ impl StreamDecoder {
         moov: Option<&[u8]>,
     ) -> Result<Box<dyn FormatReader>, DecodeError> {
         use symphonia::default::formats as readers;
-        let (source, input) = self.source();
+        let (source, input) = self.source(format);
         let stream = MediaSourceStream::new(source, MediaSourceStreamOptions::default());
         let options = FormatOptions::default();
         let unsupported = |err: SymphoniaError| DecodeError::Unsupported(err.to_string());

@@ -95,6 +95,12 @@ impl Bytes {
         })
     }
 
+    /// How many bytes are buffered, and whether the input is complete (without making the
+    /// buffer contiguous, as [`Self::look`] does).
+    pub fn buffered(&self) -> (usize, bool) {
+        self.0.with(|shared| (shared.unread.len(), shared.finished))
+    }
+
     /// The first `n` unread bytes, taken, once all are buffered.
     pub fn take(&self, n: usize) -> Result<Box<[u8]>> {
         self.0.with(|shared| {
@@ -127,6 +133,6 @@ impl Bytes {
         if *left == 0 {
             return Ok(());
         }
-        Err(not_yet(self.look(|_, finished| finished)))
+        Err(not_yet(self.buffered().1))
     }
 }

@@ -29,9 +29,18 @@ struct Page {
     granule: u64,
     serial: u32,
     sequence: u32,
-    /// The segment table, then the body.
-    lacing: Vec<u8>,
-    body: Vec<u8>,
+    /// The page's octets: the header, the segment table, then the body.
+    bytes: Box<[u8]>,
+}
+
+impl Page {
+    fn lacing(&self) -> &[u8] {
+        &self.bytes[FIXED..FIXED + usize::from(self.bytes[26])]
+    }
+
+    fn body(&self) -> &[u8] {
+        &self.bytes[FIXED + usize::from(self.bytes[26])..]
+    }
 }
 
 /// An Ogg demuxer.
@@ -93,10 +102,9 @@ impl Ogg {
             self.bytes.skip(skip as u64);
             match found {
                 Ok(Some(len)) => {
-                    let page = self.bytes.take(len)?;
-                    return Ok(Some(parse(&page)));
+                    return Ok(Some(parse(self.bytes.take(len)?)));
                 }
-                Ok(None) if self.bytes.look(|b, finished| finished && b.len() < FIXED) => {
+                Ok(None) if matches!(self.bytes.buffered(), (n, true) if n < FIXED) => {
                     return Ok(None);
                 }
                 Ok(None) => {}
@@ -157,7 +165,6 @@ impl Ogg {
         if continued && self.partial.is_empty() {
             packets.next();
         }
-        let (mut total, mut discarded) = (0u64, 0u64);
         let mut added = Vec::new();
         for (data, complete) in packets {
             if self.partial.len() + data.len() > MAX_BUFFERED {
@@ -177,24 +184,24 @@ impl Ogg {
                 xiph::Packet::Audio { .. } if self.params.is_none() => {
                     return decode_error("ogg: audio before the codec's headers");
                 }
-                xiph::Packet::Audio { dur, discard } => {
-                    total = total.saturating_add(dur);
-                    discarded = discarded.saturating_add(discard);
-                    added.push((data, dur, discard));
-                }
+                xiph::Packet::Audio { dur, discard } => added.push((data, dur, discard)),
             }
         }
         if added.is_empty() {
             return Ok(());
         }
-        self.time(page, added, total, discarded);
+        self.time(page, added);
         self.audio = true;
         Ok(())
     }
 
-    /// Times the audio packets that end on `page`, spanning `total` samples of which the
-    /// first `discarded` are dropped, and queues them.
-    fn time(&mut self, page: &Page, added: Vec<(Vec<u8>, u64, u64)>, total: u64, discarded: u64) {
+    /// Times the audio packets that end on `page` (each with the samples it spans and the
+    /// samples to drop first), and queues them.
+    fn time(&mut self, page: &Page, added: Vec<(Vec<u8>, u64, u64)>) {
+        let sum = |f: fn(&(Vec<u8>, u64, u64)) -> u64| {
+            added.iter().map(f).fold(0u64, u64::saturating_add)
+        };
+        let (total, discarded) = (sum(|p| p.1), sum(|p| p.2));
         let end = page.granule as i64;
         let clamp = |v: u64| i64::try_from(v).unwrap_or(i64::MAX);
         let start = self.end_ts.unwrap_or_else(|| {
@@ -226,33 +233,31 @@ impl Ogg {
     }
 }
 
-/// A page's fields, from its whole bytes.
-fn parse(b: &[u8]) -> Page {
-    let count = usize::from(b[26]);
+/// A page's fields, from its whole bytes (checked by [`Ogg::page`]).
+fn parse(bytes: Box<[u8]>) -> Page {
     Page {
-        flags: b[5],
-        granule: le64(b, 6).unwrap_or(u64::MAX),
-        serial: le32(b, 14).unwrap_or(0),
-        sequence: le32(b, 18).unwrap_or(0),
-        lacing: b[FIXED..FIXED + count].to_vec(),
-        body: b[FIXED + count..].to_vec(),
+        flags: bytes[5],
+        granule: le64(&bytes, 6).unwrap_or(u64::MAX),
+        serial: le32(&bytes, 14).unwrap_or(0),
+        sequence: le32(&bytes, 18).unwrap_or(0),
+        bytes,
     }
 }
 
 /// A page's packets (or pieces of them), each with whether it ends on this page.
 fn packets(page: &Page) -> impl Iterator<Item = (&[u8], bool)> {
-    let mut at = 0usize;
-    let mut lacing = page.lacing.iter().peekable();
+    let (body, mut at) = (page.body(), 0usize);
+    let mut lacing = page.lacing().iter().peekable();
     std::iter::from_fn(move || {
         let from = at;
         loop {
             let &len = lacing.next()?;
             at += usize::from(len);
             if len < 255 {
-                return Some((&page.body[from..at], true));
+                return Some((&body[from..at], true));
             }
             if lacing.peek().is_none() {
-                return Some((&page.body[from..at], false));
+                return Some((&body[from..at], false));
             }
         }
     })

@@ -70,7 +70,8 @@ impl Riff {
         }
     }
 
-    fn len(&self, b: &[u8], at: usize) -> Option<u32> {
+    /// The chunk length at `at` in `b`, in the file's byte order.
+    fn chunk_len(&self, b: &[u8], at: usize) -> Option<u32> {
         if self.big_endian {
             be32(b, at)
         } else {
@@ -95,7 +96,7 @@ impl Riff {
             let (mut at, mut ds64) = (12u64, None);
             for _ in 0..MAX_CHUNKS {
                 let head = slice(b, at, 8).ok_or_else(|| not_yet(finished))?;
-                let len = u64::from(self.len(head, 4).unwrap_or(0));
+                let len = u64::from(self.chunk_len(head, 4).unwrap_or(0));
                 // At most 1024 chunks of at most 4 GiB each: no overflow.
                 let (body, end) = (at + 8, at + 8 + len + (len & 1));
                 match &head[..4] {
@@ -143,7 +144,7 @@ impl Riff {
             return Err(not_yet(false));
         }
         self.bytes.take(need)?;
-        let len = u64::from(self.len(&head, 4).unwrap_or(0));
+        let len = u64::from(self.chunk_len(&head, 4).unwrap_or(0));
         self.at = match &head[..4] {
             // A stream written to a pipe leaves the size 0 or all ones; RF64 says it in ds64.
             b"data" if len == u64::from(u32::MAX) && self.data_size.is_some() => {
@@ -173,7 +174,7 @@ impl Riff {
     fn sound(&mut self, left: u64) -> Result<Option<Packet>> {
         let whole = (PACKET / self.frame).max(1) * self.frame;
         let want = usize::try_from(left).unwrap_or(usize::MAX).min(whole);
-        let (buffered, finished) = self.bytes.look(|b, finished| (b.len(), finished));
+        let (buffered, finished) = self.bytes.buffered();
         let n = if buffered >= want {
             want
         } else if finished {
@@ -275,11 +276,11 @@ fn format_of(body: &[u8], big_endian: bool, aifc: bool) -> Result<(AudioCodecPar
     Ok((params, frame))
 }
 
-/// The codec, channels, rate, container bits and (for integers) valid bits of a RIFF WAVE
-/// format chunk.
-type Format = (AudioCodecId, u16, u32, u16, Option<u16>);
+/// The codec, channels, rate, container bits and (for integers) valid bits a format chunk
+/// states.
+type Stated = (AudioCodecId, u16, u32, u16, Option<u16>);
 
-fn wav_format(body: &[u8]) -> Result<Format> {
+fn wav_format(body: &[u8]) -> Result<Stated> {
     let field = |at| le16(body, at).ok_or(Error::DecodeError("wav: a short format chunk"));
     let (mut tag, channels, bits) = (field(0)?, field(2)?, field(14)?);
     let rate = le32(body, 4).unwrap_or(0);
@@ -319,7 +320,7 @@ fn unsupported_wav(tag: u16) -> &'static str {
     }
 }
 
-fn aiff_format(body: &[u8], aifc: bool) -> Result<Format> {
+fn aiff_format(body: &[u8], aifc: bool) -> Result<Stated> {
     let short = || Error::DecodeError("aiff: a short COMM chunk");
     let (channels, bits) = (
         be16(body, 0).ok_or_else(short)?,

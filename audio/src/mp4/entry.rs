@@ -8,9 +8,9 @@
 use symphonia::core::audio::{Channels, Position};
 use symphonia::core::codecs::audio::AudioCodecParameters;
 use symphonia::core::codecs::audio::well_known::{
-    CODEC_ID_AAC, CODEC_ID_ALAC, CODEC_ID_FLAC, CODEC_ID_MP3, CODEC_ID_OPUS,
+    CODEC_ID_AAC, CODEC_ID_ALAC, CODEC_ID_MP3, CODEC_ID_OPUS,
 };
-use tapedeck_media::mp4::children;
+use tapedeck_media::mp4::child;
 use tapedeck_media::read::be32;
 
 /// The parameters of the description `kind` (`mp4a`, `alac`, ...) with `payload`, in a track
@@ -69,9 +69,7 @@ pub fn codec_params(
             let len = usize::try_from(header & 0x00FF_FFFF).unwrap_or(usize::MAX);
             let info = dfla.get(8..8 + len).filter(|_| header >> 24 & 0x7F == 0);
             let info = info.ok_or("no STREAMINFO in dfLa")?;
-            let rate = be32(info, 10).map_or(rate, |r| r >> 12);
-            params.for_codec(CODEC_ID_FLAC).with_sample_rate(rate);
-            params.with_extra_data(info.into());
+            (params, _) = crate::demux::flac::stream_info(info).map_err(|e| e.to_string())?;
         }
         b"Opus" => {
             let dops = find(children, b"dOps").ok_or("no dOps in an Opus description")?;
@@ -141,18 +139,7 @@ fn children_of(payload: &[u8]) -> Option<&[u8]> {
 
 /// The payload of the box `kind` among `boxes`, or inside a QuickTime `wave` box among them.
 pub fn find<'a>(boxes: &'a [u8], kind: &[u8; 4]) -> Option<&'a [u8]> {
-    let mut wave = None;
-    for (found, payload) in children(boxes) {
-        if &found == kind {
-            return Some(payload);
-        }
-        if &found == b"wave" {
-            wave = Some(payload);
-        }
-    }
-    children(wave?)
-        .find(|(found, _)| found == kind)
-        .map(|(_, p)| p)
+    child(boxes, kind).or_else(|| child(child(boxes, b"wave")?, kind))
 }
 
 /// The object type and the decoder specific information (AAC's AudioSpecificConfig) of an
