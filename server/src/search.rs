@@ -98,10 +98,15 @@ impl Keys {
 }
 
 impl<'a> Key<'a> {
+    /// Field `n` (in the order of [`WEIGHTS`]), split off no further than it lies.
+    fn field(self, n: usize) -> &'a str {
+        self.text.splitn(4, SEPARATOR).nth(n).unwrap_or_default()
+    }
+
     /// The four fields.
+    #[cfg(test)]
     fn fields(self) -> [&'a str; 4] {
-        let mut fields = self.text.splitn(4, SEPARATOR);
-        [(); 4].map(|()| fields.next().unwrap_or_default())
+        [0, 1, 2, 3].map(|n| self.field(n))
     }
 
     /// The highest score the song can have for the folded query `words`, `None` unless it
@@ -112,15 +117,14 @@ impl<'a> Key<'a> {
         let text = self.text.as_bytes();
         words
             .iter()
-            .map(|word| Some(WEIGHTS[self.field_of(word.find(text)?)] * 2))
+            .map(|word| Some(weight(self.field_of(word.find(text)?)) * 2))
             .sum()
     }
 
     /// The field (in the order of [`WEIGHTS`]) the octet at `at` is in.
     fn field_of(self, at: usize) -> usize {
         let before = self.text.as_bytes().get(..at).unwrap_or_default();
-        let separators = memchr::memchr_iter(SEPARATOR as u8, before).count();
-        separators.min(WEIGHTS.len() - 1)
+        memchr::memchr_iter(SEPARATOR as u8, before).count()
     }
 
     /// The score of the song for the folded query `words`, `None` unless it matches: for
@@ -142,7 +146,7 @@ impl<'a> Key<'a> {
                     .get(..at)
                     .and_then(|before| before.chars().next_back())
                     .is_none_or(|c| !c.is_alphanumeric());
-                let weight = WEIGHTS[field.min(WEIGHTS.len() - 1)];
+                let weight = weight(field);
                 let score = if starts_word { weight * 2 } else { weight };
                 best = best.max(Some(score));
                 if score == WEIGHTS[0] * 2 {
@@ -153,6 +157,11 @@ impl<'a> Key<'a> {
         }
         Some(sum)
     }
+}
+
+/// The weight of a place in field `n` (a separator too many counts as the last field).
+fn weight(n: usize) -> u32 {
+    WEIGHTS[n.min(WEIGHTS.len() - 1)]
 }
 
 /// The folded words of `query`, each ready to be looked for (memchr's vectorized search).
@@ -221,7 +230,7 @@ pub fn page(
 pub fn sorted(songs: &Songs, keys: &Keys, key: SortKey) -> Box<[u32]> {
     let mut at: Vec<u32> = (0..total(songs.len())).collect();
     let song = |i: &u32| songs.get(*i as usize);
-    let field = |i: &u32, f: usize| keys.get(*i as usize).fields()[f];
+    let field = |i: &u32, f: usize| keys.get(*i as usize).field(f);
     // A stable sort: ties keep the order of names (and runs already in order, common in a
     // library sorted by name, cost little; an unstable sort with ties broken by place took
     // twice as long at a million songs).
@@ -281,10 +290,10 @@ impl Helpers {
     /// Up to `wanted` helpers, as many as are free.
     fn take(wanted: usize) -> Self {
         let most = cores();
-        let took = HELPING.fetch_update(Ordering::AcqRel, Ordering::Acquire, |helping| {
-            Some(helping + wanted.min(most.saturating_sub(helping)))
-        });
-        let before = took.unwrap_or_else(|helping| helping);
+        let (Ok(before) | Err(before)) =
+            HELPING.fetch_update(Ordering::AcqRel, Ordering::Acquire, |helping| {
+                Some(helping + wanted.min(most.saturating_sub(helping)))
+            });
         Self(wanted.min(most.saturating_sub(before)))
     }
 }

@@ -5,7 +5,7 @@ mod common;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
-use common::{Client, PATIENCE, TestServer, claim, demo_music, read_all, sha256};
+use common::{Client, PATIENCE, TestServer, claim, connect_port, demo_music, read_all, sha256};
 use tapedeck_server::Config;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpSocket, TcpStream};
@@ -118,7 +118,7 @@ async fn a_wrong_or_missing_token_gets_nothing_and_the_real_claim_works() {
         .expect("closed");
     assert!(rest.is_empty());
     assert!(
-        TcpStream::connect((server.addr.ip(), port)).await.is_err(),
+        connect_port(server.addr, port).await.is_none(),
         "port closed after claim"
     );
     server.stop().await;
@@ -155,7 +155,7 @@ async fn an_unclaimed_port_closes_after_the_timeout() {
     let mut client = server.client().await;
     let (port, _, _) = client.play(1).await;
     let deadline = tokio::time::Instant::now() + PATIENCE;
-    while TcpStream::connect((server.addr.ip(), port)).await.is_ok() {
+    while connect_port(server.addr, port).await.is_some() {
         assert!(
             tokio::time::Instant::now() < deadline,
             "the port never closed"

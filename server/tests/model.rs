@@ -7,7 +7,7 @@ mod common;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::OnceLock;
 
-use common::{Client, PATIENCE, TestServer, claim, demo_music};
+use common::{Client, PATIENCE, TestServer, claim, connect_port, demo_music, to_itself};
 use proptest::prelude::*;
 use tapedeck_protocol::{Command, Reply, SongId};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -321,21 +321,11 @@ impl Case<'_> {
     }
 }
 
-/// Whether `stream` is connected to itself: Linux's answer, now and then, to a connection to
-/// a loopback port nobody listens on any more, when it picks that very port as the source
-/// (the "simultaneous open" of a socket with itself). Such a port is closed for the test.
-fn to_itself(stream: &TcpStream) -> bool {
-    stream.local_addr().ok() == stream.peer_addr().ok()
-}
-
 /// Connects to a data port with `token`; returns the bytes received (0 if refused or closed).
 async fn knock(server: &TestServer, port: u16, token: &str) -> usize {
-    let Ok(mut socket) = TcpStream::connect((server.addr.ip(), port)).await else {
+    let Some(mut socket) = connect_port(server.addr, port).await else {
         return 0;
     };
-    if to_itself(&socket) {
-        return 0;
-    }
     let _ = socket.write_all(format!("{token}\n").as_bytes()).await;
     let mut got = Vec::new();
     let read = tokio::time::timeout(PATIENCE, socket.read_to_end(&mut got));

@@ -103,6 +103,13 @@ pub(crate) struct Track<'a> {
     pub timescale: u32,
 }
 
+impl<'a> Track<'a> {
+    /// The track's sample table (`mdia/minf/stbl`).
+    pub fn stbl(&self) -> Option<&'a [u8]> {
+        child(child(self.mdia, b"minf")?, b"stbl")
+    }
+}
+
 pub(crate) fn sound_track(moov: &[u8]) -> Option<Track<'_>> {
     children(moov)
         .filter(|(k, _)| k == b"trak")
@@ -129,8 +136,7 @@ pub(crate) fn sound_track(moov: &[u8]) -> Option<Track<'_>> {
 /// The sample table of the first sound track in a `moov` payload, and its timescale.
 fn sound_table(moov: &[u8]) -> Option<(&[u8], u32)> {
     let track = sound_track(moov)?;
-    let stbl = child(child(track.mdia, b"minf")?, b"stbl")?;
-    Some((stbl, track.timescale))
+    Some((track.stbl()?, track.timescale))
 }
 
 /// `count` entries of `width` octets after a full box's version, flags and entry count.

@@ -215,10 +215,9 @@ fn sound_trak(index: &Atom) -> Option<&Atom> {
 /// A sample entry states rates below 65536 (16.16 fixed point); higher ones only the codec's
 /// own configuration does, and then the timescale is taken as the rate.
 fn sample_rate(track: &Track<'_>) -> Result<u32, MediaError> {
-    use super::child;
-    let stsd = child(track.mdia, b"minf")
-        .and_then(|minf| child(minf, b"stbl"))
-        .and_then(|stbl| child(stbl, b"stsd"))
+    let stsd = track
+        .stbl()
+        .and_then(|stbl| super::child(stbl, b"stsd"))
         .ok_or_else(|| malformed("no sample description"))?;
     // The entry count, the entry's header, then 24 octets before the rate.
     let stated = be32(stsd, 8 + 8 + 24).map_or(0, |r| r >> 16);

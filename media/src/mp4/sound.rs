@@ -41,7 +41,7 @@ pub struct Sample {
 /// or its tables disagree.
 pub fn sound(moov: &[u8]) -> Option<Sound> {
     let track = sound_track(moov)?;
-    let stbl = child(child(track.mdia, b"minf")?, b"stbl")?;
+    let stbl = track.stbl()?;
     let table = Table::parse(&Atom::parse(*b"stbl", stbl)?)?;
     // The description box: version and flags, an entry count, then the entries.
     let (kind, payload) = children(child(stbl, b"stsd")?.get(8..)?).next()?;

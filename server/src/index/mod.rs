@@ -151,7 +151,7 @@ impl Index {
         let mut progress = Progress::new(files.len());
         let mut folders = art::Folders::new(&self.root);
         let (mut upserts, mut recorded, mut unreadable) = (Vec::new(), 0, Vec::new());
-        for file in (0..files.len()).filter_map(|at| files.get(at)) {
+        for file in files.iter() {
             if cancel.load(Ordering::Relaxed) {
                 break;
             }

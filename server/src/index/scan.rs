@@ -100,6 +100,11 @@ impl Files {
         })
     }
 
+    /// The files, in their order.
+    pub fn iter(&self) -> impl Iterator<Item = Found> + '_ {
+        (0..self.len()).filter_map(|at| self.get(at))
+    }
+
     /// Puts the files in order of name (in place: names are unique, and nothing is copied).
     pub fn sort(&mut self) {
         let mut entries = std::mem::take(&mut self.entries);

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use rusqlite::params;
+use rusqlite::{OptionalExtension, params};
 use tapedeck_protocol::SongId;
 
 use super::{Store, StoreError, signed, sqlite, unsigned};
@@ -34,24 +34,25 @@ impl Store {
             )
             .map_err(sqlite(path))?;
         let folder = Path::new(root);
-        let mut rows = query.query([root, name]).map_err(sqlite(path))?;
-        let Some(row) = rows.next().map_err(sqlite(path))? else {
+        let found = query
+            .query_row([root, name], |row| {
+                Ok((
+                    row.get(0)?,
+                    Found {
+                        name: name.to_owned(),
+                        path: own_path(folder, name, row.get_ref(1)?.as_str()?),
+                        size: unsigned(row.get(2)?),
+                        mtime_ns: row.get(3)?,
+                    },
+                ))
+            })
+            .optional()
+            .map_err(sqlite(path))?;
+        let Some((id, found)) = found else {
             return Ok(None);
         };
-        let read = |row: &rusqlite::Row<'_>| -> rusqlite::Result<(i64, Found)> {
-            Ok((
-                row.get(0)?,
-                Found {
-                    name: name.to_owned(),
-                    path: own_path(folder, name, row.get_ref(1)?.as_str()?),
-                    size: unsigned(row.get(2)?),
-                    mtime_ns: row.get(3)?,
-                },
-            ))
-        };
-        let (id, found) = read(row).map_err(sqlite(path))?;
-        let id = u32::try_from(id).map_err(|_| StoreError::IdOutOfRange(id))?;
-        Ok(Some((SongId(id), found)))
+        let id = song_id(id)?;
+        Ok(Some((id, found)))
     }
 
     /// The names of the songs of the music folder `root` that `kept` refuses, read row by
@@ -73,8 +74,8 @@ impl Store {
         let mut out = Vec::new();
         while let Some(row) = rows.next().map_err(sqlite(path))? {
             let id: i64 = row.get(0).map_err(sqlite(path))?;
-            let id = u32::try_from(id).map_err(|_| StoreError::IdOutOfRange(id))?;
-            if !kept(SongId(id)) {
+            let id = song_id(id)?;
+            if !kept(id) {
                 out.push(row.get(1).map_err(sqlite(path))?);
             }
         }
@@ -135,9 +136,8 @@ impl Store {
             .map_err(sqlite(path))?;
         for row in rows {
             let (id, found, facts) = row.map_err(sqlite(path))?;
-            let id = u32::try_from(id).map_err(|_| StoreError::IdOutOfRange(id))?;
             take(Row {
-                id: SongId(id),
+                id: song_id(id)?,
                 found,
                 facts,
             });
@@ -218,6 +218,13 @@ impl Store {
         }
         tx.commit().map_err(sqlite(&path))
     }
+}
+
+/// A stored song id, as the protocol numbers songs.
+fn song_id(id: i64) -> Result<SongId, StoreError> {
+    u32::try_from(id)
+        .map(SongId)
+        .map_err(|_| StoreError::IdOutOfRange(id))
 }
 
 #[cfg(test)]

@@ -146,6 +146,20 @@ impl Client {
     }
 }
 
+/// Whether `stream` is connected to itself: Linux's answer, now and then, to a connection to
+/// a loopback port nobody listens on any more, when it picks that very port as the source
+/// (the "simultaneous open" of a socket with itself). Such a port is closed for the test.
+pub fn to_itself(stream: &TcpStream) -> bool {
+    stream.local_addr().ok() == stream.peer_addr().ok()
+}
+
+/// A connection to `port` on the server's host; `None` when it is refused, or when the socket
+/// connected to itself (the port is closed: see [`to_itself`]).
+pub async fn connect_port(addr: SocketAddr, port: u16) -> Option<TcpStream> {
+    let stream = TcpStream::connect((addr.ip(), port)).await.ok()?;
+    (!to_itself(&stream)).then_some(stream)
+}
+
 /// Connects to a data port and presents the token.
 pub async fn claim(addr: SocketAddr, port: u16, token: &str) -> TcpStream {
     let mut data = TcpStream::connect((addr.ip(), port))
