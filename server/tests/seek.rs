@@ -194,6 +194,9 @@ async fn seeks_into_a_file_cut_short_since_the_scan_get_clear_errors() {
     }
     let server = TestServer::unpaced(dir.path()).await;
     let mut client = server.client().await;
+    // The first reply comes after the cold start's scan: a file cut while it is scanned
+    // would be read cut (or not at all), and get another id.
+    assert!(client.ask("list").await.starts_with('{'));
     for (id, name, ext) in SONGS {
         let path = dir.path().join(name);
         let file = std::fs::read(&path).expect("read");
