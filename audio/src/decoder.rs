@@ -402,7 +402,7 @@ fn decode_next(decoding: &mut Decoding, input: &Input) -> Result<Next, DecodeErr
                 let mut samples = Vec::new();
                 buffer.copy_to_vec_interleaved(&mut samples);
                 if let Some(trim) = &mut decoding.trim {
-                    let sound = trim.next(samples.len() / channels.max(1));
+                    let sound = trim.next(samples.len() / channels.max(1), packet.dur.get());
                     samples.truncate(sound.end * channels);
                     samples.drain(..sound.start * channels);
                     if samples.is_empty() && trim.done() {

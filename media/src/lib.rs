@@ -134,16 +134,11 @@ pub fn exact_duration(
 }
 
 fn mp4_duration(file: &(impl ReadAt + ?Sized), size: u64) -> Result<Option<f64>, MediaError> {
-    let boxes = mp4::top_level(file, size)?;
-    let Some(moov) = boxes.iter().find(|b| &b.kind == b"moov") else {
+    let Some(moov) = mp4::read_moov(file, size)? else {
         return Ok(None);
     };
-    let len = moov.end - moov.payload;
-    if len > mp4::MAX_MOOV {
-        return Ok(None);
-    }
-    let moov = read::read_vec(file, moov.payload, len as usize)?;
-    Ok(mp4::gapless(&moov).map(|g| g.frames as f64 / f64::from(g.timescale)))
+    let sound = mp4::timeline(file, size, &moov)?;
+    Ok(sound.map(|(_, g)| g.frames as f64 / f64::from(g.timescale)))
 }
 
 /// The average bitrate in bits per second of `octets` of audio lasting `duration_ms`; 0 when

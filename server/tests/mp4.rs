@@ -35,6 +35,8 @@ fn library() -> tempfile::TempDir {
         "faststart.m4a",
         "alac.m4a",
         "noise-coded.m4a",
+        "fragmented.m4a",
+        "fragmented-alac.m4a",
     ] {
         std::fs::hard_link(awkward_media().join(name), dir.path().join(name))
             .or_else(|_| std::fs::copy(awkward_media().join(name), dir.path().join(name)).map(drop))
@@ -82,6 +84,11 @@ async fn mp4_plays_from_a_position_sample_for_sample() {
     for (name, positions) in [
         ("moov-last.m4a", &[0, 1, 2_398, 30_001, 59_000][..]),
         ("alac.m4a", &[0, 93, 4_321, 9_990][..]),
+        (
+            "fragmented.m4a",
+            &[0, 1, 999, 1_000, 2_398, 30_001, 59_000][..],
+        ),
+        ("fragmented-alac.m4a", &[0, 93, 1_000, 4_321, 9_990][..]),
     ] {
         let file = std::fs::read(dir.path().join(name)).expect("read");
         let (rate, channels, whole) = decode(&file);
@@ -112,16 +119,51 @@ async fn mp4_plays_from_a_position_sample_for_sample() {
     server.stop().await;
 }
 
+/// A fragmented file's samples lie in its fragments, not its index: a play from a position
+/// is laid out as one index and one media data box (the fragments' headers left in it as
+/// octets no sample names), cut as any other file is, and the past end is where the
+/// fragments end.
+#[tokio::test]
+async fn a_fragmented_file_plays_from_a_position_cut_and_not_fragmented() {
+    let dir = library();
+    let server = TestServer::unpaced(dir.path()).await;
+    let mut client = server.client().await;
+    let ids = ids(&mut client).await;
+    for (name, last) in [("fragmented.m4a", 54_000), ("fragmented-alac.m4a", 9_000)] {
+        let size = std::fs::metadata(dir.path().join(name))
+            .expect("size")
+            .len();
+        let (port, token, _, _) = client.play_from(ids[name], last).await.expect("port");
+        let got = read_all(&mut claim(server.addr, port, &token).await).await;
+        assert_eq!(top_level(&got), ["ftyp", "moov", "mdat"], "{name}");
+        let share = got.len() as f64 / size as f64;
+        assert!(share < 0.15, "{name}: {share:.3} of the file");
+        let info = client.ask(&format!("info {}", ids[name])).await;
+        let json: serde_json::Value = serde_json::from_str(&info).expect("json");
+        let ms = u32::try_from(json["duration_ms"].as_u64().expect("a duration")).expect("ms");
+        assert!(ms >= last, "{name}: {ms} ms");
+        let past = client.play_from(ids[name], ms + 100).await;
+        assert_eq!(past, Err("position past the end".into()), "{name}");
+    }
+    server.stop().await;
+}
+
 #[tokio::test]
 async fn durations_leave_out_priming_and_padding() {
     let dir = library();
     let server = TestServer::unpaced(dir.path()).await;
     let mut client = server.client().await;
     let ids = ids(&mut client).await;
-    for name in ["moov-last.m4a", "alac.m4a"] {
+    // ffmpeg states no priming in a fragmented file (no edit list): by the file's own
+    // timeline its 1024 frames of AAC priming are part of the song, 23 ms.
+    for (name, want) in [
+        ("moov-last.m4a", 60_000),
+        ("alac.m4a", 10_000),
+        ("fragmented.m4a", 60_023),
+        ("fragmented-alac.m4a", 10_000),
+    ] {
         let info = client.ask(&format!("info {}", ids[name])).await;
         let json: serde_json::Value = serde_json::from_str(&info).expect("json");
-        let want = if name == "alac.m4a" { 10_000 } else { 60_000 };
         assert_eq!(json["duration_ms"], want, "{name}");
     }
     server.stop().await;

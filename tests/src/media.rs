@@ -138,6 +138,39 @@ const FILES: &[(&str, &[&str])] = &[
         &["-map", "[a]", "-c:a", "aac", "-b:a", "128k"],
     ),
     ("alac.m4a", &["-map", "[s]", "-c:a", "alac"]),
+    // Fragmented files (DASH downloads): samples listed in a fragment (`moof`) before each
+    // second of media data, with an empty index. The first states each fragment's data
+    // offsets from the file's start; the second, from its fragment.
+    (
+        "fragmented.m4a",
+        &[
+            "-map",
+            "[a]",
+            "-c:a",
+            "aac",
+            "-b:a",
+            "192k",
+            "-aac_pns",
+            "0",
+            "-frag_duration",
+            "1000000",
+            "-movflags",
+            "+frag_keyframe+empty_moov",
+        ],
+    ),
+    (
+        "fragmented-alac.m4a",
+        &[
+            "-map",
+            "[s]",
+            "-c:a",
+            "alac",
+            "-frag_duration",
+            "1000000",
+            "-movflags",
+            "+frag_keyframe+empty_moov+default_base_moof",
+        ],
+    ),
     (
         "adts.aac",
         &["-map", "[a]", "-c:a", "aac", "-b:a", "192k", "-f", "adts"],

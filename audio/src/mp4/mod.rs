@@ -11,7 +11,6 @@ use std::ops::Range;
 use tapedeck_media::mp4::parse_box;
 
 mod entry;
-mod fragment;
 mod reader;
 
 pub use reader::Mp4Reader;
@@ -78,33 +77,52 @@ pub struct Trim {
     decoded: u64,
     /// Frames to drop first.
     delay: u64,
-    /// Frames of sound after them.
-    frames: u64,
+    /// Where the sound ends, in frames from the first decoded.
+    end: End,
+}
+
+/// Where an mp4 track's sound ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum End {
+    /// After this many frames, as the index states.
+    At(u64),
+    /// Where the samples' durations add up to: a fragmented file's index does not know its
+    /// length, but its fragments time each sample, and muxers (ffmpeg among them) shorten the
+    /// last sample's duration to the sound's end. `u64` is the sum so far.
+    Timeline(u64),
 }
 
 impl Trim {
     /// The trim an mp4 index (a `moov` payload) states for a track decoded at `rate`: `None`
     /// when it states none in that rate's units.
-    /// A fragmented file's index does not know its length: only the priming is cut.
     pub fn from_index(moov: &[u8], rate: u32) -> Option<Self> {
         let sound = tapedeck_media::mp4::gapless(moov)?;
         let fragmented = tapedeck_media::mp4::child(moov, b"mvex").is_some();
         (sound.timescale == rate).then_some(Self {
             decoded: 0,
             delay: sound.delay,
-            frames: if fragmented {
-                u64::MAX - sound.delay
+            end: if fragmented {
+                End::Timeline(0)
             } else {
-                sound.frames
+                End::At(sound.delay.saturating_add(sound.frames))
             },
         })
     }
 
-    /// Of the next `n` decoded frames, the range that is sound.
-    pub fn next(&mut self, n: usize) -> Range<usize> {
+    /// Of the next `n` decoded frames, from a sample timed `duration` (in the track's units,
+    /// which are the rate's), the range that is sound. A sample timed 0 counts as long as its
+    /// frames.
+    pub fn next(&mut self, n: usize, duration: u64) -> Range<usize> {
         let start = self.decoded;
         self.decoded += n as u64;
-        let end = self.delay.saturating_add(self.frames);
+        let end = match &mut self.end {
+            End::At(end) => *end,
+            End::Timeline(sum) => {
+                let timed = if duration == 0 { n as u64 } else { duration };
+                *sum = sum.saturating_add(timed);
+                *sum
+            }
+        };
         let keep_from = self.delay.clamp(start, self.decoded);
         let keep_to = end.clamp(start, self.decoded);
         let from = usize::try_from(keep_from - start).unwrap_or(n);
@@ -112,9 +130,13 @@ impl Trim {
         from..to
     }
 
-    /// Whether every frame of sound has been decoded.
+    /// Whether every frame of sound has been decoded (a timeline is known to end only with
+    /// the stream).
     pub fn done(&self) -> bool {
-        self.decoded >= self.delay.saturating_add(self.frames)
+        match self.end {
+            End::At(end) => self.decoded >= end,
+            End::Timeline(_) => false,
+        }
     }
 }
 
@@ -154,13 +176,29 @@ mod tests {
         let mut trim = Trim {
             decoded: 0,
             delay: 1024,
-            frames: 2000,
+            end: End::At(3024),
         };
-        assert_eq!(trim.next(1024), 1024..1024);
-        assert_eq!(trim.next(1024), 0..1024);
+        assert_eq!(trim.next(1024, 1024), 1024..1024);
+        assert_eq!(trim.next(1024, 1024), 0..1024);
         assert!(!trim.done());
-        assert_eq!(trim.next(1024), 0..976);
+        assert_eq!(trim.next(1024, 1024), 0..976);
         assert!(trim.done());
-        assert_eq!(trim.next(1024), 0..0);
+        assert_eq!(trim.next(1024, 1024), 0..0);
+    }
+
+    /// A fragmented file ends where its samples' durations do: the last sample is timed
+    /// short. A sample timed 0 (a fragment that times none) cuts nothing.
+    #[test]
+    fn a_timeline_ends_the_sound_at_its_last_samples_duration() {
+        let mut trim = Trim {
+            decoded: 0,
+            delay: 1024,
+            end: End::Timeline(0),
+        };
+        assert_eq!(trim.next(1024, 1024), 1024..1024);
+        assert_eq!(trim.next(1024, 0), 0..1024);
+        assert_eq!(trim.next(1024, 1024), 0..1024);
+        assert_eq!(trim.next(1024, 204), 0..204);
+        assert!(!trim.done());
     }
 }

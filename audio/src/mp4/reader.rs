@@ -18,7 +18,7 @@ use symphonia::core::meta::{Metadata, MetadataLog};
 use symphonia::core::packet::Packet;
 use symphonia::core::units::{Duration, TimeBase, Timestamp};
 
-use tapedeck_media::mp4::{Defaults, Sample, Sound, Table};
+use tapedeck_media::mp4::{Defaults, MAX_MOOF, Sample, Sound, Table};
 
 use super::entry::codec_params;
 use crate::demux::not_yet;
@@ -174,9 +174,6 @@ struct BoxHeader {
     len: Option<u64>,
 }
 
-/// A `moof` larger than this is taken for a broken file.
-const MAX_MOOF: u64 = 16 << 20;
-
 impl Mp4Reader<'_> {
     /// Reads `sample` as the next packet.
     fn read(&mut self, sample: Sample) -> Result<Packet> {
@@ -241,8 +238,9 @@ impl Mp4Reader<'_> {
                     let size = len.unwrap_or(u64::MAX).saturating_sub(header);
                     let (track, defaults) = (walk.track, walk.defaults);
                     let moof = self.source.read_boxed_slice_exact(size as usize)?;
-                    let samples = super::fragment::samples(&moof, resume, track, defaults)
-                        .ok_or(Error::DecodeError("mp4: a broken fragment"))?;
+                    let samples =
+                        tapedeck_media::mp4::fragment_samples(&moof, resume, track, defaults)
+                            .ok_or(Error::DecodeError("mp4: a broken fragment"))?;
                     if let Some(walk) = self.fragments.as_mut() {
                         walk.next.extend(samples);
                     }

@@ -5,16 +5,18 @@ use std::io;
 
 use crate::read::{ReadAt, be32, be64, read_vec};
 
+mod fragment;
 mod remux;
 mod sound;
 mod table;
 pub mod tree;
 mod trim;
 
+pub use fragment::{MAX_MOOF, samples as fragment_samples};
 pub use remux::{faststart, seek};
 pub use sound::{Defaults, Sample, Sound, sound};
 pub use table::{Chunk, Table};
-pub use trim::{Gapless, gapless};
+pub use trim::{Gapless, gapless, gapless_over};
 
 /// Top-level boxes walked at most.
 const MAX_BOXES: usize = 4096;
@@ -133,12 +135,6 @@ pub(crate) fn sound_track(moov: &[u8]) -> Option<Track<'_>> {
         })
 }
 
-/// The sample table of the first sound track in a `moov` payload, and its timescale.
-fn sound_table(moov: &[u8]) -> Option<(&[u8], u32)> {
-    let track = sound_track(moov)?;
-    Some((track.stbl()?, track.timescale))
-}
-
 /// `count` entries of `width` octets after a full box's version, flags and entry count.
 pub(crate) fn entries(table: &[u8], width: usize) -> Option<impl Iterator<Item = &[u8]>> {
     let count = usize::try_from(be32(table, 4)?).ok()?;
@@ -146,12 +142,20 @@ pub(crate) fn entries(table: &[u8], width: usize) -> Option<impl Iterator<Item =
     (count <= body.len() / width).then(|| body.chunks_exact(width).take(count))
 }
 
-/// (offset, time in seconds) of every chunk of the first sound track, sorted by offset; `None`
-/// when the file has no usable index.
+/// (offset, time in seconds) of every chunk of the first sound track, sorted by offset (in a
+/// fragmented file, its fragments' too); `None` when the file has no usable index.
 pub fn chunk_times(
     file: &(impl ReadAt + ?Sized),
     size: u64,
 ) -> io::Result<Option<Vec<(u64, f64)>>> {
+    let Some(moov) = read_moov(file, size)? else {
+        return Ok(None);
+    };
+    Ok(timeline(file, size, &moov)?.map(|(table, sound)| times(&table, sound.timescale)))
+}
+
+/// The payload of the file's index, when it has one no larger than [`MAX_MOOV`].
+pub fn read_moov(file: &(impl ReadAt + ?Sized), size: u64) -> io::Result<Option<Vec<u8>>> {
     let boxes = top_level(file, size)?;
     let Some(moov) = boxes.iter().find(|b| &b.kind == b"moov") else {
         return Ok(None);
@@ -160,8 +164,7 @@ pub fn chunk_times(
     if len > MAX_MOOV {
         return Ok(None);
     }
-    let moov = read_vec(file, moov.payload, len as usize)?;
-    Ok(times(&moov))
+    read_vec(file, moov.payload, len as usize).map(Some)
 }
 
 /// Points closer together than this are recorded as one (see the clock's grid).
@@ -191,74 +194,56 @@ impl Sizes<'_> {
     }
 }
 
-/// Sample durations from `stts`, one sample at a time.
-struct Deltas<I> {
-    runs: I,
-    left: u64,
-    delta: u64,
-}
-
-impl<I: Iterator<Item = (u64, u64)>> Deltas<I> {
-    fn next(&mut self) -> Option<u64> {
-        while self.left == 0 {
-            (self.left, self.delta) = self.runs.next()?;
+/// The first sound track of the mp4 file `file` whose index is `moov` (its payload), whole:
+/// the samples its index lists and, in a fragmented file, every fragment's after them, with
+/// the sound they hold. `None` when there is no sound track, its tables disagree or a
+/// fragment is broken.
+pub fn timeline(
+    file: &(impl ReadAt + ?Sized),
+    size: u64,
+    moov: &[u8],
+) -> io::Result<Option<(Table, Gapless)>> {
+    let Some(track) = sound_track(moov) else {
+        return Ok(None);
+    };
+    let stbl = track
+        .stbl()
+        .and_then(|stbl| tree::Atom::parse(*b"stbl", stbl));
+    let Some(mut table) = stbl.as_ref().and_then(Table::parse) else {
+        return Ok(None);
+    };
+    let fragments =
+        sound::track_id(track.trak).and_then(|id| Some((id, sound::fragment_defaults(moov, id)?)));
+    if let Some(fragments) = fragments {
+        if !fragment::walk(file, size, fragments, &mut table)? {
+            return Ok(None);
         }
-        self.left -= 1;
-        Some(self.delta)
     }
+    let total = table.deltas.iter().map(|&d| u64::from(d)).sum();
+    Ok(gapless_over(moov, total).map(|sound| (table, sound)))
 }
 
-fn times(moov: &[u8]) -> Option<Vec<(u64, f64)>> {
-    let (stbl, timescale) = sound_table(moov)?;
-    let offsets: Vec<u64> = match child(stbl, b"stco") {
-        Some(stco) => entries(stco, 4)?
-            .map(|e| u64::from(be32(e, 0).unwrap_or(0)))
-            .collect(),
-        None => entries(child(stbl, b"co64")?, 8)?
-            .map(|e| be64(e, 0).unwrap_or(0))
-            .collect(),
-    };
-    let runs: Vec<(u32, u32)> = entries(child(stbl, b"stsc")?, 12)?
-        .map(|e| (be32(e, 0).unwrap_or(0), be32(e, 4).unwrap_or(0)))
-        .collect();
-    let mut sizes = Sizes::parse(child(stbl, b"stsz")?)?;
-    let stts = entries(child(stbl, b"stts")?, 8)?.map(|e| {
-        (
-            u64::from(be32(e, 0).unwrap_or(0)),
-            u64::from(be32(e, 4).unwrap_or(0)),
-        )
-    });
-    let mut deltas = Deltas {
-        runs: stts,
-        left: 0,
-        delta: 0,
-    };
+/// A point (offset, time in seconds) for the first sample at least [`GRID`] octets on from
+/// the last point, walking `table`'s chunks in order; sorted by offset.
+fn times(table: &Table, timescale: u32) -> Vec<(u64, f64)> {
     let scale = f64::from(timescale);
     let mut points: Vec<(u64, f64)> = Vec::new();
-    let (mut run, mut time) = (0usize, 0u64);
-    // Walk the samples chunk by chunk, each at its offset, recording one point per grid cell.
-    'chunks: for (index, &chunk_offset) in offsets.iter().enumerate() {
-        let chunk = u32::try_from(index + 1).ok()?;
-        while runs.get(run + 1).is_some_and(|r| r.0 <= chunk) {
-            run += 1;
-        }
-        let mut offset = chunk_offset;
-        for _ in 0..runs.get(run)?.1 {
+    let mut time = 0u64;
+    for chunk in &table.chunks {
+        let mut offset = chunk.offset;
+        for sample in chunk.first..chunk.first + chunk.count {
             if points
                 .last()
                 .is_none_or(|p| offset >= p.0.saturating_add(GRID) || offset < p.0)
             {
                 points.push((offset, time as f64 / scale));
             }
-            let (Some(size), Some(delta)) = (sizes.next(), deltas.next()) else {
-                break 'chunks;
-            };
-            offset = offset.saturating_add(size);
-            time = time.saturating_add(delta);
+            offset = offset.saturating_add(u64::from(table.sizes[sample]));
+            time = time.saturating_add(u64::from(table.deltas[sample]));
         }
     }
     points.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.total_cmp(&b.1)));
-    Some(points)
+    points
 }
 
 #[cfg(test)]

@@ -13,7 +13,7 @@ use std::ops::Range;
 
 use super::table::{Table, offsets_box};
 use super::tree::{Atom, Body};
-use super::{BoxAt, MAX_MOOV, Track, gapless, sound_track, top_level};
+use super::{BoxAt, MAX_MOOV, Track, sound_track, timeline, top_level};
 use crate::read::{ReadAt, be32, read_vec};
 use crate::seek::{Part, Plan, SeekError, target_frame};
 use crate::{Format, MediaError};
@@ -78,14 +78,13 @@ pub fn seek(file: &(impl ReadAt + ?Sized), size: u64, ms: u64) -> Result<Plan, S
         .ok_or_else(|| malformed("no ftyp box first"))?;
     let moov = find(&boxes, b"moov").ok_or_else(|| malformed("no index (moov)"))?;
     let (index, payload) = read_index(file, moov)?;
-    let sound = gapless(&payload).ok_or_else(|| malformed("no sound track"))?;
     let track = sound_track(&payload).ok_or_else(|| malformed("no sound track"))?;
     let rate = sample_rate(&track)?;
     let trak = sound_trak(&index).ok_or_else(|| malformed("no sound track"))?;
-    let stbl = trak
-        .find(&[b"mdia", b"minf", b"stbl"])
-        .ok_or_else(|| malformed("no sample table"))?;
-    let table = Table::parse(stbl).ok_or_else(|| malformed("broken sample table"))?;
+    // A fragmented file's samples are laid out as one table, its fragments' headers left
+    // in the media data as octets no sample names: the stream sent is not fragmented.
+    let (table, sound) = timeline(file, size, &payload)?
+        .ok_or_else(|| malformed("broken sample table or fragment"))?;
     let target = target_frame(ms, rate);
     if target >= sound.frames {
         return Err(SeekError::PastEnd);
@@ -430,7 +429,10 @@ mod tests {
         };
         // The stco of 3 entries became a co64: 12 octets longer.
         assert_eq!(moved.len(), index.len() + 12);
-        let points = super::super::times(&moved[8..]).expect("index");
+        let (table, _) = super::super::timeline(&file, size, &moved[8..])
+            .expect("read")
+            .expect("index");
+        let points = super::super::times(&table, 1000);
         assert_eq!(points[0].0, u64::from(top) + moved.len() as u64);
         assert_eq!(parts.iter().map(Part::len).sum::<u64>(), size + 12);
     }

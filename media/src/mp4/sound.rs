@@ -45,10 +45,27 @@ pub fn sound(moov: &[u8]) -> Option<Sound> {
     let table = Table::parse(&Atom::parse(*b"stbl", stbl)?)?;
     // The description box: version and flags, an entry count, then the entries.
     let (kind, payload) = children(child(stbl, b"stsd")?.get(8..)?).next()?;
-    let tkhd = child(track.trak, b"tkhd")?;
+    let track_id = track_id(track.trak)?;
+    let fragments = fragment_defaults(moov, track_id);
+    Some(Sound {
+        timescale: track.timescale,
+        entry: (kind, payload.to_vec()),
+        table,
+        track_id,
+        fragments,
+    })
+}
+
+/// A track's id (`tkhd`).
+pub(crate) fn track_id(trak: &[u8]) -> Option<u32> {
+    let tkhd = child(trak, b"tkhd")?;
     // After version and flags, two times of 4 octets (version 0) or 8 (version 1).
-    let track_id = be32(tkhd, if tkhd.first()? == &1 { 20 } else { 12 })?;
-    let fragments = child(moov, b"mvex").map(|mvex| {
+    be32(tkhd, if tkhd.first()? == &1 { 20 } else { 12 })
+}
+
+/// When the movie extends into fragments (`mvex`): the defaults of track `track_id` for them.
+pub(crate) fn fragment_defaults(moov: &[u8], track_id: u32) -> Option<Defaults> {
+    child(moov, b"mvex").map(|mvex| {
         // trex: version and flags, track id, description index, duration, size, flags.
         children(mvex)
             .filter(|(k, _)| k == b"trex")
@@ -60,12 +77,5 @@ pub fn sound(moov: &[u8]) -> Option<Sound> {
                 })
             })
             .unwrap_or_default()
-    });
-    Some(Sound {
-        timescale: track.timescale,
-        entry: (kind, payload.to_vec()),
-        table,
-        track_id,
-        fragments,
     })
 }

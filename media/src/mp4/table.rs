@@ -1,6 +1,7 @@
 //! A sound track's sample table (`stbl`) read into plain lists, and written out again for the
 //! samples from one on: what a stream that starts part-way into the track indexes.
 
+use super::sound::Sample;
 use super::tree::Atom;
 use super::{Sizes, entries};
 use crate::read::{be32, be64};
@@ -54,6 +55,33 @@ impl Table {
             chunks,
             same_size,
         })
+    }
+
+    /// Adds `samples` after the last: a new chunk wherever one does not follow the octets
+    /// before it.
+    pub fn extend(&mut self, samples: &[Sample]) {
+        let mut end = self.chunks.last().and_then(|c| {
+            let octets = self.sizes[c.first..].iter().map(|&s| u64::from(s)).sum();
+            c.offset.checked_add(octets)
+        });
+        for sample in samples {
+            let first = self.sizes.len();
+            match self.chunks.last_mut() {
+                Some(chunk) if chunk.description == 1 && end == Some(sample.offset) => {
+                    chunk.count += 1;
+                }
+                _ => self.chunks.push(Chunk {
+                    offset: sample.offset,
+                    first,
+                    count: 1,
+                    description: 1,
+                }),
+            }
+            end = sample.offset.checked_add(u64::from(sample.size));
+            self.same_size &= self.sizes.first().is_none_or(|&s| s == sample.size);
+            self.sizes.push(sample.size);
+            self.deltas.push(sample.duration);
+        }
     }
 
     /// The duration of the samples before `sample`, in the track's timescale.

@@ -21,11 +21,19 @@ pub struct Gapless {
 /// whole track is sound.
 pub fn gapless(moov: &[u8]) -> Option<Gapless> {
     let track = sound_track(moov)?;
-    let stbl = child(child(child(track.mdia, b"minf")?, b"stbl")?, b"stts")?;
-    let total = entries(stbl, 8)?.fold(0u64, |sum, e| {
+    let stts = child(track.stbl()?, b"stts")?;
+    let total = entries(stts, 8)?.fold(0u64, |sum, e| {
         let (n, d) = (be32(e, 0).unwrap_or(0), be32(e, 4).unwrap_or(0));
         sum.saturating_add(u64::from(n) * u64::from(d))
     });
+    gapless_over(moov, total)
+}
+
+/// The sound of the first sound track in a `moov` payload whose samples last `total` in its
+/// timescale: a fragmented file's index lists only some of them (or none), and its edit list
+/// often states no length (0).
+pub fn gapless_over(moov: &[u8], total: u64) -> Option<Gapless> {
+    let track = sound_track(moov)?;
     let timescale = track.timescale;
     if let Some((delay, frames)) = itunsmpb(moov) {
         return Some(Gapless {
@@ -40,6 +48,9 @@ pub fn gapless(moov: &[u8]) -> Option<Gapless> {
     });
     let edit = child(track.trak, b"edts").and_then(|e| child(e, b"elst"));
     let (delay, frames) = match (edit.and_then(first_edit), movie_scale) {
+        // An edit of no length (a fragmented file's muxer writes one before the length is
+        // known) says only where the sound begins.
+        (Some((0, delay)), _) => (delay, total.saturating_sub(delay)),
         (Some((duration, delay)), Some(movie_scale)) => {
             let stated = scale(duration, timescale, movie_scale);
             let counted = total.saturating_sub(delay);

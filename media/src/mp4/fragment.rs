@@ -1,0 +1,258 @@
+//! Fragments of a fragmented mp4 (`moof`, ISO/IEC 14496-12 8.8): the samples each adds to
+//! the sound track, and where they lie in the file. The page's demuxer reads them one
+//! fragment at a time as the stream arrives; the server walks them all ([`walk`]) for a
+//! fragmented file's length, its clock and a play from a position.
+
+use std::io;
+
+use super::sound::{Defaults, Sample};
+use super::table::{MAX_SAMPLES as MAX_TRACK_SAMPLES, Table};
+use super::{child, children, parse_box};
+use crate::read::{ReadAt, be32, be64, read_vec};
+
+/// Samples one fragment may add at most (an hour of AAC is 170,000).
+const MAX_SAMPLES: usize = 1 << 20;
+
+/// A `moof` larger than this is taken for a broken file.
+pub const MAX_MOOF: u64 = 16 << 20;
+
+/// Top-level boxes a walk of the fragments reads at most (one small read each): two a
+/// fragment, so 131,072 fragments, a fragment a second for 36 hours.
+const MAX_BOXES: usize = 1 << 18;
+
+/// `tfhd` flags (8.8.7.1).
+const BASE_DATA_OFFSET: u32 = 0x01;
+const DESCRIPTION_INDEX: u32 = 0x02;
+const DEFAULT_DURATION: u32 = 0x08;
+const DEFAULT_SIZE: u32 = 0x10;
+const BASE_IS_MOOF: u32 = 0x02_0000;
+
+/// The samples of track `track` in the fragment whose `moof` box starts at `start` in the file
+/// (`moof` is its payload), in order; `None` when the fragment is broken.
+///
+/// A track fragment that states no base for its data offsets counts them from the `moof`
+/// (the first track fragment, or any that says so), or else from where the data of the
+/// track fragment before it ends (8.8.7.1).
+pub fn samples(moof: &[u8], start: u64, track: u32, defaults: Defaults) -> Option<Vec<Sample>> {
+    let mut out = Vec::new();
+    // Where the data of the track fragment before ends, when it can be told.
+    let mut before = Some(start);
+    for (_, traf) in children(moof).filter(|(kind, _)| kind == b"traf") {
+        let tfhd = child(traf, b"tfhd")?;
+        let flags = be32(tfhd, 0)? & 0x00FF_FFFF;
+        let ours = be32(tfhd, 4)? == track;
+        let mut at = 8;
+        let base = if flags & BASE_DATA_OFFSET != 0 {
+            at += 8;
+            Some(be64(tfhd, 8)?)
+        } else if flags & BASE_IS_MOOF != 0 {
+            Some(start)
+        } else {
+            before
+        };
+        if flags & DESCRIPTION_INDEX != 0 {
+            at += 4;
+        }
+        // Another track's defaults are not known here: its sizes must be stated.
+        let mut fallback = if ours { defaults } else { Defaults::default() };
+        if flags & DEFAULT_DURATION != 0 {
+            fallback.duration = be32(tfhd, at)?;
+            at += 4;
+        }
+        if flags & DEFAULT_SIZE != 0 {
+            fallback.size = be32(tfhd, at)?;
+        }
+        if !ours {
+            before = base.and_then(|base| data_end(traf, base, fallback));
+            continue;
+        }
+        // Ours, with no base to count from: offsets that cannot be placed.
+        let base = base?;
+        let mut next = base;
+        for (_, trun) in children(traf).filter(|(kind, _)| kind == b"trun") {
+            next = run(trun, base, next, fallback, &mut out)?;
+        }
+        before = Some(next);
+    }
+    Some(out)
+}
+
+/// Where the data of another track's fragment `traf` ends, when its sizes are stated.
+fn data_end(traf: &[u8], base: u64, fallback: Defaults) -> Option<u64> {
+    let mut next = base;
+    let mut scratch = Vec::new();
+    for (_, trun) in children(traf).filter(|(kind, _)| kind == b"trun") {
+        next = run(trun, base, next, fallback, &mut scratch)?;
+        scratch.clear();
+    }
+    Some(next)
+}
+
+/// Adds the samples of the track run `trun` to `out`; where its data ends. Its data starts at
+/// `base` plus its offset, or at `next` (after the run before) when it states none.
+fn run(
+    trun: &[u8],
+    base: u64,
+    next: u64,
+    fallback: Defaults,
+    out: &mut Vec<Sample>,
+) -> Option<u64> {
+    let flags = be32(trun, 0)? & 0x00FF_FFFF;
+    let count = usize::try_from(be32(trun, 4)?).ok()?;
+    if count > MAX_SAMPLES.saturating_sub(out.len()) {
+        return None;
+    }
+    let mut at = 8;
+    let mut offset = next;
+    if flags & 0x01 != 0 {
+        let relative = i64::from(be32(trun, at)? as i32);
+        offset = base.checked_add_signed(relative)?;
+        at += 4;
+    }
+    if flags & 0x04 != 0 {
+        at += 4;
+    }
+    // Duration, size, flags, composition offset: four octets each where present.
+    let width = [0x100, 0x200, 0x400, 0x800]
+        .iter()
+        .filter(|f| flags & **f != 0)
+        .count()
+        * 4;
+    for _ in 0..count {
+        let mut field = at;
+        let duration = if flags & 0x100 != 0 {
+            field += 4;
+            be32(trun, field - 4)?
+        } else {
+            fallback.duration
+        };
+        let size = if flags & 0x200 != 0 {
+            be32(trun, field)?
+        } else {
+            fallback.size
+        };
+        // An empty sample is no audio packet: a broken fragment.
+        if size == 0 {
+            return None;
+        }
+        out.push(Sample {
+            offset,
+            size,
+            duration,
+        });
+        offset = offset.checked_add(u64::from(size))?;
+        at += width;
+    }
+    Some(offset)
+}
+
+/// Adds the samples of track `track` in every fragment of the fragmented file `file` (of
+/// `size` octets) to `table`, after those its index lists. `Ok(false)` when a fragment is
+/// broken, or the file holds more fragments or samples than are walked.
+pub fn walk(
+    file: &(impl ReadAt + ?Sized),
+    size: u64,
+    (track, defaults): (u32, Defaults),
+    table: &mut Table,
+) -> io::Result<bool> {
+    let mut at = 0;
+    for _ in 0..MAX_BOXES {
+        if at >= size {
+            return Ok(true);
+        }
+        let head = read_vec(file, at, 16)?;
+        let Some(found) = parse_box(&head, at, size) else {
+            // A file cut short in its last box: the fragments before it are the song.
+            return Ok(true);
+        };
+        if &found.kind == b"moof" {
+            let len = found.end - found.payload;
+            if len > MAX_MOOF {
+                return Ok(false);
+            }
+            let moof = read_vec(file, found.payload, len as usize)?;
+            let Some(samples) = samples(&moof, found.start, track, defaults) else {
+                return Ok(false);
+            };
+            if samples.len() > MAX_TRACK_SAMPLES.saturating_sub(table.sizes.len()) {
+                return Ok(false);
+            }
+            table.extend(&samples);
+        }
+        at = found.end;
+    }
+    Ok(false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::tests::boxed;
+    use super::*;
+
+    /// A track fragment of track `track` with `tfhd` flags `flags`, and one run of samples
+    /// of 10 units and `sizes` octets, with a data offset if given.
+    fn traf(track: u32, flags: u32, sizes: &[u32], offset: Option<i32>) -> Vec<u8> {
+        let mut tfhd = flags.to_be_bytes().to_vec();
+        tfhd.extend(track.to_be_bytes());
+        let run_flags = 0x300 | u32::from(offset.is_some());
+        let mut trun = run_flags.to_be_bytes().to_vec();
+        trun.extend(u32::try_from(sizes.len()).expect("few").to_be_bytes());
+        if let Some(offset) = offset {
+            trun.extend(offset.to_be_bytes());
+        }
+        for size in sizes {
+            trun.extend(10u32.to_be_bytes());
+            trun.extend(size.to_be_bytes());
+        }
+        boxed(
+            b"traf",
+            &[boxed(b"tfhd", &tfhd), boxed(b"trun", &trun)].concat(),
+        )
+    }
+
+    fn offsets(moof: &[u8], track: u32) -> Option<Vec<u64>> {
+        let samples = samples(moof, 1000, track, Defaults::default())?;
+        Some(samples.iter().map(|s| s.offset).collect())
+    }
+
+    /// With no base stated, the first track fragment counts from the `moof`, and each later
+    /// one from where the data of the one before ends: another track's too.
+    #[test]
+    fn later_track_fragments_follow_the_data_before_them() {
+        let moof = [
+            traf(1, 0, &[5, 5], Some(100)),
+            traf(2, 0, &[7], None),
+            traf(1, 0, &[3], None),
+        ]
+        .concat();
+        assert_eq!(offsets(&moof, 1), Some(vec![1100, 1105, 1117]));
+        assert_eq!(offsets(&moof, 2), Some(vec![1110]));
+    }
+
+    /// `default-base-is-moof`: every track fragment counts from the `moof`.
+    #[test]
+    fn a_base_of_the_moof_is_the_moof_for_every_track_fragment() {
+        let moof = [
+            traf(1, BASE_IS_MOOF, &[5], Some(100)),
+            traf(1, BASE_IS_MOOF, &[5], Some(200)),
+        ]
+        .concat();
+        assert_eq!(offsets(&moof, 1), Some(vec![1100, 1200]));
+    }
+
+    /// Another track's fragment whose sizes only that track's defaults state leaves the next
+    /// one with no base: a broken fragment, not samples read from the wrong place.
+    #[test]
+    fn a_track_fragment_with_no_base_to_count_from_is_broken() {
+        let mut other = 0u32.to_be_bytes().to_vec();
+        other.extend(2u32.to_be_bytes());
+        let mut trun = 0u32.to_be_bytes().to_vec();
+        trun.extend(1u32.to_be_bytes());
+        let other = boxed(
+            b"traf",
+            &[boxed(b"tfhd", &other), boxed(b"trun", &trun)].concat(),
+        );
+        let moof = [other, traf(1, 0, &[5], None)].concat();
+        assert_eq!(offsets(&moof, 1), None);
+    }
+}
