@@ -137,8 +137,14 @@ fn mp4_duration(file: &(impl ReadAt + ?Sized), size: u64) -> Result<Option<f64>,
     let Some(moov) = mp4::read_moov(file, size)? else {
         return Ok(None);
     };
-    let sound = mp4::timeline(file, size, &moov)?;
-    Ok(sound.map(|(_, g)| g.frames as f64 / f64::from(g.timescale)))
+    // Only a fragmented file's samples need walking; an index that lists them all is summed
+    // (this runs for every file of a scan).
+    let sound = if mp4::child(&moov, b"mvex").is_some() {
+        mp4::timeline(file, size, &moov)?.map(|(_, sound)| sound)
+    } else {
+        mp4::gapless(&moov)
+    };
+    Ok(sound.map(|g| g.frames as f64 / f64::from(g.timescale)))
 }
 
 /// The average bitrate in bits per second of `octets` of audio lasting `duration_ms`; 0 when
