@@ -224,7 +224,8 @@ pub fn timeline(
 }
 
 /// A point (offset, time in seconds) for the first sample at least [`GRID`] octets on from
-/// the last point, walking `table`'s chunks in order; sorted by offset.
+/// the last point, walking `table`'s chunks in order; sorted by offset, times never going
+/// back.
 fn times(table: &Table, timescale: u32) -> Vec<(u64, f64)> {
     let scale = f64::from(timescale);
     let mut points: Vec<(u64, f64)> = Vec::new();
@@ -243,6 +244,14 @@ fn times(table: &Table, timescale: u32) -> Vec<(u64, f64)> {
         }
     }
     points.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.total_cmp(&b.1)));
+    // Samples laid out out of time order (found by fuzzing, in fragments) would make the
+    // clock go back: each point takes the earliest time of those after it, so that no octet
+    // is due later than any sample it holds or comes before.
+    let mut earliest = f64::INFINITY;
+    for point in points.iter_mut().rev() {
+        earliest = earliest.min(point.1);
+        point.1 = earliest;
+    }
     points
 }
 
@@ -305,6 +314,18 @@ pub(crate) mod tests {
         // One point per chunk: its 50-octet samples are closer together than the grid.
         assert_eq!(points, vec![(32, 0.0), (2032, 0.02), (4032, 0.04)]);
         assert_eq!(audio(&file, size).expect("read"), Some((24, 324)));
+    }
+
+    /// Chunks laid out out of time order (found by fuzzing, in a fragmented file): the
+    /// clock's points never go back, and none is later than a sample at or after it.
+    #[test]
+    fn chunks_out_of_time_order_never_take_the_clock_back() {
+        let mut file = boxed(b"ftyp", b"M4A \0\0\0\0");
+        file.extend(boxed(b"mdat", &[0; 300]));
+        file.extend(moov([4032, 32, 2032]));
+        let size = file.len() as u64;
+        let points = chunk_times(&file, size).expect("read").expect("index");
+        assert_eq!(points, vec![(32, 0.0), (2032, 0.0), (4032, 0.0)]);
     }
 
     #[test]
