@@ -211,6 +211,34 @@ fn opus_decodes_as_libopus_does() {
     }
 }
 
+/// Surround Opus (channel mapping family 1: several streams in one packet) decodes as
+/// libopus decodes it, each channel in its place: every channel holds its own tone, so a
+/// channel out of place would fail the comparison.
+#[test]
+fn surround_opus_decodes_as_libopus_does_channel_for_channel() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for (layout, channels) in [("3.0", 3), ("5.1", 6), ("7.1", 8)] {
+        let tones: Vec<String> = (0..channels)
+            .map(|i| format!("0.3*sin({}*2*PI*t)", 200 + 100 * i))
+            .collect();
+        let source = format!("aevalsrc={}:c={layout}:s=48000:d=3", tones.join("|"));
+        let path = dir.path().join(format!("{channels}.opus"));
+        tapedeck_tests::media::ffmpeg(
+            &[
+                "-f", "lavfi", "-i", &source, "-c:a", "libopus", "-b:a", "256k",
+            ],
+            &path,
+        );
+        let bytes = std::fs::read(&path).expect("read");
+        let (rate, got, ours) = decode(&bytes, Some("opus"), &[4096]).expect(layout);
+        assert_eq!((rate, usize::from(got)), (48_000, channels), "{layout}");
+        let reference = libopus(&path);
+        assert_eq!(ours.len(), reference.len(), "{layout}: length");
+        let db = snr(&reference, &ours);
+        assert!(db >= 120.0, "{layout}: {db:.1} dB SNR against libopus");
+    }
+}
+
 /// Encodes a tone with ffmpeg into `name` (in `dir`) with `args`.
 fn encode(dir: &Path, name: &str, args: &[&str]) -> Vec<u8> {
     let path = dir.join(name);
