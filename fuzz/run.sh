@@ -30,6 +30,11 @@ if command -v ffmpeg >/dev/null; then
     { printf '\x40'; cat "corpus/decoder/tone.$2"; } > "corpus/decoder/tone.$2.seed"
     rm "corpus/decoder/tone.$2"
   done
+  # And surround Opus (several streams in each packet).
+  ffmpeg -v error -y -f lavfi -i "aevalsrc=sin(300*2*PI*t)|sin(400*2*PI*t)|sin(500*2*PI*t)|0|0|0:c=5.1:d=1" \
+    -c:a libopus corpus/decoder/surround.opus
+  { printf '\x40'; cat corpus/decoder/surround.opus; } > corpus/decoder/surround.opus.seed
+  rm corpus/decoder/surround.opus
 fi
 # The container parsers start from the same songs, after a format byte and a chunk-size byte.
 mkdir -p corpus/media

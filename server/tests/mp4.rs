@@ -236,6 +236,37 @@ async fn files_the_server_cannot_rewrite_get_clear_errors() {
             "{ms}"
         );
     }
+    // A fragmented file with a broken fragment is still sent whole, and cannot be started
+    // at a position; one cut short is the song up to the cut.
+    let fragmented = std::fs::read(awkward_media().join("fragmented.m4a")).expect("read");
+    let mut broken = fragmented.clone();
+    // The first track run's sample count (after its box header, version and flags).
+    let count = find(&broken, b"trun") + 12;
+    broken[count..count + 4].copy_from_slice(&u32::MAX.to_be_bytes());
+    replace(&dir.path().join("fragmented.m4a"), &broken);
+    assert_eq!(
+        play(&server, &mut client, ids["fragmented.m4a"]).await,
+        broken
+    );
+    assert_eq!(
+        client.play_from(ids["fragmented.m4a"], 1_000).await,
+        Err("cannot start this song at a position".to_owned())
+    );
+    replace(
+        &dir.path().join("fragmented.m4a"),
+        &fragmented[..fragmented.len() / 2],
+    );
+    assert!(client.play_from(ids["fragmented.m4a"], 1_000).await.is_ok());
+    assert_eq!(
+        client.play_from(ids["fragmented.m4a"], 50_000).await,
+        Err("position past the end".to_owned())
+    );
     assert!(client.ask("list").await.starts_with('{'));
     server.stop().await;
+}
+
+/// Where the first box of type `kind` starts (its size field), anywhere in `bytes`.
+fn find(bytes: &[u8], kind: &[u8; 4]) -> usize {
+    let at = bytes.windows(4).position(|w| w == kind).expect("the box");
+    at - 4
 }

@@ -147,8 +147,9 @@ fn run(
 }
 
 /// Adds the samples of track `track` in every fragment of the fragmented file `file` (of
-/// `size` octets) to `table`, after those its index lists. `Ok(false)` when a fragment is
-/// broken, or the file holds more fragments or samples than are walked.
+/// `size` octets) to `table`, after those its index lists, up to the first that lies past
+/// the file's end. `Ok(false)` when a fragment is broken, or the file holds more fragments or
+/// samples than are walked.
 pub fn walk(
     file: &(impl ReadAt + ?Sized),
     size: u64,
@@ -177,7 +178,16 @@ pub fn walk(
             if samples.len() > MAX_TRACK_SAMPLES.saturating_sub(table.sizes.len()) {
                 return Ok(false);
             }
-            table.extend(&samples);
+            // A file cut short in a fragment's media data: the samples before the cut are
+            // the song.
+            let held = samples
+                .iter()
+                .take_while(|s| s.offset.saturating_add(u64::from(s.size)) <= size)
+                .count();
+            table.extend(&samples[..held]);
+            if held < samples.len() {
+                return Ok(true);
+            }
         }
         at = found.end;
     }
