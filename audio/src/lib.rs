@@ -6,6 +6,7 @@
 
 mod decoder;
 mod demux;
+pub mod downmix;
 mod error;
 mod mp4;
 mod opus;

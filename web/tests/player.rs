@@ -246,3 +246,67 @@ async fn pause_holds_the_position_and_resume_goes_on() {
     assert_eq!(stats.underruns, 0, "{stats:?}");
     player.stop();
 }
+
+/// A 16-bit WAV of `channels` channels, 0.5 s of silence in every channel but `loud`, which
+/// holds a full-scale-half square wave.
+fn one_channel_loud(channels: u16, loud: usize) -> Vec<u8> {
+    let frames = RATE / 2;
+    let block = u32::from(channels) * 2;
+    let data = frames * block;
+    let mut wav = Vec::new();
+    wav.extend_from_slice(b"RIFF");
+    wav.extend_from_slice(&(36 + data).to_le_bytes());
+    wav.extend_from_slice(b"WAVEfmt \x10\0\0\0\x01\0");
+    wav.extend_from_slice(&channels.to_le_bytes());
+    wav.extend_from_slice(&RATE.to_le_bytes());
+    wav.extend_from_slice(&(RATE * block).to_le_bytes());
+    wav.extend_from_slice(&(block as u16).to_le_bytes());
+    wav.extend_from_slice(b"\x10\0data");
+    wav.extend_from_slice(&data.to_le_bytes());
+    for i in 0..frames {
+        let level: i16 = if i % 100 < 50 { 16_384 } else { -16_384 };
+        for channel in 0..usize::from(channels) {
+            let sample = if channel == loud { level } else { 0 };
+            wav.extend_from_slice(&sample.to_le_bytes());
+        }
+    }
+    wav
+}
+
+/// The loudest sample of each output channel when `wav` plays.
+async fn peaks(wav: &[u8]) -> (f32, f32) {
+    let context = OfflineAudioContext::new_with_number_of_channels_and_length_and_sample_rate(
+        2,
+        RATE,
+        RATE as f32,
+    )
+    .expect("offline context");
+    let mut player = Player::new(Output::Offline(context.clone()));
+    feed(&mut player, wav, 4096);
+    let rendered: AudioBuffer = JsFuture::from(context.start_rendering().expect("render"))
+        .await
+        .expect("rendered")
+        .into();
+    let peak = |channel| {
+        let data = rendered.get_channel_data(channel).expect("channel data");
+        data.iter().fold(0.0_f32, |m, s| m.max(s.abs()))
+    };
+    (peak(0), peak(1))
+}
+
+/// Surround is mixed down to the stereo output: the centre of a 3.0 file and the side
+/// channels of 7.1 are heard (the Web Audio API's own mix keeps only the first two channels
+/// of such layouts), at -3 dB, on their side.
+#[wasm_bindgen_test]
+async fn every_surround_channel_is_heard_in_stereo() {
+    let half = 0.5_f32;
+    let h = half * std::f32::consts::FRAC_1_SQRT_2;
+    let near =
+        |(l, r): (f32, f32), (el, er): (f32, f32)| (l - el).abs() < 1e-3 && (r - er).abs() < 1e-3;
+    let centre = peaks(&one_channel_loud(3, 2)).await;
+    assert!(near(centre, (h, h)), "3.0 centre: {centre:?}");
+    let side_left = peaks(&one_channel_loud(8, 6)).await;
+    assert!(near(side_left, (h, 0.0)), "7.1 side left: {side_left:?}");
+    let lfe = peaks(&one_channel_loud(8, 3)).await;
+    assert!(near(lfe, (0.0, 0.0)), "7.1 LFE: {lfe:?}");
+}

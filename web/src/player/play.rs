@@ -201,6 +201,8 @@ impl Play {
         if pcm.samples.is_empty() {
             return Ok(());
         }
+        // The output is stereo: surround is mixed down here, every layout up to 7.1.
+        let pcm = tapedeck_audio::downmix::stereo(pcm);
         let pcm = self.fitted(pcm, graph.rate());
         if pcm.samples.is_empty() {
             return Ok(());
