@@ -86,25 +86,41 @@ pub struct Trim {
 enum End {
     /// After this many frames, as the index states.
     At(u64),
-    /// Where the samples' durations add up to: a fragmented file's index does not know its
-    /// length, but its fragments time each sample, and muxers (ffmpeg among them) shorten the
-    /// last sample's duration to the sound's end. `u64` is the sum so far.
-    Timeline(u64),
+    /// Where the samples' durations add up to, or where the index says if sooner: a
+    /// fragmented file's index seldom knows its length, but its fragments time each sample,
+    /// and muxers (ffmpeg among them) shorten the last sample's duration to the sound's end.
+    Timeline {
+        /// The durations so far.
+        sum: u64,
+        /// The end the index states (`u64::MAX`: none).
+        stated: u64,
+    },
 }
 
 impl Trim {
     /// The trim an mp4 index (a `moov` payload) states for a track decoded at `rate`: `None`
     /// when it states none in that rate's units.
+    /// A fragmented file's samples are not all in its index: its sound is taken to last as
+    /// long as they could (the server's rules, PROTOCOL.md 5.4.2, over a table of unknown
+    /// length), and ends where their durations do if that is sooner.
     pub fn from_index(moov: &[u8], rate: u32) -> Option<Self> {
-        let sound = tapedeck_media::mp4::gapless(moov)?;
         let fragmented = tapedeck_media::mp4::child(moov, b"mvex").is_some();
+        let sound = if fragmented {
+            tapedeck_media::mp4::gapless_over(moov, u64::MAX)?
+        } else {
+            tapedeck_media::mp4::gapless(moov)?
+        };
+        let end = sound.delay.saturating_add(sound.frames);
         (sound.timescale == rate).then_some(Self {
             decoded: 0,
             delay: sound.delay,
             end: if fragmented {
-                End::Timeline(0)
+                End::Timeline {
+                    sum: 0,
+                    stated: end,
+                }
             } else {
-                End::At(sound.delay.saturating_add(sound.frames))
+                End::At(end)
             },
         })
     }
@@ -117,10 +133,10 @@ impl Trim {
         self.decoded += n as u64;
         let end = match &mut self.end {
             End::At(end) => *end,
-            End::Timeline(sum) => {
+            End::Timeline { sum, stated } => {
                 let timed = if duration == 0 { n as u64 } else { duration };
                 *sum = sum.saturating_add(timed);
-                *sum
+                (*sum).min(*stated)
             }
         };
         let keep_from = self.delay.clamp(start, self.decoded);
@@ -135,7 +151,7 @@ impl Trim {
     pub fn done(&self) -> bool {
         match self.end {
             End::At(end) => self.decoded >= end,
-            End::Timeline(_) => false,
+            End::Timeline { stated, .. } => self.decoded >= stated,
         }
     }
 }
@@ -193,12 +209,28 @@ mod tests {
         let mut trim = Trim {
             decoded: 0,
             delay: 1024,
-            end: End::Timeline(0),
+            end: End::Timeline {
+                sum: 0,
+                stated: u64::MAX,
+            },
         };
         assert_eq!(trim.next(1024, 1024), 1024..1024);
         assert_eq!(trim.next(1024, 0), 0..1024);
         assert_eq!(trim.next(1024, 1024), 0..1024);
         assert_eq!(trim.next(1024, 204), 0..204);
         assert!(!trim.done());
+        // An end the index states, sooner than the durations'.
+        let mut trim = Trim {
+            decoded: 0,
+            delay: 1024,
+            end: End::Timeline {
+                sum: 0,
+                stated: 2500,
+            },
+        };
+        assert_eq!(trim.next(1024, 1024), 1024..1024);
+        assert_eq!(trim.next(1024, 1024), 0..1024);
+        assert_eq!(trim.next(1024, 1024), 0..452);
+        assert!(trim.done());
     }
 }

@@ -70,36 +70,40 @@ pub fn samples(moof: &[u8], start: u64, track: u32, defaults: Defaults) -> Optio
         let base = base?;
         let mut next = base;
         for (_, trun) in children(traf).filter(|(kind, _)| kind == b"trun") {
-            next = run(trun, base, next, fallback, &mut out)?;
+            next = run(trun, base, next, fallback, Some(&mut out))?;
         }
         before = Some(next);
     }
     Some(out)
 }
 
-/// Where the data of another track's fragment `traf` ends, when its sizes are stated.
+/// Where the data of another track's fragment `traf` ends, when its sizes are stated. Its
+/// samples are counted, not listed.
 fn data_end(traf: &[u8], base: u64, fallback: Defaults) -> Option<u64> {
     let mut next = base;
-    let mut scratch = Vec::new();
     for (_, trun) in children(traf).filter(|(kind, _)| kind == b"trun") {
-        next = run(trun, base, next, fallback, &mut scratch)?;
-        scratch.clear();
+        next = run(trun, base, next, fallback, None)?;
     }
     Some(next)
 }
 
-/// Adds the samples of the track run `trun` to `out`; where its data ends. Its data starts at
-/// `base` plus its offset, or at `next` (after the run before) when it states none.
+/// Where the data of the track run `trun` ends, adding its samples to `out` if given. Its
+/// data starts at `base` plus its offset, or at `next` (after the run before) when it states
+/// none. A run that claims more samples than its fields hold, or lists more than a fragment
+/// may add, is broken.
 fn run(
     trun: &[u8],
     base: u64,
     next: u64,
     fallback: Defaults,
-    out: &mut Vec<Sample>,
+    mut out: Option<&mut Vec<Sample>>,
 ) -> Option<u64> {
     let flags = be32(trun, 0)? & 0x00FF_FFFF;
     let count = usize::try_from(be32(trun, 4)?).ok()?;
-    if count > MAX_SAMPLES.saturating_sub(out.len()) {
+    if out
+        .as_ref()
+        .is_some_and(|out| count > MAX_SAMPLES.saturating_sub(out.len()))
+    {
         return None;
     }
     let mut at = 8;
@@ -118,6 +122,14 @@ fn run(
         .filter(|f| flags & **f != 0)
         .count()
         * 4;
+    if width > 0 && count > trun.len().saturating_sub(at) / width {
+        return None;
+    }
+    // An empty sample is no audio packet: a broken fragment.
+    if out.is_none() && flags & 0x200 == 0 {
+        let octets = u64::from(fallback.size).checked_mul(count as u64)?;
+        return (fallback.size > 0).then(|| offset.checked_add(octets))?;
+    }
     for _ in 0..count {
         let mut field = at;
         let duration = if flags & 0x100 != 0 {
@@ -131,15 +143,16 @@ fn run(
         } else {
             fallback.size
         };
-        // An empty sample is no audio packet: a broken fragment.
         if size == 0 {
             return None;
         }
-        out.push(Sample {
-            offset,
-            size,
-            duration,
-        });
+        if let Some(out) = out.as_mut() {
+            out.push(Sample {
+                offset,
+                size,
+                duration,
+            });
+        }
         offset = offset.checked_add(u64::from(size))?;
         at += width;
     }
@@ -248,6 +261,32 @@ mod tests {
         ]
         .concat();
         assert_eq!(offsets(&moof, 1), Some(vec![1100, 1200]));
+    }
+
+    /// A run that claims more samples than its fields hold is broken; another track's run
+    /// of samples of a default size is counted, not listed, however many it claims (found
+    /// in review: a 16-octet run could make a walk list a million samples).
+    #[test]
+    fn runs_are_bounded_by_what_they_hold() {
+        let mut claims = traf(1, 0, &[5, 5], None);
+        let count = claims.len() - 2 * 8 - 4;
+        claims[count..count + 4].copy_from_slice(&3u32.to_be_bytes());
+        assert_eq!(offsets(&claims, 1), None);
+        // Track 2 states a default size of 4 and a run of 4,294,967,295 samples with no fields.
+        let mut tfhd = DEFAULT_SIZE.to_be_bytes().to_vec();
+        tfhd.extend(2u32.to_be_bytes());
+        tfhd.extend(4u32.to_be_bytes());
+        let mut trun = 0u32.to_be_bytes().to_vec();
+        trun.extend(u32::MAX.to_be_bytes());
+        let other = boxed(
+            b"traf",
+            &[boxed(b"tfhd", &tfhd), boxed(b"trun", &trun)].concat(),
+        );
+        let moof = [other, traf(1, 0, &[5], None)].concat();
+        assert_eq!(
+            offsets(&moof, 1),
+            Some(vec![1000 + 4 * u64::from(u32::MAX)])
+        );
     }
 
     /// Another track's fragment whose sizes only that track's defaults state leaves the next

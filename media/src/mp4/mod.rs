@@ -151,7 +151,10 @@ pub fn chunk_times(
     let Some(moov) = read_moov(file, size)? else {
         return Ok(None);
     };
-    Ok(timeline(file, size, &moov)?.map(|(table, sound)| times(&table, sound.timescale)))
+    if child(&moov, b"mvex").is_none() {
+        return Ok(index_times(&moov));
+    }
+    Ok(timeline(file, size, &moov)?.map(|(table, sound)| table_times(&table, sound.timescale)))
 }
 
 /// The payload of the file's index, when it has one no larger than [`MAX_MOOV`].
@@ -212,47 +215,149 @@ pub fn timeline(
     let Some(mut table) = stbl.as_ref().and_then(Table::parse) else {
         return Ok(None);
     };
-    let fragments =
-        sound::track_id(track.trak).and_then(|id| Some((id, sound::fragment_defaults(moov, id)?)));
-    if let Some(fragments) = fragments {
-        if !fragment::walk(file, size, fragments, &mut table)? {
-            return Ok(None);
-        }
+    let total = |table: &Table| table.deltas.iter().map(|&d| u64::from(d)).sum::<u64>();
+    if child(moov, b"mvex").is_none() {
+        return Ok(gapless_over(moov, total(&table)).map(|sound| (table, sound)));
     }
-    let total = table.deltas.iter().map(|&d| u64::from(d)).sum();
-    Ok(gapless_over(moov, total).map(|sound| (table, sound)))
+    // Fragments name the track by its id: without one they cannot be read.
+    let Some(id) = sound::track_id(track.trak) else {
+        return Ok(None);
+    };
+    let defaults = sound::fragment_defaults(moov, id).unwrap_or_default();
+    if !fragment::walk(file, size, (id, defaults), &mut table)? {
+        return Ok(None);
+    }
+    // The sound ends where the index says or where the samples do, whichever is sooner: as
+    // the page's decoder, which learns the samples one fragment at a time, ends it.
+    let Some(mut sound) = gapless_over(moov, u64::MAX) else {
+        return Ok(None);
+    };
+    let end = sound.delay.saturating_add(sound.frames).min(total(&table));
+    sound.frames = end.saturating_sub(sound.delay);
+    Ok(Some((table, sound)))
 }
 
-/// A point (offset, time in seconds) for the first sample at least [`GRID`] octets on from
-/// the last point, walking `table`'s chunks in order; sorted by offset, times never going
-/// back.
-fn times(table: &Table, timescale: u32) -> Vec<(u64, f64)> {
-    let scale = f64::from(timescale);
-    let mut points: Vec<(u64, f64)> = Vec::new();
+/// The clock's points: (offset, time in seconds) of the first sample at least [`GRID`]
+/// octets on from the last point, as the samples are walked.
+struct Points {
+    points: Vec<(u64, f64)>,
+    scale: f64,
+}
+
+impl Points {
+    fn new(timescale: u32) -> Self {
+        Self {
+            points: Vec::new(),
+            scale: f64::from(timescale),
+        }
+    }
+
+    /// A sample at `offset` that starts at `time` in the timescale.
+    fn sample(&mut self, offset: u64, time: u64) {
+        if self
+            .points
+            .last()
+            .is_none_or(|p| offset >= p.0.saturating_add(GRID) || offset < p.0)
+        {
+            self.points.push((offset, time as f64 / self.scale));
+        }
+    }
+
+    /// The points sorted by offset, times never going back.
+    fn finish(mut self) -> Vec<(u64, f64)> {
+        let points = &mut self.points;
+        points.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.total_cmp(&b.1)));
+        // Samples laid out out of time order (found by fuzzing) would make the clock go
+        // back: each point takes the earliest time of those after it, so that no octet is
+        // due later than any sample it holds or comes before.
+        let mut earliest = f64::INFINITY;
+        for point in points.iter_mut().rev() {
+            earliest = earliest.min(point.1);
+            point.1 = earliest;
+        }
+        self.points
+    }
+}
+
+/// The points of the samples in `table`.
+fn table_times(table: &Table, timescale: u32) -> Vec<(u64, f64)> {
+    let mut points = Points::new(timescale);
     let mut time = 0u64;
     for chunk in &table.chunks {
         let mut offset = chunk.offset;
         for sample in chunk.first..chunk.first + chunk.count {
-            if points
-                .last()
-                .is_none_or(|p| offset >= p.0.saturating_add(GRID) || offset < p.0)
-            {
-                points.push((offset, time as f64 / scale));
-            }
+            points.sample(offset, time);
             offset = offset.saturating_add(u64::from(table.sizes[sample]));
             time = time.saturating_add(u64::from(table.deltas[sample]));
         }
     }
-    points.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.total_cmp(&b.1)));
-    // Samples laid out out of time order (found by fuzzing, in fragments) would make the
-    // clock go back: each point takes the earliest time of those after it, so that no octet
-    // is due later than any sample it holds or comes before.
-    let mut earliest = f64::INFINITY;
-    for point in points.iter_mut().rev() {
-        earliest = earliest.min(point.1);
-        point.1 = earliest;
+    points.finish()
+}
+
+/// Sample durations from `stts`, one sample at a time.
+struct Deltas<I> {
+    runs: I,
+    left: u64,
+    delta: u64,
+}
+
+impl<I: Iterator<Item = (u64, u64)>> Deltas<I> {
+    fn next(&mut self) -> Option<u64> {
+        while self.left == 0 {
+            (self.left, self.delta) = self.runs.next()?;
+        }
+        self.left -= 1;
+        Some(self.delta)
     }
-    points
+}
+
+/// The points of the samples an index lists, walked straight from its tables (nothing is
+/// kept per sample), as far as they agree.
+fn index_times(moov: &[u8]) -> Option<Vec<(u64, f64)>> {
+    let track = sound_track(moov)?;
+    let stbl = track.stbl()?;
+    let offsets: Vec<u64> = match child(stbl, b"stco") {
+        Some(stco) => entries(stco, 4)?
+            .map(|e| u64::from(be32(e, 0).unwrap_or(0)))
+            .collect(),
+        None => entries(child(stbl, b"co64")?, 8)?
+            .map(|e| be64(e, 0).unwrap_or(0))
+            .collect(),
+    };
+    let runs: Vec<(u32, u32)> = entries(child(stbl, b"stsc")?, 12)?
+        .map(|e| (be32(e, 0).unwrap_or(0), be32(e, 4).unwrap_or(0)))
+        .collect();
+    let mut sizes = Sizes::parse(child(stbl, b"stsz")?)?;
+    let stts = entries(child(stbl, b"stts")?, 8)?.map(|e| {
+        (
+            u64::from(be32(e, 0).unwrap_or(0)),
+            u64::from(be32(e, 4).unwrap_or(0)),
+        )
+    });
+    let mut deltas = Deltas {
+        runs: stts,
+        left: 0,
+        delta: 0,
+    };
+    let mut points = Points::new(track.timescale);
+    let (mut run, mut time) = (0usize, 0u64);
+    // Walk the samples chunk by chunk, each at its offset.
+    'chunks: for (index, &chunk_offset) in offsets.iter().enumerate() {
+        let chunk = u32::try_from(index + 1).ok()?;
+        while runs.get(run + 1).is_some_and(|r| r.0 <= chunk) {
+            run += 1;
+        }
+        let mut offset = chunk_offset;
+        for _ in 0..runs.get(run)?.1 {
+            points.sample(offset, time);
+            let (Some(size), Some(delta)) = (sizes.next(), deltas.next()) else {
+                break 'chunks;
+            };
+            offset = offset.saturating_add(size);
+            time = time.saturating_add(delta);
+        }
+    }
+    Some(points.finish())
 }
 
 #[cfg(test)]

@@ -10,6 +10,9 @@ use crate::read::{be32, be64};
 /// ALAC at 44.1 kHz (and as many as an index within `MAX_MOOV` can list one size at a time).
 pub const MAX_SAMPLES: usize = 1 << 24;
 
+/// The most samples [`Table::extend`] puts in one chunk.
+const MAX_CHUNK: usize = 1024;
+
 /// A chunk: samples stored back to back from `offset`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Chunk {
@@ -58,8 +61,12 @@ impl Table {
     }
 
     /// Adds `samples` after the last: a new chunk wherever one does not follow the octets
-    /// before it.
+    /// before it, or the chunk before holds [`MAX_CHUNK`] samples (so that finding where the
+    /// last chunk ends costs little, however often this is called).
     pub fn extend(&mut self, samples: &[Sample]) {
+        if samples.is_empty() {
+            return;
+        }
         let mut end = self.chunks.last().and_then(|c| {
             let octets = self.sizes[c.first..].iter().map(|&s| u64::from(s)).sum();
             c.offset.checked_add(octets)
@@ -67,7 +74,11 @@ impl Table {
         for sample in samples {
             let first = self.sizes.len();
             match self.chunks.last_mut() {
-                Some(chunk) if chunk.description == 1 && end == Some(sample.offset) => {
+                Some(chunk)
+                    if chunk.description == 1
+                        && chunk.count < MAX_CHUNK
+                        && end == Some(sample.offset) =>
+                {
                     chunk.count += 1;
                 }
                 _ => self.chunks.push(Chunk {
@@ -292,6 +303,37 @@ mod tests {
         assert_eq!(table.chunks[2].first, 4);
         assert_eq!(table.time_of(3), 30);
         assert_eq!(table.span_from(3), Some((350, 600)));
+    }
+
+    /// Samples added after the index's: one chunk while each follows the octets before it
+    /// (up to [`MAX_CHUNK`] samples), a new one where one does not.
+    #[test]
+    fn added_samples_join_the_chunk_they_follow() {
+        let mut table = table();
+        let chunks = table.chunks.len();
+        let sample = |offset| Sample {
+            offset,
+            size: 10,
+            duration: 1024,
+        };
+        let run: Vec<Sample> = (0..3000).map(|i| sample(10_000 + 10 * i)).collect();
+        table.extend(&run);
+        table.extend(&[sample(45_000), sample(50_000)]);
+        let added: Vec<(u64, usize)> = table.chunks[chunks..]
+            .iter()
+            .map(|c| (c.offset, c.count))
+            .collect();
+        assert_eq!(
+            added,
+            [
+                (10_000, 1024),
+                (20_240, 1024),
+                (30_480, 952),
+                (45_000, 1),
+                (50_000, 1)
+            ]
+        );
+        assert_eq!(table.sizes.len(), table.deltas.len());
     }
 
     #[test]
