@@ -7,7 +7,7 @@ use std::io;
 
 use super::sound::{Defaults, Sample};
 use super::table::{MAX_SAMPLES as MAX_TRACK_SAMPLES, Table};
-use super::{child, children, parse_box};
+use super::{MAX_BOXES, child, children, parse_box};
 use crate::read::{ReadAt, be32, be64, read_vec};
 
 /// Samples one fragment may add at most (an hour of AAC is 170,000).
@@ -15,10 +15,6 @@ const MAX_SAMPLES: usize = 1 << 20;
 
 /// A `moof` larger than this is taken for a broken file.
 pub const MAX_MOOF: u64 = 16 << 20;
-
-/// Top-level boxes a walk of the fragments reads at most (one small read each): two a
-/// fragment, so 131,072 fragments, a fragment a second for 36 hours.
-const MAX_BOXES: usize = 1 << 18;
 
 /// `tfhd` flags (8.8.7.1).
 const BASE_DATA_OFFSET: u32 = 0x01;

@@ -18,8 +18,9 @@ pub use sound::{Defaults, Sample, Sound, sound};
 pub use table::{Chunk, Table};
 pub use trim::{Gapless, gapless, gapless_over};
 
-/// Top-level boxes walked at most.
-const MAX_BOXES: usize = 4096;
+/// Top-level boxes walked at most (one small read each): a fragmented file has two a
+/// fragment, so this is 131,072 fragments, a fragment a second for 36 hours.
+pub(crate) const MAX_BOXES: usize = 1 << 18;
 
 /// The largest index read whole. Ten hours of AAC index in about 3 MiB; beyond this the file
 /// is not paced by its index.
