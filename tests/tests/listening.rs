@@ -146,8 +146,37 @@ fn around(samples: &[f64], at: usize) -> &[f64] {
 /// A seam a sample wide (one lost or repeated) moves the residual by about `A w`: 0.065 here.
 const SEAM: f64 = 0.01;
 
+/// `Err(message)` unless `cond`: a check of what the real audio clock recorded.
+macro_rules! heard {
+    ($cond:expr, $($message:tt)+) => {
+        let held: bool = $cond;
+        if !held {
+            return Err(format!($($message)+));
+        }
+    };
+}
+
+/// Runs `scenario`, and once more on a fresh page and system if what it recorded fails a
+/// check: the test fails only if both attempts do. Chromium keeps the audio clock in step
+/// with an output that missed its deadlines by skipping frames: on a busy two-core machine a
+/// capture can hold such a skip (CI saw 8 frames vanish mid-song, with no underrun and no
+/// silence, once in many runs). A fault of the page repeats; the platform's skip does not.
+/// The joins are checked to the sample on a clock that cannot skip in `web/tests/gapless.rs`.
+fn on_the_real_clock(scenario: fn() -> Result<(), String>) {
+    if let Err(first) = scenario() {
+        eprintln!("the first attempt failed ({first}): once more, on a fresh page");
+        if let Err(second) = scenario() {
+            panic!("{second} (and the first attempt: {first})");
+        }
+    }
+}
+
 #[test]
 fn two_queued_songs_join_continuous_in_phase_and_level() {
+    on_the_real_clock(two_queued_songs_join);
+}
+
+fn two_queued_songs_join() -> Result<(), String> {
     let (_turn, _dir, _system, browser) = start();
     browser.click("tr.song[data-id='1']");
     playing(&browser, 1, 1.5);
@@ -156,14 +185,14 @@ fn two_queued_songs_join_continuous_in_phase_and_level() {
     let (rate, samples) = collect(&browser);
     let stats = browser.run(STATS);
     assert_eq!(stats["song"], 2, "the queued song took over: {stats}");
-    assert_eq!(stats["underruns"], 0, "{stats}");
+    heard!(stats["underruns"] == 0, "underruns: {stats}");
     assert_eq!(
         rate,
         f64::from(RATE),
         "the context runs at the songs' rate here"
     );
     let worst = worst_seam(&samples, SINE_HZ, rate);
-    assert!(
+    heard!(
         worst.1 < SEAM,
         "a seam at sample {} of {}: residual {}; around it {:?}",
         worst.0,
@@ -174,15 +203,20 @@ fn two_queued_songs_join_continuous_in_phase_and_level() {
     for (i, block) in samples.chunks_exact(480).enumerate() {
         let rms = (block.iter().map(|s| s * s).sum::<f64>() / 480.0).sqrt();
         let want = AMPLITUDE / 2f64.sqrt();
-        assert!(
+        heard!(
             (rms - want).abs() < 0.01 * want,
             "level {rms} in block {i} (want {want})"
         );
     }
+    Ok(())
 }
 
 #[test]
 fn pause_and_resume_lose_and_repeat_nothing() {
+    on_the_real_clock(pause_and_resume);
+}
+
+fn pause_and_resume() -> Result<(), String> {
     let (_turn, _dir, _system, browser) = start();
     browser.click("tr.song[data-id='2']");
     playing(&browser, 2, 0.3);
@@ -195,20 +229,25 @@ fn pause_and_resume_lose_and_repeat_nothing() {
     browser.wait_for("playing again", STATS, |s| s["state"] == "playing");
     let (rate, samples) = collect(&browser);
     let (at, worst) = worst_seam(&samples, SINE_HZ, rate);
-    assert!(
+    heard!(
         worst < SEAM,
         "a seam across the pause at {at}: residual {worst}; around it {:?}",
         around(&samples, at)
     );
     let quiet = samples.iter().filter(|s| s.abs() < 1e-6).count();
-    assert!(
+    heard!(
         quiet < 4,
         "{quiet} silent samples: the pause was recorded as a gap"
     );
+    Ok(())
 }
 
 #[test]
 fn a_seek_lands_on_its_sample_and_nothing_earlier_follows() {
+    on_the_real_clock(a_seek_lands);
+}
+
+fn a_seek_lands() -> Result<(), String> {
     let (_turn, _dir, _system, browser) = start();
     browser.click("tr.song[data-id='3']");
     playing(&browser, 3, 1.2);
@@ -220,21 +259,23 @@ fn a_seek_lands_on_its_sample_and_nothing_earlier_follows() {
     // The new sound: the first stretch of 100 samples that is a clean tone of second 7.
     let tone = residual(&samples, seven, rate);
     let clean = |n: usize| tone[n] < SEAM && samples[n].abs() > 1e-6;
-    let found = (1..samples.len() - 100)
-        .find(|&n| (n..n + 100).all(clean))
-        .expect("the tone of second 7 after the seek");
+    let Some(found) = (1..samples.len() - 100).find(|&n| (n..n + 100).all(clean)) else {
+        return Err("no tone of second 7 after the seek".into());
+    };
     let onset = (1..=found)
         .rev()
         .take_while(|&n| clean(n))
         .last()
         .unwrap_or(found);
     // Second 7's tone ends at 7.9 s: 0.53 s after the seek's position, to the sample.
-    let end = (onset..samples.len())
-        .find(|&n| samples[n..].iter().take(48).all(|s| s.abs() < 1e-6))
-        .expect("the silence at 7.9 s");
+    let end =
+        (onset..samples.len()).find(|&n| samples[n..].iter().take(48).all(|s| s.abs() < 1e-6));
+    let Some(end) = end else {
+        return Err("no silence at 7.9 s".into());
+    };
     let want = (0.53 * rate).round() as usize;
     let lasted = end - onset;
-    assert!(
+    heard!(
         lasted.abs_diff(want) <= 1,
         "the tone of second 7 lasted {lasted} samples from the seek, want {want}"
     );
@@ -244,18 +285,23 @@ fn a_seek_lands_on_its_sample_and_nothing_earlier_follows() {
         let silent = samples[n].abs() < 1e-6;
         let ours = tone[n] < SEAM || after[n] < SEAM;
         let edge = (n as isize - end as isize).abs() <= 1 || samples[n - 1].abs() < 1e-6;
-        assert!(
+        heard!(
             silent || ours || edge,
             "sample {n} ({}) after the seek's onset at {onset} is neither {seven} nor {eight} Hz",
             samples[n]
         );
     }
+    Ok(())
 }
 
 /// Repeat one: song 1 (4 s of a 1 kHz sine at 48 kHz, exactly 4,000 periods) loops into
 /// itself without a seam.
 #[test]
 fn repeat_one_loops_without_a_seam() {
+    on_the_real_clock(repeat_one_loops);
+}
+
+fn repeat_one_loops() -> Result<(), String> {
     let (_turn, _dir, _system, browser) = start();
     let repeat = "button.mode[aria-label^='Repeat']";
     browser.click(repeat);
@@ -271,13 +317,14 @@ fn repeat_one_loops_without_a_seam() {
     let (rate, samples) = collect(&browser);
     let stats = browser.run(STATS);
     assert_eq!(stats["song"], 1, "{stats}");
-    assert!(stats["position_s"].as_f64() < Some(3.5), "looped: {stats}");
+    heard!(stats["position_s"].as_f64() < Some(3.5), "looped: {stats}");
     let (at, worst) = worst_seam(&samples, SINE_HZ, rate);
-    assert!(
+    heard!(
         worst < SEAM,
         "a seam in the loop at {at}: residual {worst}; around it {:?}",
         around(&samples, at)
     );
     let quiet = samples.iter().filter(|s| s.abs() < 1e-6).count();
-    assert!(quiet < 4, "{quiet} silent samples: a gap in the loop");
+    heard!(quiet < 4, "{quiet} silent samples: a gap in the loop");
+    Ok(())
 }

@@ -410,15 +410,22 @@ pub(crate) mod tests {
         boxed(b"moov", &[mvhd, &trak, udta].concat())
     }
 
-    #[test]
-    fn chunks_get_the_time_of_their_first_sample() {
+    /// A file of 300 octets of media data and [`moov`] with chunks at `offsets`, and the
+    /// clock's points for it.
+    fn with_chunks_at(offsets: [u32; 3]) -> (Vec<u8>, Vec<(u64, f64)>) {
         let mut file = boxed(b"ftyp", b"M4A \0\0\0\0");
         file.extend(boxed(b"mdat", &[0; 300]));
-        file.extend(moov([32, 2032, 4032]));
-        let size = file.len() as u64;
-        let points = chunk_times(&file, size).expect("read").expect("index");
+        file.extend(moov(offsets));
+        let points = chunk_times(&file, file.len() as u64).expect("read");
+        (file, points.expect("index"))
+    }
+
+    #[test]
+    fn chunks_get_the_time_of_their_first_sample() {
+        let (file, points) = with_chunks_at([32, 2032, 4032]);
         // One point per chunk: its 50-octet samples are closer together than the grid.
         assert_eq!(points, vec![(32, 0.0), (2032, 0.02), (4032, 0.04)]);
+        let size = file.len() as u64;
         assert_eq!(audio(&file, size).expect("read"), Some((24, 324)));
     }
 
@@ -426,11 +433,7 @@ pub(crate) mod tests {
     /// clock's points never go back, and none is later than a sample at or after it.
     #[test]
     fn chunks_out_of_time_order_never_take_the_clock_back() {
-        let mut file = boxed(b"ftyp", b"M4A \0\0\0\0");
-        file.extend(boxed(b"mdat", &[0; 300]));
-        file.extend(moov([4032, 32, 2032]));
-        let size = file.len() as u64;
-        let points = chunk_times(&file, size).expect("read").expect("index");
+        let (_, points) = with_chunks_at([4032, 32, 2032]);
         assert_eq!(points, vec![(32, 0.0), (2032, 0.0), (4032, 0.0)]);
     }
 
