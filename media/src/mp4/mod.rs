@@ -153,9 +153,10 @@ pub fn chunk_times(
         return Ok(None);
     };
     if child(&moov, b"mvex").is_none() {
-        return Ok(index_times(&moov));
+        return Ok(index_times(&moov, size));
     }
-    Ok(timeline(file, size, &moov)?.map(|(table, sound)| table_times(&table, sound.timescale)))
+    let timeline = timeline(file, size, &moov)?;
+    Ok(timeline.map(|(table, sound)| table_times(&table, sound.timescale, size)))
 }
 
 /// The payload of the file's index, when it has one no larger than [`MAX_MOOV`].
@@ -239,26 +240,32 @@ pub fn timeline(
 }
 
 /// The clock's points: (offset, time in seconds) of the first sample at least [`GRID`]
-/// octets on from the last point, as the samples are walked.
+/// octets on from the last point, as the samples are walked; none for a sample past the end
+/// of the file, so that there are at most a few per [`GRID`] octets of it, whatever its
+/// tables claim (found by fuzzing: a table of 4 billion samples of 64 KiB).
 struct Points {
     points: Vec<(u64, f64)>,
     scale: f64,
+    size: u64,
 }
 
 impl Points {
-    fn new(timescale: u32) -> Self {
+    /// Points of a file of `size` octets.
+    fn new(timescale: u32, size: u64) -> Self {
         Self {
             points: Vec::new(),
             scale: f64::from(timescale),
+            size,
         }
     }
 
     /// A sample at `offset` that starts at `time` in the timescale.
     fn sample(&mut self, offset: u64, time: u64) {
-        if self
-            .points
-            .last()
-            .is_none_or(|p| offset >= p.0.saturating_add(GRID) || offset < p.0)
+        if offset < self.size
+            && self
+                .points
+                .last()
+                .is_none_or(|p| offset >= p.0.saturating_add(GRID) || offset < p.0)
         {
             self.points.push((offset, time as f64 / self.scale));
         }
@@ -280,9 +287,9 @@ impl Points {
     }
 }
 
-/// The points of the samples in `table`.
-fn table_times(table: &Table, timescale: u32) -> Vec<(u64, f64)> {
-    let mut points = Points::new(timescale);
+/// The points of the samples in `table`, of a file of `size` octets.
+fn table_times(table: &Table, timescale: u32, size: u64) -> Vec<(u64, f64)> {
+    let mut points = Points::new(timescale, size);
     let mut time = 0u64;
     for chunk in &table.chunks {
         let mut offset = chunk.offset;
@@ -313,10 +320,14 @@ impl<I: Iterator<Item = (u64, u64)>> Deltas<I> {
 }
 
 /// The points of the samples an index lists, walked straight from its tables (nothing is
-/// kept per sample), as far as they agree.
-fn index_times(moov: &[u8]) -> Option<Vec<(u64, f64)>> {
+/// kept per sample), as far as they agree, up to the number of samples `stsz` states (and at
+/// most [`table::MAX_SAMPLES`]), in a file of `size` octets.
+fn index_times(moov: &[u8], size: u64) -> Option<Vec<(u64, f64)>> {
     let track = sound_track(moov)?;
     let stbl = track.stbl()?;
+    let stsz = child(stbl, b"stsz")?;
+    let count = usize::try_from(be32(stsz, 8)?).unwrap_or(usize::MAX);
+    let mut left = count.min(table::MAX_SAMPLES);
     let offsets: Vec<u64> = match child(stbl, b"stco") {
         Some(stco) => entries(stco, 4)?
             .map(|e| u64::from(be32(e, 0).unwrap_or(0)))
@@ -328,7 +339,7 @@ fn index_times(moov: &[u8]) -> Option<Vec<(u64, f64)>> {
     let runs: Vec<(u32, u32)> = entries(child(stbl, b"stsc")?, 12)?
         .map(|e| (be32(e, 0).unwrap_or(0), be32(e, 4).unwrap_or(0)))
         .collect();
-    let mut sizes = Sizes::parse(child(stbl, b"stsz")?)?;
+    let mut sizes = Sizes::parse(stsz)?;
     let stts = entries(child(stbl, b"stts")?, 8)?.map(|e| {
         (
             u64::from(be32(e, 0).unwrap_or(0)),
@@ -340,7 +351,7 @@ fn index_times(moov: &[u8]) -> Option<Vec<(u64, f64)>> {
         left: 0,
         delta: 0,
     };
-    let mut points = Points::new(track.timescale);
+    let mut points = Points::new(track.timescale, size);
     let (mut run, mut time) = (0usize, 0u64);
     // Walk the samples chunk by chunk, each at its offset.
     'chunks: for (index, &chunk_offset) in offsets.iter().enumerate() {
@@ -350,6 +361,10 @@ fn index_times(moov: &[u8]) -> Option<Vec<(u64, f64)>> {
         }
         let mut offset = chunk_offset;
         for _ in 0..runs.get(run)?.1 {
+            if left == 0 {
+                break 'chunks;
+            }
+            left -= 1;
             points.sample(offset, time);
             let (Some(size), Some(delta)) = (sizes.next(), deltas.next()) else {
                 break 'chunks;
@@ -410,11 +425,11 @@ pub(crate) mod tests {
         boxed(b"moov", &[mvhd, &trak, udta].concat())
     }
 
-    /// A file of 300 octets of media data and [`moov`] with chunks at `offsets`, and the
+    /// A file of 4,200 octets of media data and [`moov`] with chunks at `offsets`, and the
     /// clock's points for it.
     fn with_chunks_at(offsets: [u32; 3]) -> (Vec<u8>, Vec<(u64, f64)>) {
         let mut file = boxed(b"ftyp", b"M4A \0\0\0\0");
-        file.extend(boxed(b"mdat", &[0; 300]));
+        file.extend(boxed(b"mdat", &[0; 4200]));
         file.extend(moov(offsets));
         let points = chunk_times(&file, file.len() as u64).expect("read");
         (file, points.expect("index"))
@@ -426,7 +441,7 @@ pub(crate) mod tests {
         // One point per chunk: its 50-octet samples are closer together than the grid.
         assert_eq!(points, vec![(32, 0.0), (2032, 0.02), (4032, 0.04)]);
         let size = file.len() as u64;
-        assert_eq!(audio(&file, size).expect("read"), Some((24, 324)));
+        assert_eq!(audio(&file, size).expect("read"), Some((24, 4224)));
     }
 
     /// Chunks laid out out of time order (found by fuzzing, in a fragmented file): the
@@ -435,6 +450,14 @@ pub(crate) mod tests {
     fn chunks_out_of_time_order_never_take_the_clock_back() {
         let (_, points) = with_chunks_at([4032, 32, 2032]);
         assert_eq!(points, vec![(32, 0.0), (2032, 0.0), (4032, 0.0)]);
+    }
+
+    /// Tables that claim more samples than the file holds (found by fuzzing: 4 billion of
+    /// 64 KiB in an 800-octet file, whose points took 2 GB) give no point past its end.
+    #[test]
+    fn no_point_lies_past_the_end_of_the_file() {
+        let (_, points) = with_chunks_at([32, 2032, 90_000]);
+        assert_eq!(points, vec![(32, 0.0), (2032, 0.02)]);
     }
 
     #[test]

@@ -432,7 +432,7 @@ mod tests {
         let (table, _) = super::super::timeline(&file, size, &moved[8..])
             .expect("read")
             .expect("index");
-        let points = super::super::table_times(&table, 1000);
+        let points = super::super::table_times(&table, 1000, size + 12);
         assert_eq!(points[0].0, u64::from(top) + moved.len() as u64);
         assert_eq!(parts.iter().map(Part::len).sum::<u64>(), size + 12);
     }
