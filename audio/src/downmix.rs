@@ -19,8 +19,8 @@ use crate::Pcm;
 const H: f32 = std::f32::consts::FRAC_1_SQRT_2;
 
 /// For each channel of a layout of `channels`, its weight in the left and in the right
-/// output.
-fn weights(channels: usize) -> Vec<(f32, f32)> {
+/// output; channels beyond those listed are left out.
+fn weights(channels: usize) -> &'static [(f32, f32)] {
     const L: (f32, f32) = (1.0, 0.0);
     const R: (f32, f32) = (0.0, 1.0);
     const C: (f32, f32) = (H, H);
@@ -28,19 +28,15 @@ fn weights(channels: usize) -> Vec<(f32, f32)> {
     const SL: (f32, f32) = (H, 0.0);
     const SR: (f32, f32) = (0.0, H);
     match channels {
-        3 => vec![L, R, C],
+        3 => &[L, R, C],
         // The API's quad: L = 0.5 (L + SL), R = 0.5 (R + SR).
-        4 => vec![(0.5, 0.0), (0.0, 0.5), (0.5, 0.0), (0.0, 0.5)],
-        5 => vec![L, R, C, SL, SR],
+        4 => &[(0.5, 0.0), (0.0, 0.5), (0.5, 0.0), (0.0, 0.5)],
+        5 => &[L, R, C, SL, SR],
         // The API's 5.1: L = L + 0.7071 (C + SL), R = R + 0.7071 (C + SR).
-        6 => vec![L, R, C, LFE, SL, SR],
-        7 => vec![L, R, C, LFE, (0.5, 0.5), SL, SR],
-        8 => vec![L, R, C, LFE, SL, SR, SL, SR],
-        n => {
-            let mut discrete = vec![L, R];
-            discrete.resize(n, LFE);
-            discrete
-        }
+        6 => &[L, R, C, LFE, SL, SR],
+        7 => &[L, R, C, LFE, (0.5, 0.5), SL, SR],
+        8 => &[L, R, C, LFE, SL, SR, SL, SR],
+        _ => &[L, R],
     }
 }
 
@@ -55,7 +51,7 @@ pub fn stereo(pcm: Pcm) -> Pcm {
     for frame in pcm.samples.chunks_exact(channels) {
         let (left, right) = frame
             .iter()
-            .zip(&weights)
+            .zip(weights)
             .fold((0.0, 0.0), |(l, r), (&s, &(wl, wr))| {
                 (l + s * wl, r + s * wr)
             });

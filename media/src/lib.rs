@@ -139,7 +139,7 @@ fn mp4_duration(file: &(impl ReadAt + ?Sized), size: u64) -> Result<Option<f64>,
     };
     // Only a fragmented file's samples need walking; an index that lists them all is summed
     // (this runs for every file of a scan).
-    let sound = if mp4::child(&moov, b"mvex").is_some() {
+    let sound = if mp4::is_fragmented(&moov) {
         mp4::timeline(file, size, &moov)?.map(|(_, sound)| sound)
     } else {
         mp4::gapless(&moov)

@@ -104,7 +104,7 @@ impl Trim {
     /// long as they could (the server's rules, PROTOCOL.md 5.4.2, over a table of unknown
     /// length), and ends where their durations do if that is sooner.
     pub fn from_index(moov: &[u8], rate: u32) -> Option<Self> {
-        let fragmented = tapedeck_media::mp4::child(moov, b"mvex").is_some();
+        let fragmented = tapedeck_media::mp4::is_fragmented(moov);
         let sound = if fragmented {
             tapedeck_media::mp4::gapless_over(moov, u64::MAX)?
         } else {

@@ -7,7 +7,7 @@ use std::io;
 
 use super::sound::{Defaults, Sample};
 use super::table::{MAX_SAMPLES as MAX_TRACK_SAMPLES, Table};
-use super::{MAX_BOXES, child, children, parse_box};
+use super::{MAX_BOXES, boxes, child, children};
 use crate::read::{ReadAt, be32, be64, read_vec};
 
 /// Samples one fragment may add at most (an hour of AAC is 170,000).
@@ -165,42 +165,38 @@ pub fn walk(
     (track, defaults): (u32, Defaults),
     table: &mut Table,
 ) -> io::Result<bool> {
-    let mut at = 0;
-    for _ in 0..MAX_BOXES {
-        if at >= size {
-            return Ok(true);
+    let mut walked = 0;
+    for found in boxes(file, size) {
+        let found = found?;
+        walked += 1;
+        if &found.kind != b"moof" {
+            continue;
         }
-        let head = read_vec(file, at, 16)?;
-        let Some(found) = parse_box(&head, at, size) else {
-            // A file cut short in its last box: the fragments before it are the song.
-            return Ok(true);
+        let len = found.end - found.payload;
+        if len > MAX_MOOF {
+            return Ok(false);
+        }
+        let moof = read_vec(file, found.payload, len as usize)?;
+        let Some(samples) = samples(&moof, found.start, track, defaults) else {
+            return Ok(false);
         };
-        if &found.kind == b"moof" {
-            let len = found.end - found.payload;
-            if len > MAX_MOOF {
-                return Ok(false);
-            }
-            let moof = read_vec(file, found.payload, len as usize)?;
-            let Some(samples) = samples(&moof, found.start, track, defaults) else {
-                return Ok(false);
-            };
-            if samples.len() > MAX_TRACK_SAMPLES.saturating_sub(table.sizes.len()) {
-                return Ok(false);
-            }
-            // A file cut short in a fragment's media data: the samples before the cut are
-            // the song.
-            let held = samples
-                .iter()
-                .take_while(|s| s.offset.saturating_add(u64::from(s.size)) <= size)
-                .count();
-            table.extend(&samples[..held]);
-            if held < samples.len() {
-                return Ok(true);
-            }
+        if samples.len() > MAX_TRACK_SAMPLES.saturating_sub(table.sizes.len()) {
+            return Ok(false);
         }
-        at = found.end;
+        // A file cut short in a fragment's media data: the samples before the cut are the
+        // song.
+        let held = samples
+            .iter()
+            .take_while(|s| s.offset.saturating_add(u64::from(s.size)) <= size)
+            .count();
+        table.extend(&samples[..held]);
+        if held < samples.len() {
+            return Ok(true);
+        }
     }
-    Ok(false)
+    // The walk ended at the file's end, or at a box that does not fit (a file cut short in
+    // its last box: the fragments before it are the song), unless it was cut at the cap.
+    Ok(walked < MAX_BOXES)
 }
 
 #[cfg(test)]

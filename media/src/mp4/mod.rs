@@ -35,20 +35,44 @@ pub struct BoxAt {
     pub end: u64,
 }
 
-/// The top-level boxes of a file of `size` octets, in order; stops at the first that does
-/// not fit (the rest is not a box structure).
-pub fn top_level(file: &(impl ReadAt + ?Sized), size: u64) -> io::Result<Vec<BoxAt>> {
-    let mut boxes = Vec::new();
-    let mut at = 0;
-    while at < size && boxes.len() < MAX_BOXES {
-        let head = read_vec(file, at, 16)?;
-        let Some(found) = parse_box(&head, at, size) else {
-            break;
+/// The top-level boxes of a file of `size` octets, in order, each read when it is asked for
+/// (one small read): a walk that finds what it looks for stops there. Ends at the first box
+/// that does not fit (the rest is not a box structure), after [`MAX_BOXES`], or with a read
+/// that fails.
+pub fn boxes<'a, F: ReadAt + ?Sized>(
+    file: &'a F,
+    size: u64,
+) -> impl Iterator<Item = io::Result<BoxAt>> + 'a {
+    let mut at = Some(0);
+    std::iter::from_fn(move || {
+        let here = at.filter(|&here| here < size)?;
+        let found = match read_vec(file, here, 16) {
+            Ok(head) => parse_box(&head, here, size),
+            Err(err) => {
+                at = None;
+                return Some(Err(err));
+            }
         };
-        at = found.end;
-        boxes.push(found);
-    }
-    Ok(boxes)
+        at = found.map(|found| found.end);
+        found.map(Ok)
+    })
+    .take(MAX_BOXES)
+}
+
+/// The top-level boxes of a file of `size` octets, all of them (see [`boxes`]).
+pub fn top_level(file: &(impl ReadAt + ?Sized), size: u64) -> io::Result<Vec<BoxAt>> {
+    boxes(file, size).collect()
+}
+
+/// The first top-level box of type `kind`.
+pub fn first_box(
+    file: &(impl ReadAt + ?Sized),
+    size: u64,
+    kind: &[u8; 4],
+) -> io::Result<Option<BoxAt>> {
+    boxes(file, size)
+        .find(|found| found.as_ref().map_or(true, |found| &found.kind == kind))
+        .transpose()
 }
 
 /// The box whose header starts `head` (read at `at`), inside a parent ending at `limit`.
@@ -96,6 +120,12 @@ pub fn children(payload: &[u8]) -> impl Iterator<Item = ([u8; 4], &[u8])> {
 
 pub fn child<'a>(payload: &'a [u8], kind: &[u8; 4]) -> Option<&'a [u8]> {
     children(payload).find(|(k, _)| k == kind).map(|(_, p)| p)
+}
+
+/// Whether the movie of the index `moov` (a payload) extends into fragments (`mvex`): then
+/// its samples are listed in fragments after it too, which only a walk of the file finds.
+pub fn is_fragmented(moov: &[u8]) -> bool {
+    child(moov, b"mvex").is_some()
 }
 
 /// The first sound track in a `moov` payload.
@@ -152,7 +182,7 @@ pub fn chunk_times(
     let Some(moov) = read_moov(file, size)? else {
         return Ok(None);
     };
-    if child(&moov, b"mvex").is_none() {
+    if !is_fragmented(&moov) {
         return Ok(index_times(&moov, size));
     }
     let timeline = timeline(file, size, &moov)?;
@@ -161,8 +191,7 @@ pub fn chunk_times(
 
 /// The payload of the file's index, when it has one no larger than [`MAX_MOOV`].
 pub fn read_moov(file: &(impl ReadAt + ?Sized), size: u64) -> io::Result<Option<Vec<u8>>> {
-    let boxes = top_level(file, size)?;
-    let Some(moov) = boxes.iter().find(|b| &b.kind == b"moov") else {
+    let Some(moov) = first_box(file, size, b"moov")? else {
         return Ok(None);
     };
     let len = moov.end - moov.payload;
@@ -218,14 +247,14 @@ pub fn timeline(
         return Ok(None);
     };
     let total = |table: &Table| table.deltas.iter().map(|&d| u64::from(d)).sum::<u64>();
-    if child(moov, b"mvex").is_none() {
+    let Some(mvex) = child(moov, b"mvex") else {
         return Ok(gapless_over(moov, total(&table)).map(|sound| (table, sound)));
-    }
+    };
     // Fragments name the track by its id: without one they cannot be read.
     let Some(id) = sound::track_id(track.trak) else {
         return Ok(None);
     };
-    let defaults = sound::fragment_defaults(moov, id).unwrap_or_default();
+    let defaults = sound::trex_defaults(mvex, id);
     if !fragment::walk(file, size, (id, defaults), &mut table)? {
         return Ok(None);
     }

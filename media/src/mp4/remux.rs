@@ -13,7 +13,7 @@ use std::ops::Range;
 
 use super::table::{Table, offsets_box};
 use super::tree::{Atom, Body};
-use super::{BoxAt, MAX_MOOV, Track, sound_track, timeline, top_level};
+use super::{BoxAt, MAX_MOOV, Track, boxes, first_box, sound_track, timeline};
 use crate::read::{ReadAt, be32, read_vec};
 use crate::seek::{Part, Plan, SeekError, target_frame};
 use crate::{Format, MediaError};
@@ -37,14 +37,27 @@ fn malformed(reason: &'static str) -> MediaError {
 /// A file whose index cannot be moved (compressed, too large, broken) is sent as it is.
 pub fn faststart(file: &(impl ReadAt + ?Sized), size: u64) -> std::io::Result<Vec<Part>> {
     let whole = vec![Part::File(0..size)];
-    let boxes = top_level(file, size)?;
-    let (Some(moov), Some(mdat)) = (find(&boxes, b"moov"), find(&boxes, b"mdat")) else {
+    // The index and the first media data box: the walk stops once both are found (a
+    // fragmented file has a box pair for every fragment after them).
+    let (mut moov, mut mdat) = (None, None);
+    for found in boxes(file, size) {
+        let found = found?;
+        match &found.kind {
+            b"moov" => moov = moov.or(Some(found)),
+            b"mdat" => mdat = mdat.or(Some(found)),
+            _ => {}
+        }
+        if moov.is_some() && mdat.is_some() {
+            break;
+        }
+    }
+    let (Some(moov), Some(mdat)) = (moov, mdat) else {
         return Ok(whole);
     };
     if moov.start < mdat.start {
         return Ok(whole);
     }
-    let Ok((index, _)) = read_index(file, moov) else {
+    let Ok((index, _)) = read_index(file, &moov) else {
         return Ok(whole);
     };
     let moved = |len: u64| {
@@ -71,13 +84,13 @@ pub fn faststart(file: &(impl ReadAt + ?Sized), size: u64) -> std::io::Result<Ve
 
 /// A play of the mp4 file from `ms` milliseconds (PROTOCOL.md 5.4.1).
 pub fn seek(file: &(impl ReadAt + ?Sized), size: u64, ms: u64) -> Result<Plan, SeekError> {
-    let boxes = top_level(file, size)?;
-    let ftyp = boxes
-        .first()
+    let ftyp = boxes(file, size)
+        .next()
+        .transpose()?
         .filter(|b| &b.kind == b"ftyp")
         .ok_or_else(|| malformed("no ftyp box first"))?;
-    let moov = find(&boxes, b"moov").ok_or_else(|| malformed("no index (moov)"))?;
-    let (index, payload) = read_index(file, moov)?;
+    let moov = first_box(file, size, b"moov")?.ok_or_else(|| malformed("no index (moov)"))?;
+    let (index, payload) = read_index(file, &moov)?;
     let track = sound_track(&payload).ok_or_else(|| malformed("no sound track"))?;
     let rate = sample_rate(&track)?;
     let trak = sound_trak(&index).ok_or_else(|| malformed("no sound track"))?;
@@ -108,7 +121,7 @@ pub fn seek(file: &(impl ReadAt + ?Sized), size: u64, ms: u64) -> Result<Plan, S
         return Err(malformed("the file is shorter than its index says").into());
     }
     let length = skip + (sound.frames - target);
-    let head = stream_head(&index, trak, &tail, ftyp, start..end, (rate, length))
+    let head = stream_head(&index, trak, &tail, &ftyp, start..end, (rate, length))
         .ok_or_else(|| malformed("index too large to rewrite"))?;
     Ok(Plan {
         parts: vec![
@@ -119,10 +132,6 @@ pub fn seek(file: &(impl ReadAt + ?Sized), size: u64, ms: u64) -> Result<Plan, S
         skip,
         rate,
     })
-}
-
-fn find<'a>(boxes: &'a [BoxAt], kind: &[u8; 4]) -> Option<&'a BoxAt> {
-    boxes.iter().find(|b| &b.kind == kind)
 }
 
 /// The index, opened and as read. A compressed index (`cmov`, from old QuickTime) is refused.
@@ -374,7 +383,7 @@ mod tests {
         let parts = faststart(&file, file.len() as u64).expect("read");
         let out = stream(&parts, &file);
         assert_eq!(out.len(), file.len());
-        let boxes = top_level(&out, out.len() as u64).expect("boxes");
+        let boxes = super::super::top_level(&out, out.len() as u64).expect("boxes");
         let kinds: Vec<&[u8; 4]> = boxes.iter().map(|b| &b.kind).collect();
         assert_eq!(kinds, [b"ftyp", b"moov", b"mdat"]);
         let moved = boxes[1].end - boxes[1].start;

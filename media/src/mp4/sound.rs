@@ -46,7 +46,7 @@ pub fn sound(moov: &[u8]) -> Option<Sound> {
     // The description box: version and flags, an entry count, then the entries.
     let (kind, payload) = children(child(stbl, b"stsd")?.get(8..)?).next()?;
     let track_id = track_id(track.trak)?;
-    let fragments = fragment_defaults(moov, track_id);
+    let fragments = child(moov, b"mvex").map(|mvex| trex_defaults(mvex, track_id));
     Some(Sound {
         timescale: track.timescale,
         entry: (kind, payload.to_vec()),
@@ -63,19 +63,18 @@ pub(crate) fn track_id(trak: &[u8]) -> Option<u32> {
     be32(tkhd, if tkhd.first()? == &1 { 20 } else { 12 })
 }
 
-/// When the movie extends into fragments (`mvex`): the defaults of track `track_id` for them.
-pub(crate) fn fragment_defaults(moov: &[u8], track_id: u32) -> Option<Defaults> {
-    child(moov, b"mvex").map(|mvex| {
-        // trex: version and flags, track id, description index, duration, size, flags.
-        children(mvex)
-            .filter(|(k, _)| k == b"trex")
-            .find(|(_, trex)| be32(trex, 4) == Some(track_id))
-            .and_then(|(_, trex)| {
-                Some(Defaults {
-                    duration: be32(trex, 12)?,
-                    size: be32(trex, 16)?,
-                })
+/// The defaults of track `track_id` for the fragments of a movie that extends into them
+/// (`mvex`, its payload): none stated, none.
+pub(crate) fn trex_defaults(mvex: &[u8], track_id: u32) -> Defaults {
+    // trex: version and flags, track id, description index, duration, size, flags.
+    children(mvex)
+        .filter(|(k, _)| k == b"trex")
+        .find(|(_, trex)| be32(trex, 4) == Some(track_id))
+        .and_then(|(_, trex)| {
+            Some(Defaults {
+                duration: be32(trex, 12)?,
+                size: be32(trex, 16)?,
             })
-            .unwrap_or_default()
-    })
+        })
+        .unwrap_or_default()
 }
