@@ -171,6 +171,15 @@ mod tests {
         assert_eq!((found.delay, found.frames), (20, 40));
     }
 
+    /// An edit of no length (a fragmented file's muxer writes one before the length is
+    /// known) gives the priming alone: the rest of the table is sound.
+    #[test]
+    fn an_edit_of_no_length_gives_the_priming_alone() {
+        let moov = moov_with(&mvhd(1000), &elst(0, 10), &[]);
+        let found = gapless(&moov[8..]).expect("gapless");
+        assert_eq!((found.delay, found.frames), (10, 50));
+    }
+
     #[test]
     fn itunes_says_it_in_a_tag() {
         let mut data = vec![0, 0, 0, 1, 0, 0, 0, 0];
